@@ -1,0 +1,298 @@
+//! The one HTTP client for all outbound requests to sellers (PROTOCOL §4.1,
+//! `reliability-perf.md` §A2–A4).
+//!
+//! - Every hop's host is checked: IP literals here, names by the guarded resolver, which pins
+//!   the connection to the addresses it approved.
+//! - Redirects are followed by hand (at most [`FetchConfig::max_redirects`]), each re-checked.
+//! - No proxy (a proxy would resolve names behind the policy's back), no Referer.
+//! - Connect, read and total deadlines; the total covers redirects and the body.
+//! - The body is streamed into a capped buffer; decompressed bytes count against the cap, so a
+//!   gzip bomb stops at the cap. The challenge header has its own cap.
+
+use crate::policy::AddressPolicy;
+use crate::report::Finding;
+use crate::resolve::{GuardedResolver, RefusedName, Resolver};
+use crate::timing::{CONNECT_TIME, ConnectTimingLayer};
+use http::{HeaderMap, Method, StatusCode};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::time::timeout_at;
+use url::{Host, Url};
+
+/// Limits of one fetch.
+#[derive(Debug, Clone)]
+pub struct FetchConfig {
+    pub connect_timeout: Duration,
+    /// Longest silence between two reads.
+    pub read_timeout: Duration,
+    /// The whole fetch: every hop, headers and body.
+    pub total_timeout: Duration,
+    /// Decoded body bytes kept; more is an oversize answer.
+    pub max_body_bytes: usize,
+    /// Longest `PAYMENT-REQUIRED` value accepted (real merchants send large ones).
+    pub max_challenge_header_bytes: usize,
+    pub max_redirects: usize,
+    pub user_agent: String,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            connect_timeout: Duration::from_secs(3),
+            read_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(10),
+            max_body_bytes: 256 * 1024,
+            max_challenge_header_bytes: 128 * 1024,
+            max_redirects: 3,
+            user_agent: format!("AgoraBot/{} (x402 discovery catalog; non-browser)", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// A response that arrived (whatever its status).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// Why `body` is incomplete, when it is.
+    pub body_error: Option<Finding>,
+}
+
+/// How a fetch ended.
+#[derive(Debug)]
+pub enum FetchResult {
+    Answered(Answer),
+    /// The policy forbade a request; nothing was sent to the forbidden address.
+    Refused(Finding),
+    /// No usable answer.
+    Failed(Finding),
+}
+
+/// Everything a fetch observed.
+#[derive(Debug)]
+pub struct Fetched {
+    pub result: FetchResult,
+    pub final_url: Url,
+    pub redirects: Vec<String>,
+    pub connect: Option<Duration>,
+    pub first_byte: Option<Duration>,
+    pub total: Duration,
+}
+
+/// The safe client. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    policy: Arc<AddressPolicy>,
+    config: Arc<FetchConfig>,
+}
+
+impl Fetcher {
+    /// Builds the client. Fails only if TLS cannot be initialized.
+    pub fn new(
+        config: FetchConfig,
+        policy: AddressPolicy,
+        resolver: Arc<dyn Resolver>,
+    ) -> Result<Self, reqwest::Error> {
+        let policy = Arc::new(policy);
+        let client = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver { inner: resolver, policy: Arc::clone(&policy) })
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.read_timeout)
+            .timeout(config.total_timeout)
+            .user_agent(config.user_agent.clone())
+            .tls_version_min(reqwest::tls::Version::TLS_1_2)
+            // Sellers are many hosts visited rarely: idle connections would only hold sockets.
+            .pool_max_idle_per_host(0)
+            .connector_layer(ConnectTimingLayer)
+            .build()?;
+        Ok(Fetcher { client, policy, config: Arc::new(config) })
+    }
+
+    pub fn config(&self) -> &FetchConfig {
+        &self.config
+    }
+
+    pub fn policy(&self) -> &AddressPolicy {
+        &self.policy
+    }
+
+    /// Fetches `url` with `method`, following redirects by hand.
+    pub async fn fetch(&self, url: &Url, method: &Method) -> Fetched {
+        let started = Instant::now();
+        let deadline = tokio::time::Instant::now() + self.config.total_timeout;
+        let slot = Arc::new(Mutex::new(None));
+        let mut current = url.clone();
+        let mut method = method.clone();
+        let mut redirects = Vec::new();
+        let mut first_byte = None;
+        let result = loop {
+            if let Err(refusal) = self.check_literal_host(&current) {
+                break FetchResult::Refused(refusal);
+            }
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            let request = self
+                .client
+                .request(method.clone(), current.clone())
+                .header(http::header::ACCEPT, "application/json")
+                .send();
+            let sent = CONNECT_TIME.scope(Arc::clone(&slot), timeout_at(deadline, request)).await;
+            let response = match sent {
+                Err(_) => break FetchResult::Failed(timeout_finding(self.config.total_timeout)),
+                Ok(Err(error)) => break classify_error(&error),
+                Ok(Ok(response)) => response,
+            };
+            first_byte = Some(started.elapsed());
+            let status = response.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                if let Some(location) = response.headers().get(http::header::LOCATION) {
+                    match self.next_hop(&current, location, redirects.len()) {
+                        Ok(next) => {
+                            // 303 means "see other with GET"; 301/302/307/308 keep the method,
+                            // because probing a POST endpoint with GET would judge another route.
+                            if status == StatusCode::SEE_OTHER {
+                                method = Method::GET;
+                            }
+                            redirects.push(next.to_string());
+                            current = next;
+                            continue;
+                        }
+                        Err(result) => break result,
+                    }
+                }
+            }
+            break self.read_answer(response, deadline).await;
+        };
+        let connect = *slot.lock().unwrap_or_else(|p| p.into_inner());
+        Fetched { result, final_url: current, redirects, connect, first_byte, total: started.elapsed() }
+    }
+
+    /// IP-literal hosts never reach the resolver, so they are judged here, on every hop.
+    fn check_literal_host(&self, url: &Url) -> Result<(), Finding> {
+        let ip = match url.host() {
+            Some(Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+            Some(Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+            Some(Host::Domain(_)) => return Ok(()),
+            None => return Err(Finding::new("url_invalid", "The URL has no host.")),
+        };
+        self.policy.check(ip).map_err(|denied| {
+            Finding::new(
+                "address_refused",
+                format!("Refused to connect: {denied}. Agora only probes public addresses."),
+            )
+        })
+    }
+
+    fn next_hop(&self, current: &Url, location: &http::HeaderValue, hops: usize) -> Result<Url, FetchResult> {
+        if hops >= self.config.max_redirects {
+            return Err(FetchResult::Failed(Finding::new(
+                "too_many_redirects",
+                format!("More than {} redirects; register the final URL instead.", self.config.max_redirects),
+            )));
+        }
+        let next = location.to_str().ok().and_then(|l| current.join(l).ok()).ok_or_else(|| {
+            FetchResult::Failed(Finding::new("redirect_invalid", "A redirect's Location is not a valid URL."))
+        })?;
+        if !matches!(next.scheme(), "http" | "https") || !next.username().is_empty() || next.password().is_some() {
+            return Err(FetchResult::Refused(Finding::new(
+                "redirect_refused",
+                format!(
+                    "A redirect points to {}, which is not a plain http(s) URL.",
+                    crate::x402::findings::quote(next.as_str())
+                ),
+            )));
+        }
+        Ok(next)
+    }
+
+    async fn read_answer(&self, mut response: reqwest::Response, deadline: tokio::time::Instant) -> FetchResult {
+        let status = response.status().as_u16();
+        let headers = std::mem::take(response.headers_mut());
+        let oversized = headers
+            .get(crate::x402::decode::PAYMENT_REQUIRED)
+            .is_some_and(|v| v.len() > self.config.max_challenge_header_bytes);
+        if oversized {
+            return FetchResult::Failed(Finding::new(
+                "header_too_large",
+                format!(
+                    "The PAYMENT-REQUIRED header is larger than {} KiB.",
+                    self.config.max_challenge_header_bytes / 1024
+                ),
+            ));
+        }
+        let cap = self.config.max_body_bytes;
+        let mut body = Vec::new();
+        let body_error = loop {
+            match timeout_at(deadline, response.chunk()).await {
+                Err(_) => break Some(timeout_finding(self.config.total_timeout)),
+                Ok(Ok(None)) => break None,
+                Ok(Ok(Some(chunk))) => {
+                    if body.len() + chunk.len() > cap {
+                        break Some(Finding::new(
+                            "body_too_large",
+                            format!("The body is larger than {} KiB (after decompression).", cap / 1024),
+                        ));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(Err(error)) => break Some(body_read_finding(&error)),
+            }
+        };
+        FetchResult::Answered(Answer { status, headers, body, body_error })
+    }
+}
+
+fn timeout_finding(total: Duration) -> Finding {
+    Finding::new("timeout", format!("No complete answer within {} s.", total.as_secs_f64()))
+}
+
+fn body_read_finding(error: &reqwest::Error) -> Finding {
+    if error.is_timeout() {
+        Finding::new("timeout", "The body stalled past the read timeout.")
+    } else if error.is_decode() {
+        Finding::new("body_decode_failed", format!("The compressed body could not be decoded: {}.", root_cause(error)))
+    } else {
+        Finding::new("body_read_failed", format!("Reading the body failed: {}.", root_cause(error)))
+    }
+}
+
+/// Maps a send error to a verdict: a refused name is `refused`, everything else `fetch_error`.
+fn classify_error(error: &reqwest::Error) -> FetchResult {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(refused) = current.downcast_ref::<RefusedName>() {
+            return FetchResult::Refused(Finding::new(
+                "address_refused",
+                format!("Refused to connect: {refused}. Agora only probes public addresses."),
+            ));
+        }
+        source = current.source();
+    }
+    let cause = root_cause(error);
+    let finding = if error.is_timeout() {
+        Finding::new("timeout", format!("The request timed out ({cause})."))
+    } else if error.is_connect() {
+        if cause.contains("dns") || cause.contains("no address") || cause.contains("failed to lookup") {
+            Finding::new("dns_failed", format!("The host name could not be resolved: {cause}."))
+        } else {
+            Finding::new("connect_failed", format!("Could not connect: {cause}."))
+        }
+    } else {
+        Finding::new("response_invalid", format!("The server's answer could not be read: {cause}."))
+    };
+    FetchResult::Failed(finding)
+}
+
+/// The innermost error message: reqwest's own Display is generic ("error sending request").
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    let text = current.to_string();
+    if text.len() > 200 { format!("{}…", &text[..text.floor_char_boundary(200)]) } else { text }
+}
