@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 /// Why an address was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{ip} is a {reason} address, which Agora does not connect to")]
+#[error("{ip} is a {reason} address")]
 pub struct Denied {
     pub ip: IpAddr,
     pub reason: &'static str,

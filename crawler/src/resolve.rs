@@ -108,7 +108,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
 
 /// A name refused because it resolves to a denied address. Found again in reqwest's error chain.
 #[derive(Debug, thiserror::Error)]
-#[error("{host} resolves to {denied}")]
+#[error("{host} resolves to {}, a {} address", denied.ip, denied.reason)]
 pub(crate) struct RefusedName {
     pub(crate) host: String,
     pub(crate) denied: Denied,

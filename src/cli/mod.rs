@@ -1,0 +1,3 @@
+//! Subcommand implementations. Each returns the process exit code it wants.
+
+pub mod probe;

@@ -1,0 +1,118 @@
+//! `agora probe URL [--method M] [--json]`: one probe, stored nowhere.
+
+use crate::config::{GlobalOptions, ProbeArgs};
+use agora_crawler::{Finding, Listing, ProbeConfig, ProbeReport, Prober, Verdict};
+use std::fmt::Write as _;
+
+/// Runs the probe and prints it; returns the exit code pinned in INTERFACES.md.
+pub async fn run(global: &GlobalOptions, args: &ProbeArgs) -> u8 {
+    let config = ProbeConfig { policy: global.address_policy(), ..ProbeConfig::default() };
+    let prober = match Prober::new(config) {
+        Ok(prober) => prober,
+        Err(error) => {
+            eprintln!("agora: cannot build the HTTP client: {error}");
+            return 2;
+        }
+    };
+    let report = prober.probe_str(&args.url, Some(&args.method)).await;
+    if args.json {
+        match serde_json::to_string(&report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("agora: cannot serialize the report: {error}");
+                return 2;
+            }
+        }
+    } else {
+        print!("{}", render(&report));
+    }
+    exit_code(report.verdict)
+}
+
+/// 0 listed, 1 not x402 or invalid, 2 fetch error or refused.
+pub fn exit_code(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Listed => 0,
+        Verdict::NotX402 | Verdict::Invalid => 1,
+        Verdict::FetchError | Verdict::Refused => 2,
+    }
+}
+
+/// The human-readable form of a report.
+pub fn render(report: &ProbeReport) -> String {
+    let mut out = String::new();
+    let headline = match report.verdict {
+        Verdict::Listed => "LISTED: a valid x402 endpoint",
+        Verdict::NotX402 => "NOT X402: the answer is not an x402 challenge",
+        Verdict::Invalid => "INVALID: an x402 challenge that breaks the protocol",
+        Verdict::FetchError => "FETCH ERROR: no usable answer (will be retried)",
+        Verdict::Refused => "REFUSED: the request was not sent",
+    };
+    let _ = writeln!(out, "{headline}");
+    let _ = writeln!(out, "  {} {}", report.method, report.url);
+    if let Some(http) = &report.http {
+        let status = http.status.map_or_else(|| "no answer".to_string(), |s| format!("HTTP {s}"));
+        let timings = &http.timings_ms;
+        let mut phases = Vec::new();
+        if let Some(connect) = timings.connect {
+            phases.push(format!("connect {connect:.1} ms"));
+        }
+        if let Some(first_byte) = timings.first_byte {
+            phases.push(format!("first byte {first_byte:.1} ms"));
+        }
+        let phases = if phases.is_empty() { String::new() } else { format!(" ({})", phases.join(", ")) };
+        let _ = writeln!(out, "  {status} in {:.1} ms{phases}", timings.total);
+        for hop in &http.redirects {
+            let _ = writeln!(out, "  redirected to {hop}");
+        }
+    }
+    if let Some(listing) = &report.listing {
+        render_listing(&mut out, listing);
+    }
+    render_findings(&mut out, "Problems", &report.problems);
+    render_findings(&mut out, "Warnings", &report.warnings);
+    out
+}
+
+fn render_listing(out: &mut String, listing: &Listing) {
+    let name = listing.discovery.as_ref().and_then(|d| d.service_name.as_deref());
+    let _ = writeln!(out, "\n  x402 v{} · {}", listing.x402_version, name.unwrap_or(&listing.resource.url));
+    if !listing.resource.description.is_empty() {
+        let _ = writeln!(out, "  {}", listing.resource.description);
+    }
+    if let Some(discovery) = &listing.discovery {
+        if !discovery.tags.is_empty() {
+            let _ = writeln!(out, "  tags: {}", discovery.tags.join(", "));
+        }
+        let state = if discovery.valid { "valid" } else { "INVALID (not used for search)" };
+        let _ = writeln!(out, "  discovery metadata: {state}");
+    }
+    let _ = writeln!(out, "\n  Offers ({}):", listing.offers.len());
+    for offer in &listing.offers {
+        let network = match &offer.network_v1 {
+            Some(v1) => format!("{} ({v1}{})", offer.network, if offer.testnet { ", testnet" } else { "" }),
+            None if offer.testnet => format!("{} (testnet)", offer.network),
+            None => offer.network.clone(),
+        };
+        let price = match (&offer.usd, &offer.asset_symbol) {
+            (Some(usd), Some(symbol)) => {
+                format!("{}${usd} in {symbol} ({} atomic)", if offer.usd_is_max { "up to " } else { "" }, offer.amount)
+            }
+            _ => format!("{} atomic units of {}", offer.amount, offer.asset),
+        };
+        let _ = writeln!(out, "  - {:<8} {network}", offer.scheme);
+        let _ = writeln!(out, "    price  {price}");
+        let _ = writeln!(out, "    pay to {}", offer.pay_to);
+    }
+}
+
+fn render_findings(out: &mut String, title: &str, findings: &[Finding]) {
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n  {title}:");
+    for finding in findings {
+        let at = finding.path.as_deref().filter(|p| !p.is_empty()).map(|p| format!(" at {p}")).unwrap_or_default();
+        let _ = writeln!(out, "  - [{}]{at}: {}", finding.code, finding.message);
+    }
+}
