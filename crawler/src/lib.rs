@@ -12,6 +12,8 @@ pub mod probe;
 pub mod report;
 pub mod resolve;
 pub mod target;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod timing;
 pub mod x402;
 
