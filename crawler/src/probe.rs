@@ -101,8 +101,8 @@ fn report_from(target: &ProbeTarget, fetched: Fetched) -> ProbeReport {
         FetchResult::Refused(problem) => {
             report.verdict = Verdict::Refused;
             report.problems.push(problem);
-            // A refused redirect did send requests to the earlier hops.
-            report.http = (!http.redirects.is_empty()).then_some(http);
+            // A refused redirect did send requests to the earlier hops: report them.
+            report.http = fetched.first_byte.is_some().then_some(http);
         }
         FetchResult::Failed(problem) => {
             report.problems.push(problem);
