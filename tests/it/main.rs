@@ -1,1 +1,5 @@
+//! Integration tests of the `agora` product: one test binary, one module per area.
 
+mod cli;
+mod conformance;
+mod peers;
