@@ -62,7 +62,7 @@ pub struct Answer {
 /// How a fetch ended.
 #[derive(Debug)]
 pub enum FetchResult {
-    Answered(Answer),
+    Answered(Box<Answer>),
     /// The policy forbade a request; nothing was sent to the forbidden address.
     Refused(Finding),
     /// No usable answer.
@@ -148,21 +148,22 @@ impl Fetcher {
             };
             first_byte = Some(started.elapsed());
             let status = response.status();
-            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
-                if let Some(location) = response.headers().get(http::header::LOCATION) {
-                    match self.next_hop(&current, location, redirects.len()) {
-                        Ok(next) => {
-                            // 303 means "see other with GET"; 301/302/307/308 keep the method,
-                            // because probing a POST endpoint with GET would judge another route.
-                            if status == StatusCode::SEE_OTHER {
-                                method = Method::GET;
-                            }
-                            redirects.push(next.to_string());
-                            current = next;
-                            continue;
+            if status.is_redirection()
+                && status != StatusCode::NOT_MODIFIED
+                && let Some(location) = response.headers().get(http::header::LOCATION)
+            {
+                match self.next_hop(&current, location, redirects.len()) {
+                    Ok(next) => {
+                        // 303 means "see other with GET"; 301/302/307/308 keep the method,
+                        // because probing a POST endpoint with GET would judge another route.
+                        if status == StatusCode::SEE_OTHER {
+                            method = Method::GET;
                         }
-                        Err(result) => break result,
+                        redirects.push(next.to_string());
+                        current = next;
+                        continue;
                     }
+                    Err(result) => break result,
                 }
             }
             break self.read_answer(response, deadline).await;
@@ -245,7 +246,7 @@ impl Fetcher {
                 Ok(Err(error)) => break Some(body_read_finding(&error)),
             }
         };
-        FetchResult::Answered(Answer { status, headers, body, body_error })
+        FetchResult::Answered(Box::new(Answer { status, headers, body, body_error }))
     }
 }
 

@@ -51,10 +51,10 @@ where
         let connecting = self.inner.call(request);
         Box::pin(async move {
             let result = connecting.await;
-            if let (Some(slot), Ok(_)) = (slot, &result) {
-                if let Ok(mut guard) = slot.lock() {
-                    *guard = Some(started.elapsed());
-                }
+            if let (Some(slot), Ok(_)) = (slot, &result)
+                && let Ok(mut guard) = slot.lock()
+            {
+                *guard = Some(started.elapsed());
             }
             result
         })

@@ -323,14 +323,14 @@ fn check_timeout(entry: &Map<String, Value>, path: &str, findings: &mut Findings
 
 /// v1 carries the resource description in every entry (PROTOCOL §1.2).
 fn check_v1_resource_fields(entry: &Map<String, Value>, at: &dyn Fn(&str) -> String, findings: &mut Findings) {
-    if let Some(resource) = required_str(entry, "resource", &at("resource"), "resource", findings) {
-        if !is_absolute_http_url(resource) {
-            findings.problem(
-                "resource_invalid",
-                &at("resource"),
-                format!("`resource` {} must be the absolute http(s) URL of the paid endpoint.", quote(resource)),
-            );
-        }
+    if let Some(resource) = required_str(entry, "resource", &at("resource"), "resource", findings)
+        && !is_absolute_http_url(resource)
+    {
+        findings.problem(
+            "resource_invalid",
+            &at("resource"),
+            format!("`resource` {} must be the absolute http(s) URL of the paid endpoint.", quote(resource)),
+        );
     }
     required_str(entry, "description", &at("description"), "description", findings);
     if let Some(mime) = entry.get("mimeType").filter(|m| !m.is_null() && !m.is_string()) {
@@ -370,14 +370,12 @@ fn check_scheme_extra(
                 ),
             }
         }
-        ("exact", Family::Svm) => {
-            if get("feePayer").is_none() {
-                findings.problem(
-                    "fee_payer_missing",
-                    path,
-                    "Solana `exact` offers need `extra.feePayer` (the facilitator's fee payer); clients cannot build the payment without it.",
-                );
-            }
+        ("exact", Family::Svm) if get("feePayer").is_none() => {
+            findings.problem(
+                "fee_payer_missing",
+                path,
+                "Solana `exact` offers need `extra.feePayer` (the facilitator's fee payer); clients cannot build the payment without it.",
+            );
         }
         ("upto", _) if get("facilitatorAddress").is_none() => {
             findings.warn(

@@ -53,7 +53,7 @@ pub fn decode_header(raw: &[u8], warnings: &mut Vec<Finding>) -> Result<Value, F
         decoded
     } else {
         let decoded = STANDARD_TOLERANT.decode(value).map_err(|e| base64_problem(&e))?;
-        if value.len() % 4 != 0 {
+        if !value.len().is_multiple_of(4) {
             warnings.push(Finding::new(
                 "base64_unpadded",
                 "PAYMENT-REQUIRED base64 has no '=' padding; most clients accept it, strict \

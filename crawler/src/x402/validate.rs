@@ -136,7 +136,7 @@ pub fn evaluate(answer: &HttpAnswer<'_>) -> Evaluation {
             verdict: if findings.problems.is_empty() { Verdict::Listed } else { Verdict::Invalid },
             problems: findings.problems,
             warnings: findings.warnings,
-            listing,
+            listing: listing.map(|listing| *listing),
             challenge: stored,
         },
     }
@@ -164,7 +164,7 @@ enum Outcome {
     /// Empty `accepts` with a sign-in extension: an authentication route, not a paid one.
     AuthOnly,
     /// Checked; the listing is present when no problem was found.
-    Checked(Option<Listing>),
+    Checked(Option<Box<Listing>>),
 }
 
 fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut Findings) -> Outcome {
@@ -228,7 +228,13 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
     warn_duplicates(&offers, findings);
 
     let first = entries.and_then(|e| e.first()).and_then(Value::as_object);
-    let resource = if version == 1 { first.and_then(v1_resource) } else { resource };
+    let resource = match version {
+        1 => first.and_then(v1_resource).map(|mut resource| {
+            resource.mime_type = mime_type(resource.mime_type.take(), "accepts[0].mimeType", findings);
+            resource
+        }),
+        _ => resource,
+    };
     if let Some(resource) = &resource {
         compare_resource(&resource.url, url, findings);
     }
@@ -239,7 +245,7 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
     if !findings.problems.is_empty() {
         return Outcome::Checked(None);
     }
-    Outcome::Checked(resource.map(|resource| Listing { x402_version: version, resource, discovery, offers }))
+    Outcome::Checked(resource.map(|resource| Box::new(Listing { x402_version: version, resource, discovery, offers })))
 }
 
 fn check_version(object: &Map<String, Value>, findings: &mut Findings) -> Option<u8> {
@@ -327,7 +333,7 @@ fn v1_resource(entry: &Map<String, Value>) -> Option<Resource> {
     Some(Resource {
         url: text("resource")?,
         description: text("description").unwrap_or_default(),
-        mime_type: text("mimeType").filter(|m| !m.is_empty()),
+        mime_type: text("mimeType"),
     })
 }
 
