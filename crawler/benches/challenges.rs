@@ -22,6 +22,12 @@ struct Sample {
     expected: Verdict,
 }
 
+impl Sample {
+    fn answer<'a>(&'a self, url: &'a url::Url) -> HttpAnswer<'a> {
+        HttpAnswer { status: self.status, headers: &self.headers, body: &self.body, body_error: None, url }
+    }
+}
+
 fn header_sample(name: &'static str, challenge: &Value, expected: Verdict) -> Sample {
     let text = challenge.to_string();
     let mut headers = HeaderMap::new();
@@ -91,26 +97,14 @@ fn main() {
 
     // Correctness first: a benchmark of wrong answers measures nothing.
     for (sample, _) in &samples {
-        let answer = HttpAnswer {
-            status: sample.status,
-            headers: &sample.headers,
-            body: &sample.body,
-            body_error: None,
-            url: &url,
-        };
+        let answer = sample.answer(&url);
         assert_eq!(evaluate(&answer).verdict, sample.expected, "{}", sample.name);
     }
     let schedule: Vec<&Sample> = samples.iter().flat_map(|(s, w)| std::iter::repeat_n(s, *w as usize)).collect();
 
     let engine = measure(budget, || {
         for sample in &schedule {
-            let answer = HttpAnswer {
-                status: sample.status,
-                headers: &sample.headers,
-                body: &sample.body,
-                body_error: None,
-                url: &url,
-            };
+            let answer = sample.answer(&url);
             black_box(evaluate(black_box(&answer)));
         }
         schedule.len()
@@ -127,13 +121,7 @@ fn main() {
         if smoke { ", smoke run" } else { "" }
     );
     for (sample, weight) in &samples {
-        let answer = HttpAnswer {
-            status: sample.status,
-            headers: &sample.headers,
-            body: &sample.body,
-            body_error: None,
-            url: &url,
-        };
+        let answer = sample.answer(&url);
         let one = measure(budget / 6, || {
             black_box(evaluate(black_box(&answer)));
             1

@@ -285,7 +285,7 @@ fn classify_error(error: &reqwest::Error) -> FetchResult {
     let finding = if error.is_timeout() {
         Finding::new("timeout", format!("The request timed out ({cause})."))
     } else if error.is_connect() {
-        if cause.contains("dns") || cause.contains("no address") || cause.contains("failed to lookup") {
+        if chain_mentions(error, "dns error") {
             Finding::new("dns_failed", format!("The host name could not be resolved: {cause}."))
         } else {
             Finding::new("connect_failed", format!("Could not connect: {cause}."))
@@ -294,6 +294,18 @@ fn classify_error(error: &reqwest::Error) -> FetchResult {
         Finding::new("response_invalid", format!("The server's answer could not be read: {cause}."))
     };
     FetchResult::Failed(finding)
+}
+
+/// Whether any error in the chain says `text` (hyper-util wraps resolver failures as "dns error").
+fn chain_mentions(error: &(dyn std::error::Error + 'static), text: &str) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.to_string().contains(text) {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }
 
 /// The innermost error message: reqwest's own Display is generic ("error sending request").

@@ -122,6 +122,17 @@ fn report_from(target: &ProbeTarget, fetched: Fetched) -> ProbeReport {
             report.problems = evaluation.problems;
             report.warnings = evaluation.warnings;
             report.listing = evaluation.listing.filter(|_| evaluation.verdict == Verdict::Listed);
+            if fetched.final_url.origin() != target.url.origin() {
+                // The listing is for the registered URL; someone else's endpoint behind a redirect
+                // is worth the seller's (and a reviewer's) attention.
+                report.warnings.push(Finding::new(
+                    "redirected_cross_origin",
+                    format!(
+                        "The URL redirects to another origin ({}); register the final URL instead.",
+                        fetched.final_url.origin().ascii_serialization()
+                    ),
+                ));
+            }
             report.challenge = evaluation.challenge;
             report.http = Some(http);
         }

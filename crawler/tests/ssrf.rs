@@ -123,3 +123,18 @@ async fn urls_that_cannot_be_probed_are_refused_with_a_reason() {
     let long = format!("https://example.com/{}", "a".repeat(3000));
     assert_eq!(prober.probe_str(&long, None).await.problems[0].code, "url_too_long");
 }
+
+#[tokio::test]
+async fn unknown_names_are_dns_failures_and_cross_origin_redirects_are_flagged() {
+    let report = prober("", StaticResolver::new()).probe_str("http://nowhere.example/", None).await;
+    assert_eq!((report.verdict, report.problems[0].code.as_str()), (Verdict::FetchError, "dns_failed"));
+
+    let target = Seller::always(Reply::v2(&v2_challenge("http://127.0.0.2/"))).await.expect("target");
+    let location = target.url("/paid");
+    let redirector = Seller::start(ip("127.0.0.3"), move |_| Reply::new(301).header("location", location.clone()))
+        .await
+        .expect("redirector");
+    let report = prober("127.0.0.0/8", StaticResolver::new()).probe_str(&redirector.url("/"), None).await;
+    assert_eq!(report.verdict, Verdict::Listed, "{:?}", report.problems);
+    assert!(report.warnings.iter().any(|w| w.code == "redirected_cross_origin"), "{:?}", report.warnings);
+}
