@@ -348,19 +348,6 @@ pub fn canonical_for(spelling: &str) -> Option<&'static str> {
     None
 }
 
-/// A stablecoin symbol's known deployments, for filters that say `asset=USDC`.
-pub fn symbols() -> impl Iterator<Item = &'static str> {
-    let mut seen: Vec<&'static str> = Vec::new();
-    for network in NETWORKS {
-        for coin in network.stablecoins {
-            if !seen.contains(&coin.symbol) {
-                seen.push(coin.symbol);
-            }
-        }
-    }
-    seen.into_iter()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
