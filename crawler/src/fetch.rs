@@ -271,21 +271,18 @@ fn body_read_finding(error: &reqwest::Error) -> Finding {
 
 /// Maps a send error to a verdict: a refused name is `refused`, everything else `fetch_error`.
 fn classify_error(error: &reqwest::Error) -> FetchResult {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if let Some(refused) = current.downcast_ref::<RefusedName>() {
-            return FetchResult::Refused(Finding::new(
-                "address_refused",
-                format!("Refused to connect: {refused}. Agora only probes public addresses."),
-            ));
-        }
-        source = current.source();
+    if let Some(refused) = error_chain(error).find_map(|e| e.downcast_ref::<RefusedName>()) {
+        return FetchResult::Refused(Finding::new(
+            "address_refused",
+            format!("Refused to connect: {refused}. Agora only probes public addresses."),
+        ));
     }
     let cause = root_cause(error);
     let finding = if error.is_timeout() {
         Finding::new("timeout", format!("The request timed out ({cause})."))
     } else if error.is_connect() {
-        if chain_mentions(error, "dns error") {
+        // hyper-util wraps every resolver failure as "dns error".
+        if error_chain(error).any(|e| e.to_string().contains("dns error")) {
             Finding::new("dns_failed", format!("The host name could not be resolved: {cause}."))
         } else {
             Finding::new("connect_failed", format!("Could not connect: {cause}."))
@@ -296,24 +293,15 @@ fn classify_error(error: &reqwest::Error) -> FetchResult {
     FetchResult::Failed(finding)
 }
 
-/// Whether any error in the chain says `text` (hyper-util wraps resolver failures as "dns error").
-fn chain_mentions(error: &(dyn std::error::Error + 'static), text: &str) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if e.to_string().contains(text) {
-            return true;
-        }
-        current = e.source();
-    }
-    false
+/// The error and every `source()` below it, outermost first.
+fn error_chain<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |e| e.source())
 }
 
 /// The innermost error message: reqwest's own Display is generic ("error sending request").
 fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    let text = current.to_string();
+    let text = error_chain(error).last().map(ToString::to_string).unwrap_or_default();
     if text.len() > 200 { format!("{}…", &text[..text.floor_char_boundary(200)]) } else { text }
 }
