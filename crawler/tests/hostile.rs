@@ -119,11 +119,15 @@ async fn redirect_loops_and_chains_stop_after_three_hops() {
     assert_eq!(report.http.expect("http").redirects.len(), 3);
     assert_eq!(seller.connections(), 4, "the first request and three redirects");
 
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
     let chain = Seller::start([127, 0, 0, 1].into(), move |request| {
         counter.fetch_add(1, Ordering::SeqCst);
+        log.lock().expect("lock").push(format!("{} {}", request.method, request.path));
         match request.path.as_str() {
             "/a" => Reply::new(301).header("location", "/b"),
             "/b" => Reply::new(307).header("location", "/c"),
+            "/see-other" => Reply::new(303).header("location", "/c"),
             _ => Reply::v1(&v1_challenge("http://127.0.0.1/c")),
         }
     })
@@ -135,6 +139,14 @@ async fn redirect_loops_and_chains_stop_after_three_hops() {
     assert_eq!(http.redirects, [chain.url("/b"), chain.url("/c")]);
     assert!(http.final_url.ends_with("/c"));
     assert_eq!(hits.load(Ordering::SeqCst), 3);
+    // 301 and 307 keep the method: a POST route must be judged as a POST route.
+    assert_eq!(*seen.lock().expect("lock"), ["POST /a", "POST /b", "POST /c"]);
+
+    // 303 "see other" switches to GET.
+    seen.lock().expect("lock").clear();
+    let report = prober().probe_str(&chain.url("/see-other"), Some("POST")).await;
+    assert_eq!(report.verdict, Verdict::Listed, "{:?}", report.problems);
+    assert_eq!(*seen.lock().expect("lock"), ["POST /see-other", "GET /c"]);
 }
 
 #[tokio::test]

@@ -116,3 +116,52 @@ fn render_findings(out: &mut String, title: &str, findings: &[Finding]) {
         let _ = writeln!(out, "  - [{}]{at}: {}", finding.code, finding.message);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agora_crawler::testkit::v2_challenge;
+    use agora_crawler::{HttpAnswer, evaluate};
+    use base64::Engine as _;
+
+    /// A listed report with an `upto` offer on a known stablecoin and an offer in an unknown token.
+    fn report() -> ProbeReport {
+        let url = "https://api.example.com/weather";
+        let mut challenge = v2_challenge(url);
+        let mut unknown = challenge["accepts"][0].clone();
+        unknown["asset"] = "0x1111111111111111111111111111111111111111".into();
+        unknown["amount"] = "42".into();
+        challenge["accepts"][0]["scheme"] = "upto".into();
+        challenge["accepts"][0]["extra"]["facilitatorAddress"] = "0x1".into();
+        challenge["accepts"].as_array_mut().expect("array").push(unknown);
+        let mut headers = http::HeaderMap::new();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(challenge.to_string());
+        headers.insert("payment-required", encoded.parse().expect("header"));
+        let parsed = url::Url::parse(url).expect("url");
+        let evaluation =
+            evaluate(&HttpAnswer { status: 402, headers: &headers, body: b"{}", body_error: None, url: &parsed });
+        assert_eq!(evaluation.verdict, Verdict::Listed, "{:?}", evaluation.problems);
+        ProbeReport {
+            url: url.into(),
+            method: "GET".into(),
+            verdict: evaluation.verdict,
+            problems: evaluation.problems,
+            warnings: evaluation.warnings,
+            http: None,
+            listing: evaluation.listing,
+            challenge: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn caps_and_unpriced_offers_render_honestly() {
+        let text = render(&report());
+        assert!(text.starts_with("LISTED"), "{text}");
+        assert!(text.contains("x402 v2 · Weather"), "{text}");
+        assert!(text.contains("price  up to $0.001 in USDC (1000 atomic)"), "{text}");
+        assert!(text.contains("price  42 atomic units of 0x1111111111111111111111111111111111111111"), "{text}");
+        assert!(text.contains("[asset_unknown] at accepts[1].asset"), "{text}");
+        assert_eq!(exit_code(Verdict::Listed), 0);
+    }
+}
