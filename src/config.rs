@@ -3,10 +3,14 @@
 //! Every global option has an `AGORA_*` environment twin, so a deployment configures Agora the
 //! same way a user types it.
 
-use agora_crawler::AddressPolicy;
+use crate::jobs::CrawlSettings;
+use crate::lifecycle::LifecyclePolicy;
+use agora_crawler::{AddressPolicy, ProbeConfig};
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Agora: an open discovery catalog for x402 paid APIs.
 #[derive(Debug, Parser)]
@@ -37,12 +41,45 @@ pub struct GlobalOptions {
     /// Most probes in flight at once, across all hosts.
     #[arg(long, global = true, env = "AGORA_CONCURRENCY", default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: u32,
+
+    /// Days raw probes are kept; older history survives as daily rollups.
+    #[arg(long, global = true, env = "AGORA_RETENTION_DAYS", default_value_t = 30, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub retention_days: u32,
+
+    /// Consecutive failed probes that turn a listed service into `degraded`.
+    #[arg(long, global = true, env = "AGORA_DEGRADE_AFTER", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub degrade_after: u32,
+
+    /// Hours a service may keep failing before it is `delisted`.
+    #[arg(long, global = true, env = "AGORA_DELIST_AFTER_HOURS", default_value_t = 168, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=87_600))]
+    pub delist_after_hours: u32,
+
+    /// Hours between re-probes of `rejected` and `delisted` services (so a fix is noticed).
+    #[arg(long, global = true, env = "AGORA_RECHECK_REJECTED_HOURS", default_value_t = 24, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=8760))]
+    pub recheck_rejected_hours: u32,
 }
 
 impl GlobalOptions {
     /// The address policy these options ask for.
     pub fn address_policy(&self) -> AddressPolicy {
         AddressPolicy::new(self.allow_cidrs.clone())
+    }
+
+    /// The crawl settings these options ask for.
+    pub fn crawl_settings(&self) -> CrawlSettings {
+        let hours = |h: u32| Duration::from_secs(u64::from(h) * 3600);
+        CrawlSettings {
+            probe: ProbeConfig { policy: self.address_policy(), ..ProbeConfig::default() },
+            host_delay: Duration::from_millis(self.host_delay_ms),
+            concurrency: self.concurrency as usize,
+            lifecycle: LifecyclePolicy {
+                degrade_after: self.degrade_after,
+                delist_after: hours(self.delist_after_hours),
+                recheck_rejected: hours(self.recheck_rejected_hours),
+                ..LifecyclePolicy::default()
+            },
+            retention: hours(self.retention_days.saturating_mul(24)),
+        }
     }
 }
 
@@ -52,6 +89,47 @@ pub enum Command {
     ///
     /// Exit status: 0 listed, 1 not x402 or invalid, 2 fetch error, refused or usage error.
     Probe(ProbeArgs),
+    /// Register an endpoint (or many with --from-file) and probe it at once.
+    ///
+    /// One URL: exit status as `probe`. With --from-file: 0 when the batch ran, rejections included.
+    Register(RegisterArgs),
+    /// Probe the services that are due (with --once: everything due now, then exit).
+    Crawl(CrawlArgs),
+    /// Run the catalog: HTTP server and background crawler, until SIGINT/SIGTERM.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The endpoint URL (http or https).
+    #[arg(required_unless_present = "from_file", conflicts_with = "from_file")]
+    pub url: Option<String>,
+    /// The HTTP method the endpoint is paid on (GET, POST, PUT, PATCH, DELETE).
+    #[arg(long, short = 'X', default_value = "GET", conflicts_with = "from_file")]
+    pub method: String,
+    /// Print the result as one JSON object on stdout.
+    #[arg(long, conflicts_with = "from_file")]
+    pub json: bool,
+    /// Register every `URL [METHOD]` line of FILE (`-` for stdin); `#` comments and blank lines
+    /// are skipped. Probes go through the polite scheduler; a summary is printed.
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// Probe everything due now, then exit (without it, keep crawling until interrupted).
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "AGORA_LISTEN", default_value = "127.0.0.1:8402", value_name = "ADDR")]
+    pub listen: SocketAddr,
 }
 
 #[derive(Debug, Args)]

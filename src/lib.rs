@@ -1,8 +1,13 @@
 //! Agora: an open discovery catalog for x402 paid APIs.
 //!
-//! The root crate owns the product around the challenge engine in `agora-crawler`: configuration
-//! and the command line today; storage, scheduling, search and HTTP as they land
-//! (`shared/ARCHITECTURE.md`).
+//! The root crate owns the product around the challenge engine in `agora-crawler`
+//! (`shared/ARCHITECTURE.md`): [`config`] and [`cli`], the store ([`db`]), the lifecycle rules
+//! ([`lifecycle`]), the crawl service ([`jobs`]), startup and shutdown ([`app`]) and [`http`].
 
+pub mod app;
 pub mod cli;
 pub mod config;
+pub mod db;
+pub mod http;
+pub mod jobs;
+pub mod lifecycle;

@@ -23,6 +23,10 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Probe(args) => agora::cli::probe::run(&cli.global, &args).await,
+            Command::Register(args) => agora::cli::register::run(&cli.global, &args).await,
+            Command::Crawl(args) => agora::cli::crawl::run(&cli.global, &args).await,
+            Command::Serve(args) => agora::cli::serve::run(&cli.global, &args).await,
+            Command::Migrate => agora::cli::migrate::run(&cli.global).await,
         }
     });
     ExitCode::from(code)

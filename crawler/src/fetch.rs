@@ -85,6 +85,7 @@ pub struct Fetched {
 pub struct Fetcher {
     client: reqwest::Client,
     policy: Arc<AddressPolicy>,
+    resolver: Arc<dyn Resolver>,
     config: Arc<FetchConfig>,
 }
 
@@ -97,7 +98,7 @@ impl Fetcher {
     ) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
-            .dns_resolver(GuardedResolver { inner: resolver, policy: Arc::clone(&policy) })
+            .dns_resolver(GuardedResolver { inner: Arc::clone(&resolver), policy: Arc::clone(&policy) })
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .referer(false)
@@ -110,7 +111,33 @@ impl Fetcher {
             .pool_max_idle_per_host(0)
             .connector_layer(ConnectTimingLayer)
             .build()?;
-        Ok(Fetcher { client, policy, config: Arc::new(config) })
+        Ok(Fetcher { client, policy, resolver, config: Arc::new(config) })
+    }
+
+    /// Judges `url`'s host without sending anything: an IP literal against the policy, a name by
+    /// resolving it and checking every address. Registration uses it so a private or unresolvable
+    /// URL is a clear error before anything is stored. (The fetch checks again, at connect time:
+    /// DNS may change in between.)
+    pub async fn preflight(&self, url: &Url) -> Result<(), Finding> {
+        self.check_literal_host(url)?;
+        let Some(Host::Domain(name)) = url.host() else { return Ok(()) };
+        let lookup = tokio::time::timeout(self.config.connect_timeout, self.resolver.resolve(name)).await;
+        let ips = match lookup {
+            Ok(Ok(ips)) if !ips.is_empty() => ips,
+            Ok(Ok(_)) | Ok(Err(_)) => {
+                return Err(Finding::new("dns_failed", format!("The host name {name} does not resolve.")));
+            }
+            Err(_) => return Err(Finding::new("dns_failed", format!("Resolving {name} timed out."))),
+        };
+        for ip in ips {
+            self.policy.check(ip).map_err(|denied| {
+                Finding::new(
+                    "address_refused",
+                    format!("Refused: {name} resolves to {denied}. Agora only probes public addresses."),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &FetchConfig {

@@ -11,6 +11,7 @@ pub mod policy;
 pub mod probe;
 pub mod report;
 pub mod resolve;
+pub mod robots;
 pub mod target;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -22,5 +23,6 @@ pub use policy::AddressPolicy;
 pub use probe::{ProbeConfig, Prober};
 pub use report::{Discovery, Finding, HttpInfo, Listing, Offer, ProbeReport, Resource, Timings, Verdict};
 pub use resolve::{Resolver, StaticResolver, SystemResolver};
+pub use robots::{RobotsRules, fetch_robots};
 pub use target::ProbeTarget;
 pub use x402::validate::{Evaluation, HttpAnswer, evaluate};

@@ -165,3 +165,17 @@ pub struct ProbeReport {
     #[serde(skip)]
     pub retry_after: Option<Duration>,
 }
+
+impl Listing {
+    /// A stable fingerprint of everything a buyer sees (offers, prices, payTo, metadata): equal
+    /// fingerprints mean nothing changed between two probes. Keccak-256 of the JSON form, hex.
+    pub fn fingerprint(&self) -> String {
+        use tiny_keccak::{Hasher, Keccak};
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let mut hasher = Keccak::v256();
+        hasher.update(&json);
+        let mut digest = [0u8; 32];
+        hasher.finalize(&mut digest);
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}

@@ -2,4 +2,6 @@
 
 mod cli;
 mod conformance;
+mod lifecycle;
 mod peers;
+mod support;

@@ -1,0 +1,78 @@
+//! Startup and shutdown order: open the store (migrating it), build the crawler over it, and on
+//! the way out stop taking work, let in-flight probes finish (up to a deadline), then let the
+//! writer commit what is queued and close the database.
+
+use crate::config::GlobalOptions;
+use crate::db::{Store, StoreError};
+use crate::jobs::{self, Clock, Dispatcher, StartError, SystemClock};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long shutdown waits for in-flight probes before abandoning them (nothing of an abandoned
+/// probe is written: each result is one transaction).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A running Agora: store, crawler and the token that stops them.
+pub struct App {
+    pub store: Store,
+    pub dispatcher: Dispatcher,
+    pub cancel: CancellationToken,
+    pub retention: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Start(#[from] StartError),
+}
+
+impl App {
+    /// Opens the data directory and builds the crawler with the system clock.
+    pub async fn open(global: &GlobalOptions) -> Result<App, AppError> {
+        App::open_with_clock(global, Arc::new(SystemClock)).await
+    }
+
+    pub async fn open_with_clock(global: &GlobalOptions, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        let store = Store::open(&global.data_dir).await?;
+        let settings = global.crawl_settings();
+        let cancel = CancellationToken::new();
+        let dispatcher = jobs::start(store.clone(), &settings, clock, cancel.clone())?;
+        Ok(App { store, dispatcher, cancel, retention: settings.retention })
+    }
+
+    /// Stops the crawler and closes the store, in that order.
+    pub async fn shutdown(self) {
+        self.cancel.cancel();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.dispatcher.idle()).await.is_err() {
+            tracing::warn!("in-flight probes abandoned after {SHUTDOWN_GRACE:?}; nothing of them was written");
+        }
+        self.store.close().await;
+    }
+}
+
+/// Cancels `cancel` on SIGINT (Ctrl-C) or SIGTERM.
+pub fn cancel_on_signals(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let interrupt = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+        tracing::info!("shutting down");
+        cancel.cancel();
+    });
+}

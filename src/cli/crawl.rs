@@ -1,0 +1,54 @@
+//! `agora crawl [--once]`: probe what is due, with a progress bar on a terminal and a summary.
+
+use crate::app::App;
+use crate::config::{CrawlArgs, GlobalOptions};
+use crate::jobs::scheduler;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+
+pub async fn run(global: &GlobalOptions, args: &CrawlArgs) -> u8 {
+    let app = match App::open(global).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("agora: {error}");
+            return 2;
+        }
+    };
+    crate::app::cancel_on_signals(app.cancel.clone());
+    if !args.once {
+        scheduler::run(app.dispatcher.clone(), app.retention).await;
+        app.shutdown().await;
+        return 0;
+    }
+    if let Err(error) = scheduler::maintain(&app.dispatcher, app.retention).await {
+        eprintln!("agora: history maintenance failed: {error}");
+    }
+    let bar = ProgressBar::with_draw_target(None, draw_target());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} probed [{elapsed_precise}] {wide_bar} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let result = scheduler::crawl_once(&app.dispatcher, |done, total, _| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .await;
+    bar.finish_and_clear();
+    let interrupted = app.cancel.is_cancelled();
+    app.shutdown().await;
+    match result {
+        Ok(summary) => {
+            println!("{summary}{}", if interrupted { " (interrupted)" } else { "" });
+            0
+        }
+        Err(error) => {
+            eprintln!("agora: {error}");
+            2
+        }
+    }
+}
+
+/// The bar draws on stderr only when it is a terminal, so logs and CI output stay clean.
+fn draw_target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() }
+}

@@ -1,0 +1,142 @@
+//! Read queries on history: status transitions, offer changes, probes and uptime.
+
+use super::StoreError;
+use super::maintain::DAY_MS;
+use sqlx::SqlitePool;
+
+/// One status transition.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusChange {
+    pub changed_at: i64,
+    pub old_status: Option<String>,
+    pub new_status: String,
+    pub reason_code: Option<String>,
+}
+
+pub async fn status_changes(pool: &SqlitePool, id: i64) -> Result<Vec<StatusChange>, StoreError> {
+    let rows: Vec<(i64, Option<String>, String, Option<String>)> = sqlx::query_as(
+        "SELECT changed_at, old_status, new_status, reason_code FROM status_changes
+         WHERE service_id = ? ORDER BY changed_at, id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(changed_at, old_status, new_status, reason_code)| StatusChange {
+            changed_at,
+            old_status,
+            new_status,
+            reason_code,
+        })
+        .collect())
+}
+
+/// One change in a service's offers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OfferChange {
+    pub changed_at: i64,
+    /// `price`, `pay_to`, `added` or `removed`.
+    pub kind: String,
+    pub scheme: String,
+    pub network: String,
+    pub asset: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+pub async fn offer_changes(pool: &SqlitePool, id: i64) -> Result<Vec<OfferChange>, StoreError> {
+    let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT changed_at, kind, scheme, network, asset, old_value, new_value FROM offer_changes
+         WHERE service_id = ? ORDER BY changed_at, id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(changed_at, kind, scheme, network, asset, old_value, new_value)| OfferChange {
+            changed_at,
+            kind,
+            scheme,
+            network,
+            asset,
+            old_value,
+            new_value,
+        })
+        .collect())
+}
+
+/// Raw probes kept for a service (the retention window).
+pub async fn probe_count(pool: &SqlitePool, id: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM probes WHERE service_id = ?").bind(id).fetch_one(pool).await?)
+}
+
+/// Probes and successes (`listed`) since `since` (epoch ms, rounded down to its UTC day): daily
+/// rollups for finished days, raw probes for days not rolled up yet.
+pub async fn uptime(pool: &SqlitePool, id: i64, since: i64) -> Result<Uptime, StoreError> {
+    let first_day = since.div_euclid(DAY_MS);
+    let (rolled_probes, rolled_ok, last_rolled): (i64, i64, Option<i64>) = sqlx::query_as(
+        "SELECT COALESCE(SUM(probes), 0), COALESCE(SUM(successes), 0), MAX(day) FROM probe_daily
+         WHERE service_id = ? AND day >= ?",
+    )
+    .bind(id)
+    .bind(first_day)
+    .fetch_one(pool)
+    .await?;
+    let raw_from = last_rolled.map_or(first_day, |d| d + 1) * DAY_MS;
+    let (raw_probes, raw_ok): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(verdict = 'listed'), 0) FROM probes WHERE service_id = ? AND probed_at >= ?",
+    )
+    .bind(id)
+    .bind(raw_from)
+    .fetch_one(pool)
+    .await?;
+    Ok(Uptime { probes: rolled_probes + raw_probes, successes: rolled_ok + raw_ok })
+}
+
+/// Probe counts behind an uptime figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Uptime {
+    pub probes: i64,
+    pub successes: i64,
+}
+
+impl Uptime {
+    /// Successes over probes, or `None` before any probe.
+    pub fn ratio(&self) -> Option<f64> {
+        (self.probes > 0).then(|| self.successes as f64 / self.probes as f64)
+    }
+}
+
+/// A day's rollup.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DailyRollup {
+    pub day: i64,
+    pub probes: i64,
+    pub successes: i64,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    pub latency_max_ms: Option<f64>,
+}
+
+pub async fn daily(pool: &SqlitePool, id: i64) -> Result<Vec<DailyRollup>, StoreError> {
+    let rows: Vec<(i64, i64, i64, Option<f64>, Option<f64>, Option<f64>)> = sqlx::query_as(
+        "SELECT day, probes, successes, latency_p50_ms, latency_p95_ms, latency_max_ms FROM probe_daily
+         WHERE service_id = ? ORDER BY day",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, probes, successes, latency_p50_ms, latency_p95_ms, latency_max_ms)| DailyRollup {
+            day,
+            probes,
+            successes,
+            latency_p50_ms,
+            latency_p95_ms,
+            latency_max_ms,
+        })
+        .collect())
+}

@@ -1,0 +1,69 @@
+//! The catalog store: SQLite via sqlx, the source of truth (`shared/ARCHITECTURE.md`).
+//!
+//! - [`connect`]: the file under the data directory, pragmas, migrations, the two connection kinds.
+//! - [`writer`]: the one writer path — a task owning the only write connection, batching queued
+//!   operations into `BEGIN IMMEDIATE` transactions and answering each after the commit.
+//! - [`services`], [`history`]: read queries, one function per query, over the read-only pool.
+//! - [`record`], [`register`], [`maintain`]: what the writer applies inside its transactions.
+
+pub mod connect;
+pub mod history;
+pub mod maintain;
+pub mod record;
+pub mod register;
+pub mod services;
+pub mod writer;
+
+pub use connect::{DB_FILE, MIGRATOR};
+pub use writer::Writer;
+
+use sqlx::SqlitePool;
+use std::path::Path;
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("no service with id {0}")]
+    NoSuchService(i64),
+    #[error("the store is closed")]
+    Closed,
+    #[error("cannot encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// An open store: a read pool and the writer.
+#[derive(Clone)]
+pub struct Store {
+    read: SqlitePool,
+    writer: Writer,
+}
+
+impl Store {
+    /// Opens (creating if needed) `data_dir/agora.db`, applies pending migrations and starts the
+    /// writer task.
+    pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        let (write, read) = connect::open(data_dir).await?;
+        Ok(Store { read, writer: Writer::spawn(write) })
+    }
+
+    /// The read-only pool, for queries. Never hold one of its transactions across network I/O.
+    pub fn read(&self) -> &SqlitePool {
+        &self.read
+    }
+
+    pub fn writer(&self) -> &Writer {
+        &self.writer
+    }
+
+    /// Commits whatever is queued, stops the writer and closes every connection.
+    pub async fn close(&self) {
+        self.writer.stop().await;
+        self.read.close().await;
+    }
+}

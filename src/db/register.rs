@@ -1,0 +1,69 @@
+//! Storing registrations: a new (URL, method) becomes a `pending` service, due at once; an
+//! existing one is found, never duplicated.
+
+use super::StoreError;
+use crate::lifecycle::{LifecyclePolicy, Status};
+use sqlx::SqliteConnection;
+
+/// A checked, canonical target to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewService {
+    pub url: String,
+    pub method: String,
+    /// Politeness key: host name or IP, without the port.
+    pub host: String,
+}
+
+/// What registering one target did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Registered {
+    pub id: i64,
+    /// False when the service already existed.
+    pub created: bool,
+}
+
+pub(super) async fn apply(
+    conn: &mut SqliteConnection,
+    services: &[NewService],
+    now: i64,
+) -> Result<Vec<Registered>, StoreError> {
+    let interval = i64::try_from(LifecyclePolicy::default().base_interval.as_millis()).unwrap_or(i64::MAX);
+    let mut out = Vec::with_capacity(services.len());
+    for service in services {
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO services (url, method, host, status, registered_at, status_since, interval_ms, next_due_at,
+                                   change_seq)
+             VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?4, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services))
+             ON CONFLICT (url, method) DO NOTHING
+             RETURNING id",
+        )
+        .bind(&service.url)
+        .bind(&service.method)
+        .bind(&service.host)
+        .bind(now)
+        .bind(interval)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let registered = match inserted {
+            Some(id) => {
+                sqlx::query("INSERT INTO status_changes (service_id, changed_at, old_status, new_status) VALUES (?, ?, NULL, ?)")
+                    .bind(id)
+                    .bind(now)
+                    .bind(Status::Pending.as_str())
+                    .execute(&mut *conn)
+                    .await?;
+                Registered { id, created: true }
+            }
+            None => {
+                let id = sqlx::query_scalar("SELECT id FROM services WHERE url = ? AND method = ?")
+                    .bind(&service.url)
+                    .bind(&service.method)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Registered { id, created: false }
+            }
+        };
+        out.push(registered);
+    }
+    Ok(out)
+}

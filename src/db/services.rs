@@ -1,0 +1,163 @@
+//! Read queries on services and their offers (the read-only pool).
+
+use super::StoreError;
+use crate::lifecycle::Status;
+use agora_crawler::Offer;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+/// A service as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub url: String,
+    pub method: String,
+    pub host: String,
+    #[serde(serialize_with = "status_str")]
+    pub status: Status,
+    /// The last probe's verdict (`null` before the first probe).
+    pub verdict: Option<String>,
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    pub x402_version: Option<i64>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub registered_at: i64,
+    pub first_listed_at: Option<i64>,
+    pub last_probed_at: Option<i64>,
+    pub last_listed_at: Option<i64>,
+    pub status_since: i64,
+    pub failure_streak: i64,
+    pub next_due_at: i64,
+    pub interval_ms: i64,
+    pub change_seq: i64,
+}
+
+fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(status.as_str())
+}
+
+const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
+    description, registered_at, first_listed_at, last_probed_at, last_listed_at, status_since, failure_streak, \
+    next_due_at, interval_ms, change_seq";
+
+fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(ServiceRow {
+        id: row.try_get("id")?,
+        url: row.try_get("url")?,
+        method: row.try_get("method")?,
+        host: row.try_get("host")?,
+        status: Status::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("status {status:?}").into()))?,
+        verdict: row.try_get("verdict")?,
+        reason_code: row.try_get("reason_code")?,
+        reason: row.try_get("reason")?,
+        x402_version: row.try_get("x402_version")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        registered_at: row.try_get("registered_at")?,
+        first_listed_at: row.try_get("first_listed_at")?,
+        last_probed_at: row.try_get("last_probed_at")?,
+        last_listed_at: row.try_get("last_listed_at")?,
+        status_since: row.try_get("status_since")?,
+        failure_streak: row.try_get("failure_streak")?,
+        next_due_at: row.try_get("next_due_at")?,
+        interval_ms: row.try_get("interval_ms")?,
+        change_seq: row.try_get("change_seq")?,
+    })
+}
+
+/// One service by id.
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<ServiceRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = ?"));
+    let row = sqlx::query(sql).bind(id).fetch_optional(pool).await?;
+    Ok(row.as_ref().map(service_row).transpose()?)
+}
+
+/// One service by its canonical URL and method.
+pub async fn lookup(pool: &SqlitePool, url: &str, method: &str) -> Result<Option<ServiceRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE url = ? AND method = ?"));
+    let row = sqlx::query(sql).bind(url).bind(method).fetch_optional(pool).await?;
+    Ok(row.as_ref().map(service_row).transpose()?)
+}
+
+/// Every service, oldest first (exports, tests).
+pub async fn all(pool: &SqlitePool) -> Result<Vec<ServiceRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services ORDER BY id"));
+    let rows = sqlx::query(sql).fetch_all(pool).await?;
+    Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
+}
+
+/// A service the scheduler should probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueService {
+    pub id: i64,
+    pub url: String,
+    pub method: String,
+    pub host: String,
+}
+
+/// Services due at `now`, most overdue first.
+pub async fn due(pool: &SqlitePool, now: i64, limit: usize) -> Result<Vec<DueService>, StoreError> {
+    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        "SELECT id, url, method, host FROM services WHERE next_due_at <= ? ORDER BY next_due_at, id LIMIT ?",
+    )
+    .bind(now)
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id, url, method, host)| DueService { id, url, method, host }).collect())
+}
+
+/// When the next service falls due, if any service exists.
+pub async fn next_due_at(pool: &SqlitePool) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT MIN(next_due_at) FROM services").fetch_one(pool).await?)
+}
+
+/// How many services have each status (statuses with none are absent).
+pub async fn count_by_status(pool: &SqlitePool) -> Result<Vec<(Status, i64)>, StoreError> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM services GROUP BY status").fetch_all(pool).await?;
+    Ok(rows.into_iter().filter_map(|(s, n)| Status::parse(&s).map(|s| (s, n))).collect())
+}
+
+/// The offers of a service's last valid listing, in challenge order.
+pub async fn offers(pool: &SqlitePool, id: i64) -> Result<Vec<Offer>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT scheme, network, network_v1, family, testnet, asset, asset_symbol, decimals, amount, usd,
+                usd_is_max, pay_to, max_timeout_seconds, extra
+         FROM offers WHERE service_id = ? ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let offer = |row: &SqliteRow| -> Result<Offer, StoreError> {
+        let extra: String = row.try_get("extra")?;
+        Ok(Offer {
+            scheme: row.try_get("scheme")?,
+            network: row.try_get("network")?,
+            network_v1: row.try_get("network_v1")?,
+            family: row.try_get("family")?,
+            testnet: row.try_get("testnet")?,
+            asset: row.try_get("asset")?,
+            asset_symbol: row.try_get("asset_symbol")?,
+            decimals: row.try_get::<Option<i64>, _>("decimals")?.and_then(|d| u8::try_from(d).ok()),
+            amount: row.try_get("amount")?,
+            usd: row.try_get("usd")?,
+            usd_is_max: row.try_get("usd_is_max")?,
+            pay_to: row.try_get("pay_to")?,
+            max_timeout_seconds: row.try_get::<i64, _>("max_timeout_seconds")?.try_into().unwrap_or(0),
+            extra: serde_json::from_str(&extra)?,
+        })
+    };
+    rows.iter().map(offer).collect()
+}
+
+/// The latest probe report (JSON, the INTERFACES.md shape), if the service was ever probed.
+pub async fn latest_report(pool: &SqlitePool, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
+    let text: Option<String> = sqlx::query_scalar("SELECT report FROM latest_reports WHERE service_id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}

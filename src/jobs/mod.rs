@@ -1,0 +1,83 @@
+//! The crawl service (`shared/ARCHITECTURE.md` "jobs"): due services → per-host polite queues →
+//! the prober → one writer transaction per result (batched) — plus registration, which stores a
+//! URL and probes it at once through the same queues.
+//!
+//! - [`clock`]: the time seam for the schedule; [`hosts`]: one request per host, with a gap;
+//!   [`robots`]: robots.txt per origin; [`worker`]: one service end to end;
+//!   [`dispatch`]: per-host queues; [`scheduler`]: `serve`'s loop and `crawl --once`;
+//!   [`register`]: the registration function the CLI and the HTTP API call.
+
+pub mod clock;
+pub mod dispatch;
+pub mod hosts;
+pub mod register;
+pub mod robots;
+pub mod scheduler;
+pub mod worker;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use dispatch::Dispatcher;
+pub use worker::{JobError, Lane, Probed, Worker};
+
+use crate::db::Store;
+use crate::lifecycle::LifecyclePolicy;
+use agora_crawler::{ProbeConfig, Prober};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// Permits reserved for seller-initiated probes (registrations, recrawl requests).
+pub const PRIORITY_PERMITS: usize = 16;
+
+/// How the crawl behaves.
+#[derive(Clone)]
+pub struct CrawlSettings {
+    pub probe: ProbeConfig,
+    /// Minimum gap between two requests to one host.
+    pub host_delay: Duration,
+    /// Most scheduled probes in flight at once, across all hosts.
+    pub concurrency: usize,
+    pub lifecycle: LifecyclePolicy,
+    /// How long raw probes are kept (daily rollups outlive them).
+    pub retention: Duration,
+}
+
+impl Default for CrawlSettings {
+    fn default() -> Self {
+        CrawlSettings {
+            probe: ProbeConfig::default(),
+            host_delay: Duration::from_secs(1),
+            concurrency: 64,
+            lifecycle: LifecyclePolicy::default(),
+            retention: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// Builds the worker and dispatcher over `store`. Fails only if the HTTP client cannot be built.
+pub fn start(
+    store: Store,
+    settings: &CrawlSettings,
+    clock: Arc<dyn Clock>,
+    cancel: CancellationToken,
+) -> Result<Dispatcher, StartError> {
+    let prober = Prober::new(settings.probe.clone()).map_err(|e| StartError(e.to_string()))?;
+    let worker = Worker::new(worker::WorkerParts {
+        prober,
+        store,
+        clock,
+        policy: settings.lifecycle,
+        hosts: hosts::HostGate::new(settings.host_delay),
+        robots: robots::RobotsCache::default(),
+        scheduled: Semaphore::new(settings.concurrency.max(1)),
+        priority: Semaphore::new(PRIORITY_PERMITS),
+        cancel,
+    });
+    Ok(Dispatcher::new(worker))
+}
+
+/// The crawler could not start (the TLS stack failed to initialize).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct StartError(String);

@@ -1,0 +1,141 @@
+//! Driving the dispatcher: `serve`'s background loop (due services every tick, maintenance every
+//! hour) and `crawl --once` (everything due now, then stop), both with clean cancellation.
+
+use super::dispatch::{Dispatcher, JobResult};
+use crate::db::maintain::{MaintainReport, Retention};
+use crate::db::{StoreError, services};
+use crate::lifecycle::Status;
+use agora_crawler::Verdict;
+use std::time::{Duration, Instant};
+
+/// How often `serve` looks for due services.
+pub const TICK: Duration = Duration::from_secs(1);
+/// How often `serve` rolls up and prunes history.
+pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(3600);
+/// Due services fetched per tick beyond those already queued.
+const DUE_BATCH: usize = 1000;
+
+/// Queues every due service that is not queued yet; returns how many were queued.
+pub async fn enqueue_due(dispatcher: &Dispatcher, limit: usize) -> Result<usize, StoreError> {
+    let worker = dispatcher.worker();
+    let now = worker.clock().now_ms();
+    // Already-queued services are still due in the table, so ask for that many more.
+    let due = services::due(worker.store().read(), now, dispatcher.pending().saturating_add(limit)).await?;
+    Ok(due.into_iter().filter(|service| dispatcher.enqueue(service.clone())).count())
+}
+
+/// One maintenance pass at the clock's time.
+pub async fn maintain(dispatcher: &Dispatcher, keep: Duration) -> Result<MaintainReport, StoreError> {
+    let worker = dispatcher.worker();
+    worker.store().writer().maintain(Retention { now: worker.clock().now_ms(), keep }).await
+}
+
+/// `serve`'s crawl loop: runs until the worker's cancellation token fires, then waits for the
+/// host tasks (in-flight probes finish; queued ones are dropped unwritten).
+pub async fn run(dispatcher: Dispatcher, retention: Duration) {
+    let cancel = dispatcher.worker().cancel_token().clone();
+    let mut last_maintenance: Option<Instant> = None;
+    while !cancel.is_cancelled() {
+        if last_maintenance.is_none_or(|at| at.elapsed() >= MAINTENANCE_EVERY) {
+            match maintain(&dispatcher, retention).await {
+                Ok(report) => tracing::info!(?report, "history maintenance"),
+                Err(error) => tracing::warn!(%error, "history maintenance failed"),
+            }
+            last_maintenance = Some(Instant::now());
+        }
+        if let Err(error) = enqueue_due(&dispatcher, DUE_BATCH).await {
+            tracing::warn!(%error, "cannot read due services");
+        }
+        let _ = cancel.run_until_cancelled(tokio::time::sleep(TICK)).await;
+    }
+    dispatcher.idle().await;
+}
+
+/// What `crawl --once` did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CrawlSummary {
+    pub probed: usize,
+    pub listed: usize,
+    pub rejected: usize,
+    pub degraded: usize,
+    pub delisted: usize,
+    /// Probes that got no usable answer (`fetch_error`).
+    pub fetch_errors: usize,
+    /// Probes that could not be recorded, or were abandoned at shutdown.
+    pub failed: usize,
+    pub elapsed: Duration,
+}
+
+impl CrawlSummary {
+    pub fn count(&mut self, result: &JobResult) {
+        match result {
+            Ok(probed) => {
+                self.probed += 1;
+                match probed.recorded.status {
+                    Status::Listed => self.listed += 1,
+                    Status::Rejected => self.rejected += 1,
+                    Status::Degraded => self.degraded += 1,
+                    Status::Delisted => self.delisted += 1,
+                    Status::Pending => {}
+                }
+                if probed.report.verdict == Verdict::FetchError {
+                    self.fetch_errors += 1;
+                }
+            }
+            Err(_) => self.failed += 1,
+        }
+    }
+}
+
+impl std::fmt::Display for CrawlSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "probed {} in {:.1} s: {} listed, {} rejected, {} degraded, {} delisted; {} fetch errors",
+            self.probed,
+            self.elapsed.as_secs_f64(),
+            self.listed,
+            self.rejected,
+            self.degraded,
+            self.delisted,
+            self.fetch_errors
+        )?;
+        if self.failed > 0 {
+            write!(f, "; {} not recorded", self.failed)?;
+        }
+        Ok(())
+    }
+}
+
+/// Probes everything due now, once, calling `progress(done, total, result)` after each.
+pub async fn crawl_once(
+    dispatcher: &Dispatcher,
+    mut progress: impl FnMut(usize, usize, &JobResult),
+) -> Result<CrawlSummary, StoreError> {
+    let started = Instant::now();
+    let mut events = dispatcher.subscribe();
+    let total = enqueue_due(dispatcher, usize::MAX / 2).await?;
+    let cancel = dispatcher.worker().cancel_token().clone();
+    let mut summary = CrawlSummary::default();
+    let mut done = 0;
+    while done < total {
+        let next = tokio::select! {
+            event = events.recv() => event,
+            () = cancel.cancelled() => None,
+        };
+        let Some(result) = next else { break };
+        done += 1;
+        summary.count(&result);
+        progress(done, total, &result);
+    }
+    dispatcher.idle().await;
+    // Results that arrived while the host tasks wound down.
+    while let Ok(result) = events.try_recv() {
+        done += 1;
+        summary.count(&result);
+        progress(done, total, &result);
+    }
+    summary.failed += total.saturating_sub(done);
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}

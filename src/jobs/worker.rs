@@ -1,0 +1,142 @@
+//! Probing one stored service end to end: take the host's lease, consult robots.txt, take a
+//! global permit only while a request is on the wire, probe, and record the result through the
+//! writer. The lifecycle is applied inside the writer's transaction.
+
+use super::clock::Clock;
+use super::hosts::HostGate;
+use super::robots::RobotsCache;
+use crate::db::record::{ProbeRecord, Recorded};
+use crate::db::services::DueService;
+use crate::db::{Store, StoreError};
+use crate::lifecycle::LifecyclePolicy;
+use agora_crawler::probe::refused_report;
+use agora_crawler::{ProbeReport, ProbeTarget, Prober, RobotsRules, Verdict, fetch_robots};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+/// Which pool of global permits a probe draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Recrawls from the schedule.
+    Scheduled,
+    /// A seller waiting for a verdict: its own permits, so it never queues behind a crawl.
+    Priority,
+}
+
+/// A probe that was recorded.
+#[derive(Debug, Clone)]
+pub struct Probed {
+    pub service: DueService,
+    pub report: ProbeReport,
+    pub recorded: Recorded,
+}
+
+/// Why a job produced no record.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("shutting down: the probe was abandoned before anything was written")]
+    Cancelled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub(super) struct WorkerParts {
+    pub prober: Prober,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub policy: LifecyclePolicy,
+    pub hosts: HostGate,
+    pub robots: RobotsCache,
+    pub scheduled: Semaphore,
+    pub priority: Semaphore,
+    pub cancel: CancellationToken,
+}
+
+/// Probes services. Cheap to clone.
+#[derive(Clone)]
+pub struct Worker {
+    parts: Arc<WorkerParts>,
+}
+
+impl Worker {
+    pub(super) fn new(parts: WorkerParts) -> Self {
+        Worker { parts: Arc::new(parts) }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.parts.store
+    }
+
+    pub fn prober(&self) -> &Prober {
+        &self.parts.prober
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.parts.clock
+    }
+
+    pub fn cancel_token(&self) -> &CancellationToken {
+        &self.parts.cancel
+    }
+
+    /// Probes `service` politely and records the outcome.
+    pub async fn probe(&self, service: &DueService, lane: Lane) -> Result<Probed, JobError> {
+        let parts = &*self.parts;
+        let cancel = &parts.cancel;
+        let report = match ProbeTarget::parse(&service.url, Some(&service.method)) {
+            Err(problem) => refused_report(&service.url, &service.method, problem),
+            Ok(target) => {
+                let mut lease = cancel.run_until_cancelled(parts.hosts.acquire(&service.host)).await.ok_or(JobError::Cancelled)?;
+                let rules = match parts.robots.get(&target.url) {
+                    Some(rules) => rules,
+                    None => {
+                        cancel.run_until_cancelled(lease.turn()).await.ok_or(JobError::Cancelled)?;
+                        let _permit = self.permit(lane).await?;
+                        let rules = fetch_robots(parts.prober.fetcher(), &target.url).await;
+                        lease.done();
+                        parts.robots.put(&target.url, rules)
+                    }
+                };
+                lease.set_crawl_delay(rules.crawl_delay());
+                match rules.check(&target.url) {
+                    Err(problem) => {
+                        let mut report = refused_report(target.url.as_str(), target.method.as_str(), problem);
+                        if matches!(*rules, RobotsRules::Unreachable(_)) {
+                            report.verdict = Verdict::FetchError;
+                        }
+                        report
+                    }
+                    Ok(()) => {
+                        cancel.run_until_cancelled(lease.turn()).await.ok_or(JobError::Cancelled)?;
+                        let _permit = self.permit(lane).await?;
+                        let report = parts.prober.probe(&target).await;
+                        lease.done();
+                        report
+                    }
+                }
+            }
+        };
+        let record = ProbeRecord {
+            service_id: service.id,
+            report: report.clone(),
+            probed_at: parts.clock.now_ms(),
+            jitter: fastrand::f64() * 2.0 - 1.0,
+            policy: parts.policy,
+        };
+        let recorded = parts.store.writer().record(record).await?;
+        Ok(Probed { service: service.clone(), report, recorded })
+    }
+
+    async fn permit(&self, lane: Lane) -> Result<tokio::sync::SemaphorePermit<'_>, JobError> {
+        let semaphore = match lane {
+            Lane::Scheduled => &self.parts.scheduled,
+            Lane::Priority => &self.parts.priority,
+        };
+        let acquire = semaphore.acquire();
+        match self.parts.cancel.run_until_cancelled(acquire).await {
+            Some(Ok(permit)) => Ok(permit),
+            _ => Err(JobError::Cancelled),
+        }
+    }
+}
