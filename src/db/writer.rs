@@ -20,6 +20,7 @@ enum Op {
     Register(Vec<NewService>, i64, oneshot::Sender<Result<Vec<Registered>, StoreError>>),
     Record(Box<ProbeRecord>, oneshot::Sender<Result<Recorded, StoreError>>),
     Maintain(Retention, oneshot::Sender<Result<MaintainReport, StoreError>>),
+    Recrawl(i64, i64, oneshot::Sender<Result<bool, StoreError>>),
     /// Finish what is queued before this, then close the connection.
     Stop(oneshot::Sender<()>),
 }
@@ -52,6 +53,12 @@ impl Writer {
         self.ask(|reply| Op::Maintain(retention, reply)).await?
     }
 
+    /// Makes service `id` due at `at` at the latest (a recrawl request). False if there is no such
+    /// service.
+    pub async fn recrawl(&self, id: i64, at: i64) -> Result<bool, StoreError> {
+        self.ask(|reply| Op::Recrawl(id, at, reply)).await?
+    }
+
     /// Commits everything queued so far and stops the task. Later calls answer `Closed`.
     pub async fn stop(&self) {
         let _ = self.ask(Op::Stop).await;
@@ -69,6 +76,7 @@ enum Done {
     Register(oneshot::Sender<Result<Vec<Registered>, StoreError>>, Result<Vec<Registered>, StoreError>),
     Record(oneshot::Sender<Result<Recorded, StoreError>>, Result<Recorded, StoreError>),
     Maintain(oneshot::Sender<Result<MaintainReport, StoreError>>, Result<MaintainReport, StoreError>),
+    Recrawl(oneshot::Sender<Result<bool, StoreError>>, Result<bool, StoreError>),
 }
 
 impl Done {
@@ -77,6 +85,7 @@ impl Done {
             Done::Register(reply, _) => reply.send(Err(error())).map_err(drop),
             Done::Record(reply, _) => reply.send(Err(error())).map_err(drop),
             Done::Maintain(reply, _) => reply.send(Err(error())).map_err(drop),
+            Done::Recrawl(reply, _) => reply.send(Err(error())).map_err(drop),
         };
     }
 
@@ -85,6 +94,7 @@ impl Done {
             Done::Register(reply, result) => reply.send(result).map_err(drop),
             Done::Record(reply, result) => reply.send(result).map_err(drop),
             Done::Maintain(reply, result) => reply.send(result).map_err(drop),
+            Done::Recrawl(reply, result) => reply.send(result).map_err(drop),
         };
     }
 }
@@ -142,6 +152,16 @@ async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>) {
                 Op::Maintain(retention, reply) => {
                     let result = super::maintain::apply(&mut tx, &retention).await;
                     (result.is_ok(), Done::Maintain(reply, result))
+                }
+                Op::Recrawl(id, at, reply) => {
+                    let result = sqlx::query("UPDATE services SET next_due_at = MIN(next_due_at, ?) WHERE id = ?")
+                        .bind(at)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map(|done| done.rows_affected() == 1)
+                        .map_err(StoreError::from);
+                    (result.is_ok(), Done::Recrawl(reply, result))
                 }
                 Op::Stop(_) => continue,
             };

@@ -2,6 +2,9 @@
 
 mod cli;
 mod conformance;
+mod crash;
 mod lifecycle;
 mod peers;
+mod politeness;
+mod registration;
 mod support;
