@@ -94,12 +94,12 @@ CREATE TABLE probe_daily (
     PRIMARY KEY (service_id, day)
 ) WITHOUT ROWID;
 
--- The latest probe report (the seller's "why") and raw challenge, one row per service.
+-- The latest probe report, one row per service: the seller's "why", with the raw challenge as
+-- the seller sent it in its `challenge` field (shared/INTERFACES.md "Probe report").
 CREATE TABLE latest_reports (
     service_id INTEGER PRIMARY KEY REFERENCES services (id) ON DELETE CASCADE,
     probed_at  INTEGER NOT NULL,
-    report     TEXT    NOT NULL, -- the probe report JSON (shared/INTERFACES.md)
-    challenge  TEXT              -- the decoded challenge as the seller sent it
+    report     TEXT    NOT NULL
 );
 
 -- Offer changes between two valid challenges: price and payTo changes, offers added or removed.

@@ -180,14 +180,7 @@ pub fn next_state(policy: &LifecyclePolicy, state: &State, outcome: &Outcome<'_>
             Status::Delisted => (Status::Delisted, slow_recheck),
         }
     };
-    Next {
-        status,
-        failure_streak,
-        failing_since,
-        interval_ms: state.interval_ms,
-        next_due_at,
-        listing_changed: false,
-    }
+    Next { status, failure_streak, failing_since, interval_ms: state.interval_ms, next_due_at, listing_changed: false }
 }
 
 fn millis(duration: Duration) -> i64 {
@@ -233,9 +226,9 @@ mod tests {
         let p = LifecyclePolicy::default();
         let mut s = State { challenge_hash: Some("a".into()), ..state(Status::Listed) };
         let same = next_state(&p, &s, &ok("a"), 0, 0.0);
-        assert_eq!((same.interval_ms, same.listing_changed), ((6.0 * 1.4 * HOUR as f64) as i64, false));
+        assert_eq!((same.interval_ms, same.listing_changed), (30_240_000, false));
         let changed = next_state(&p, &s, &ok("b"), 0, 0.0);
-        assert_eq!((changed.interval_ms, changed.listing_changed), ((6.0 * 0.8 * HOUR as f64) as i64, true));
+        assert_eq!((changed.interval_ms, changed.listing_changed), (17_280_000, true));
         s.interval_ms = 7 * 24 * HOUR;
         assert_eq!(next_state(&p, &s, &ok("a"), 0, 0.0).interval_ms, 7 * 24 * HOUR);
         s.interval_ms = 15 * 60_000;
@@ -277,6 +270,6 @@ mod tests {
         assert_eq!(next_state(&p, &s, &robots, 0, 0.0).status, Status::Rejected);
         let early = next_state(&p, &state(Status::Pending), &ok("a"), 0, -1.0).next_due_at;
         let late = next_state(&p, &state(Status::Pending), &ok("a"), 0, 1.0).next_due_at;
-        assert_eq!((early, late), ((4.8 * HOUR as f64) as i64, (7.2 * HOUR as f64) as i64));
+        assert_eq!((early, late), (17_280_000, 25_920_000));
     }
 }

@@ -11,7 +11,11 @@ pub async fn run(global: &GlobalOptions) -> u8 {
         }
         Ok(applied) => {
             let versions: Vec<String> = applied.iter().map(i64::to_string).collect();
-            println!("applied migrations {} to {}", versions.join(", "), global.data_dir.join(connect::DB_FILE).display());
+            println!(
+                "applied migrations {} to {}",
+                versions.join(", "),
+                global.data_dir.join(connect::DB_FILE).display()
+            );
             0
         }
         Err(error) => {

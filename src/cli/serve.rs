@@ -27,7 +27,8 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     crate::app::cancel_on_signals(app.cancel.clone());
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
     let state = HttpState { store: app.store.clone(), dispatcher: app.dispatcher.clone() };
-    let served = axum::serve(listener, router(state)).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
+    let served =
+        axum::serve(listener, router(state)).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();
     let _ = crawl.await;
     app.shutdown().await;

@@ -8,7 +8,7 @@
 use super::StoreError;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool, SqlSafeStr};
+use sqlx::{ConnectOptions, Connection, SqlSafeStr, SqliteConnection, SqlitePool};
 use std::borrow::Cow;
 use std::path::Path;
 use std::time::Duration;
@@ -17,8 +17,7 @@ use std::time::Duration;
 pub const DB_FILE: &str = "agora.db";
 
 /// The schema, oldest first. Applied migrations are never edited; add a new file instead.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "catalog", include_str!("../../migrations/0001_catalog.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "catalog", include_str!("../../migrations/0001_catalog.sql"))];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull
 /// sqlx's proc-macro stack into a 2-core build for one `include_str!`.)
@@ -49,10 +48,7 @@ pub async fn open(data_dir: &Path) -> Result<(SqliteConnection, SqlitePool), Sto
         .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
     let mut write = options(data_dir).create_if_missing(true).connect().await?;
     MIGRATOR.run(&mut write).await?;
-    let read = SqlitePoolOptions::new()
-        .max_connections(4)
-        .connect_with(options(data_dir).read_only(true))
-        .await?;
+    let read = SqlitePoolOptions::new().max_connections(4).connect_with(options(data_dir).read_only(true)).await?;
     Ok((write, read))
 }
 

@@ -6,7 +6,8 @@ use super::StoreError;
 use crate::lifecycle::{self, LifecyclePolicy, Outcome, State, Status};
 use agora_crawler::x402::price::usd_to_micros;
 use agora_crawler::{Listing, Offer, ProbeReport, Verdict};
-use sqlx::{Row, SqliteConnection};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 
 /// One probe to record.
@@ -31,195 +32,308 @@ pub struct Recorded {
     pub change_seq: i64,
 }
 
-pub(super) async fn apply(conn: &mut SqliteConnection, record: &ProbeRecord) -> Result<Recorded, StoreError> {
-    let id = record.service_id;
-    let row = sqlx::query(
-        "SELECT status, failure_streak, failing_since, interval_ms, challenge_hash FROM services WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(StoreError::NoSuchService(id))?;
-    let state = State {
+/// Rows of a batch's probes, written together at the end of the writer's transaction: one UPDATE
+/// per probe is unavoidable (each service's values differ), everything else is a multi-row
+/// statement per batch — statements per commit are the writer's cost.
+#[derive(Default)]
+pub(super) struct Staged {
+    states: HashMap<i64, State>,
+    probes: Vec<ProbeRow>,
+    reports: HashMap<i64, (i64, String)>,
+    offers: HashMap<i64, Vec<Offer>>,
+    status_rows: Vec<(i64, i64, Status, Status, Option<String>)>,
+}
+
+struct ProbeRow {
+    service_id: i64,
+    probed_at: i64,
+    verdict: &'static str,
+    http_status: Option<i64>,
+    timings: Option<(Option<f64>, Option<f64>, f64)>,
+    codes: String,
+    hash: Option<String>,
+}
+
+/// Rows per multi-row statement (SQLite allows 32,766 bound parameters).
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Staged {
+    /// Reads the lifecycle state of every service the batch will record, in one query per chunk.
+    pub(super) async fn prefetch(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Staged, StoreError> {
+        let mut staged = Staged::default();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT id, status, failure_streak, failing_since, interval_ms, challenge_hash FROM services WHERE id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&mut *conn).await? {
+                staged.states.insert(row.try_get("id")?, state_of(&row)?);
+            }
+        }
+        Ok(staged)
+    }
+
+    /// Applies one probe: lifecycle, the service row, offer changes; stages the other rows.
+    pub(super) async fn record(
+        &mut self,
+        conn: &mut SqliteConnection,
+        record: &ProbeRecord,
+    ) -> Result<Recorded, StoreError> {
+        let id = record.service_id;
+        let state = match self.states.get(&id) {
+            Some(state) => state.clone(),
+            None => {
+                let row = sqlx::query(
+                    "SELECT status, failure_streak, failing_since, interval_ms, challenge_hash FROM services WHERE id = ?",
+                )
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NoSuchService(id))?;
+                state_of(&row)?
+            }
+        };
+        let report = &record.report;
+        let listing = report.listing.as_ref().filter(|_| report.verdict == Verdict::Listed);
+        let hash = listing.map(Listing::fingerprint);
+        let first_problem = report.problems.first();
+        let outcome = Outcome {
+            verdict: report.verdict,
+            reason_code: first_problem.map(|p| p.code.as_str()),
+            challenge_hash: hash.as_deref(),
+            retry_after: report.retry_after,
+        };
+        let now = record.probed_at;
+        let next = lifecycle::next_state(&record.policy, &state, &outcome, now, record.jitter);
+        // One UPDATE per probe (statements per commit are the writer's cost); listing columns only
+        // change with a valid listing.
+        let sql = if listing.is_some() { UPDATE_LISTED } else { UPDATE_FAILED };
+        let discovery = listing.and_then(|l| l.discovery.as_ref());
+        let change_seq: i64 = sqlx::query_scalar(sql)
+            .bind(id)
+            .bind(next.status.as_str())
+            .bind(report.verdict.as_str())
+            .bind(first_problem.map(|p| p.code.as_str()))
+            .bind(first_problem.map(|p| p.message.as_str()))
+            .bind(now)
+            .bind(i64::from(next.failure_streak))
+            .bind(next.failing_since)
+            .bind(next.interval_ms)
+            .bind(next.next_due_at)
+            .bind(listing.map(|l| i64::from(l.x402_version)))
+            .bind(discovery.and_then(|d| d.service_name.as_deref()))
+            .bind(listing.map(|l| l.resource.description.as_str()))
+            .bind(listing.and_then(|l| l.resource.mime_type.as_deref()))
+            .bind(
+                listing
+                    .map(|_| serde_json::to_string(&discovery.map(|d| &d.tags).cloned().unwrap_or_default()))
+                    .transpose()?,
+            )
+            .bind(discovery.and_then(|d| d.route_template.as_deref()))
+            .bind(discovery.is_some_and(|d| d.valid && !(d.input.is_null() && d.output.is_null())))
+            .bind(hash.as_deref())
+            .fetch_one(&mut *conn)
+            .await?;
+
+        if let (Some(listing), Some(hash)) = (listing, &hash)
+            && state.challenge_hash.as_deref() != Some(hash.as_str())
+        {
+            // A new fingerprint: diff against the previous offers (staged earlier in this batch,
+            // or stored), then replace them. An unchanged fingerprint rewrites nothing.
+            if state.challenge_hash.is_some() {
+                let old: Vec<OfferKey> = match self.offers.get(&id) {
+                    Some(staged) => staged.iter().map(offer_key).collect(),
+                    None => {
+                        sqlx::query_as("SELECT scheme, network, asset, amount, pay_to FROM offers WHERE service_id = ?")
+                            .bind(id)
+                            .fetch_all(&mut *conn)
+                            .await?
+                    }
+                };
+                record_offer_changes(conn, id, &old, &listing.offers, now).await?;
+            }
+            self.offers.insert(id, listing.offers.clone());
+        }
+
+        let timings = report.http.as_ref().map(|h| &h.timings_ms);
+        let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
+        self.probes.push(ProbeRow {
+            service_id: id,
+            probed_at: now,
+            verdict: report.verdict.as_str(),
+            http_status: report.http.as_ref().and_then(|h| h.status).map(i64::from),
+            timings: timings.map(|t| (t.connect, t.first_byte, t.total)),
+            codes: serde_json::to_string(&codes)?,
+            hash: hash.clone(),
+        });
+        self.reports.insert(id, (now, serde_json::to_string(report)?));
+        if next.status != state.status {
+            self.status_rows.push((id, now, state.status, next.status, first_problem.map(|p| p.code.clone())));
+        }
+        self.states.insert(
+            id,
+            State {
+                status: next.status,
+                failure_streak: next.failure_streak,
+                failing_since: next.failing_since,
+                interval_ms: next.interval_ms,
+                challenge_hash: hash.or(state.challenge_hash.clone()),
+            },
+        );
+        Ok(Recorded {
+            service_id: id,
+            previous: state.status,
+            status: next.status,
+            listing_changed: next.listing_changed,
+            next_due_at: next.next_due_at,
+            change_seq,
+        })
+    }
+
+    /// Writes the staged rows: offers replaced, probes, latest reports, status transitions.
+    pub(super) async fn flush(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        let replaced: Vec<i64> = self.offers.keys().copied().collect();
+        for chunk in replaced.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM offers WHERE service_id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build().execute(&mut *conn).await?;
+        }
+        let offers: Vec<(i64, usize, &Offer)> = self
+            .offers
+            .iter()
+            .flat_map(|(id, offers)| offers.iter().enumerate().map(move |(position, offer)| (*id, position, offer)))
+            .collect();
+        for chunk in offers.chunks(ROWS_PER_STATEMENT / 2) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO offers (service_id, position, scheme, network, network_v1, family, testnet, asset, \
+                 asset_symbol, decimals, amount, usd, usd_micros, usd_is_max, pay_to, max_timeout_seconds, extra) ",
+            );
+            let mut extras = Vec::with_capacity(chunk.len());
+            for (_, _, offer) in chunk {
+                extras.push(serde_json::to_string(&offer.extra)?);
+            }
+            query.push_values(chunk.iter().zip(extras), |mut row, ((id, position, offer), extra)| {
+                row.push_bind(*id)
+                    .push_bind(*position as i64)
+                    .push_bind(offer.scheme.clone())
+                    .push_bind(offer.network.clone())
+                    .push_bind(offer.network_v1.clone())
+                    .push_bind(offer.family.clone())
+                    .push_bind(offer.testnet)
+                    .push_bind(offer.asset.clone())
+                    .push_bind(offer.asset_symbol.clone())
+                    .push_bind(offer.decimals.map(i64::from))
+                    .push_bind(offer.amount.clone())
+                    .push_bind(offer.usd.clone())
+                    .push_bind(offer.usd.as_deref().and_then(usd_to_micros))
+                    .push_bind(offer.usd_is_max)
+                    .push_bind(offer.pay_to.clone())
+                    .push_bind(i64::try_from(offer.max_timeout_seconds).unwrap_or(i64::MAX))
+                    .push_bind(extra);
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        for chunk in self.probes.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO probes (service_id, probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, \
+                 codes, challenge_hash) ",
+            );
+            query.push_values(chunk, |mut row, probe| {
+                let (connect, first_byte, total) =
+                    probe.timings.map_or((None, None, None), |(c, f, t)| (c, f, Some(t)));
+                row.push_bind(probe.service_id)
+                    .push_bind(probe.probed_at)
+                    .push_bind(probe.verdict)
+                    .push_bind(probe.http_status)
+                    .push_bind(connect)
+                    .push_bind(first_byte)
+                    .push_bind(total)
+                    .push_bind(probe.codes.clone())
+                    .push_bind(probe.hash.clone());
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        let reports: Vec<(i64, i64, String)> =
+            self.reports.into_iter().map(|(id, (at, json))| (id, at, json)).collect();
+        for chunk in reports.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO latest_reports (service_id, probed_at, report) ");
+            query.push_values(chunk, |mut row, (id, at, json)| {
+                row.push_bind(*id).push_bind(*at).push_bind(json.clone());
+            });
+            query.push(
+                " ON CONFLICT (service_id) DO UPDATE SET probed_at = excluded.probed_at, report = excluded.report",
+            );
+            query.build().execute(&mut *conn).await?;
+        }
+        for chunk in self.status_rows.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO status_changes (service_id, changed_at, old_status, new_status, reason_code) ",
+            );
+            query.push_values(chunk, |mut row, (id, at, old, new, reason)| {
+                row.push_bind(*id)
+                    .push_bind(*at)
+                    .push_bind(old.as_str())
+                    .push_bind(new.as_str())
+                    .push_bind(reason.clone());
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+fn state_of(row: &SqliteRow) -> Result<State, StoreError> {
+    Ok(State {
         status: Status::parse(row.try_get("status")?).unwrap_or(Status::Pending),
         failure_streak: row.try_get::<i64, _>("failure_streak")?.try_into().unwrap_or(u32::MAX),
         failing_since: row.try_get("failing_since")?,
         interval_ms: row.try_get("interval_ms")?,
         challenge_hash: row.try_get("challenge_hash")?,
-    };
-    let report = &record.report;
-    let listing = report.listing.as_ref().filter(|_| report.verdict == Verdict::Listed);
-    let hash = listing.map(Listing::fingerprint);
-    let first_problem = report.problems.first();
-    let outcome = Outcome {
-        verdict: report.verdict,
-        reason_code: first_problem.map(|p| p.code.as_str()),
-        challenge_hash: hash.as_deref(),
-        retry_after: report.retry_after,
-    };
-    let now = record.probed_at;
-    let next = lifecycle::next_state(&record.policy, &state, &outcome, now, record.jitter);
-    let change_seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services")
-        .fetch_one(&mut *conn)
-        .await?;
-
-    sqlx::query(
-        "UPDATE services SET status = ?2, verdict = ?3, reason_code = ?4, reason = ?5, last_probed_at = ?6,
-                failure_streak = ?7, failing_since = ?8, interval_ms = ?9, next_due_at = ?10, change_seq = ?11,
-                status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END
-         WHERE id = ?1",
-    )
-    .bind(id)
-    .bind(next.status.as_str())
-    .bind(report.verdict.as_str())
-    .bind(first_problem.map(|p| p.code.as_str()))
-    .bind(first_problem.map(|p| p.message.as_str()))
-    .bind(now)
-    .bind(i64::from(next.failure_streak))
-    .bind(next.failing_since)
-    .bind(next.interval_ms)
-    .bind(next.next_due_at)
-    .bind(change_seq)
-    .execute(&mut *conn)
-    .await?;
-
-    if let (Some(listing), Some(hash)) = (listing, &hash) {
-        store_listing(conn, id, listing, hash, now).await?;
-    }
-
-    let timings = report.http.as_ref().map(|h| &h.timings_ms);
-    let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
-    sqlx::query(
-        "INSERT INTO probes (service_id, probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes,
-                             challenge_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(report.verdict.as_str())
-    .bind(report.http.as_ref().and_then(|h| h.status).map(i64::from))
-    .bind(timings.and_then(|t| t.connect))
-    .bind(timings.and_then(|t| t.first_byte))
-    .bind(timings.map(|t| t.total))
-    .bind(serde_json::to_string(&codes)?)
-    .bind(hash.as_deref())
-    .execute(&mut *conn)
-    .await?;
-
-    sqlx::query(
-        "INSERT INTO latest_reports (service_id, probed_at, report, challenge) VALUES (?, ?, ?, ?)
-         ON CONFLICT (service_id) DO UPDATE SET probed_at = excluded.probed_at, report = excluded.report,
-                                                challenge = excluded.challenge",
-    )
-    .bind(id)
-    .bind(now)
-    .bind(serde_json::to_string(report)?)
-    .bind(report.challenge.as_ref().map(serde_json::to_string).transpose()?)
-    .execute(&mut *conn)
-    .await?;
-
-    if next.status != state.status {
-        sqlx::query(
-            "INSERT INTO status_changes (service_id, changed_at, old_status, new_status, reason_code)
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(state.status.as_str())
-        .bind(next.status.as_str())
-        .bind(first_problem.map(|p| p.code.as_str()))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(Recorded {
-        service_id: id,
-        previous: state.status,
-        status: next.status,
-        listing_changed: next.listing_changed,
-        next_due_at: next.next_due_at,
-        change_seq,
     })
 }
 
-/// Stores a valid listing: service metadata, offers, and offer changes against the previous ones.
-async fn store_listing(
-    conn: &mut SqliteConnection,
-    id: i64,
-    listing: &Listing,
-    hash: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    let discovery = listing.discovery.as_ref();
-    let has_schema = discovery.is_some_and(|d| d.valid && !(d.input.is_null() && d.output.is_null()));
-    sqlx::query(
-        "UPDATE services SET x402_version = ?2, name = ?3, description = ?4, mime_type = ?5, tags = ?6,
-                route_template = ?7, has_schema = ?8, challenge_hash = ?9, last_listed_at = ?10,
-                first_listed_at = COALESCE(first_listed_at, ?10)
-         WHERE id = ?1",
-    )
-    .bind(id)
-    .bind(i64::from(listing.x402_version))
-    .bind(discovery.and_then(|d| d.service_name.as_deref()))
-    .bind(&listing.resource.description)
-    .bind(listing.resource.mime_type.as_deref())
-    .bind(serde_json::to_string(&discovery.map(|d| &d.tags).cloned().unwrap_or_default())?)
-    .bind(discovery.and_then(|d| d.route_template.as_deref()))
-    .bind(has_schema)
-    .bind(hash)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
+/// (scheme, network, asset, amount, payTo): what an offer change is judged on.
+type OfferKey = (String, String, String, String, String);
 
-    let old: Vec<(String, String, String, String, String)> =
-        sqlx::query_as("SELECT scheme, network, asset, amount, pay_to FROM offers WHERE service_id = ?")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-    if !old.is_empty() {
-        record_offer_changes(conn, id, &old, &listing.offers, now).await?;
-    }
-    sqlx::query("DELETE FROM offers WHERE service_id = ?").bind(id).execute(&mut *conn).await?;
-    for (position, offer) in listing.offers.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO offers (service_id, position, scheme, network, network_v1, family, testnet, asset,
-                                 asset_symbol, decimals, amount, usd, usd_micros, usd_is_max, pay_to,
-                                 max_timeout_seconds, extra)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(position as i64)
-        .bind(&offer.scheme)
-        .bind(&offer.network)
-        .bind(offer.network_v1.as_deref())
-        .bind(&offer.family)
-        .bind(offer.testnet)
-        .bind(&offer.asset)
-        .bind(offer.asset_symbol.as_deref())
-        .bind(offer.decimals.map(i64::from))
-        .bind(&offer.amount)
-        .bind(offer.usd.as_deref())
-        .bind(offer.usd.as_deref().and_then(usd_to_micros))
-        .bind(offer.usd_is_max)
-        .bind(&offer.pay_to)
-        .bind(i64::try_from(offer.max_timeout_seconds).unwrap_or(i64::MAX))
-        .bind(serde_json::to_string(&offer.extra)?)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+fn offer_key(offer: &Offer) -> OfferKey {
+    (offer.scheme.clone(), offer.network.clone(), offer.asset.clone(), offer.amount.clone(), offer.pay_to.clone())
 }
+
+const UPDATE_FAILED: &str = "UPDATE services SET status = ?2, verdict = ?3, reason_code = ?4, reason = ?5,
+        last_probed_at = ?6, failure_streak = ?7, failing_since = ?8, interval_ms = ?9, next_due_at = ?10,
+        status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
+        change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services)
+    WHERE id = ?1 RETURNING change_seq";
+
+const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reason_code = ?4, reason = ?5,
+        last_probed_at = ?6, failure_streak = ?7, failing_since = ?8, interval_ms = ?9, next_due_at = ?10,
+        status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
+        change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
+        x402_version = ?11, name = ?12, description = ?13, mime_type = ?14, tags = ?15, route_template = ?16,
+        has_schema = ?17, challenge_hash = ?18, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6)
+    WHERE id = ?1 RETURNING change_seq";
 
 /// Offers are matched on (scheme, network, asset); a changed amount is a price change, a changed
 /// payTo is worth its own row (it is where buyers' money goes).
 async fn record_offer_changes(
     conn: &mut SqliteConnection,
     id: i64,
-    old: &[(String, String, String, String, String)],
+    old: &[OfferKey],
     new: &[Offer],
     now: i64,
 ) -> Result<(), StoreError> {
-    let before: HashMap<(&str, &str, &str), (&str, &str)> =
-        old.iter().map(|(s, n, a, amount, pay_to)| ((s.as_str(), n.as_str(), a.as_str()), (amount.as_str(), pay_to.as_str()))).collect();
+    let before: HashMap<(&str, &str, &str), (&str, &str)> = old
+        .iter()
+        .map(|(s, n, a, amount, pay_to)| ((s.as_str(), n.as_str(), a.as_str()), (amount.as_str(), pay_to.as_str())))
+        .collect();
     let after: HashMap<(&str, &str, &str), (&str, &str)> = new
         .iter()
         .map(|o| ((o.scheme.as_str(), o.network.as_str(), o.asset.as_str()), (o.amount.as_str(), o.pay_to.as_str())))

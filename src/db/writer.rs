@@ -71,30 +71,34 @@ impl Writer {
     }
 }
 
-/// One operation's answer, held until the commit.
-enum Done {
-    Register(oneshot::Sender<Result<Vec<Registered>, StoreError>>, Result<Vec<Registered>, StoreError>),
-    Record(oneshot::Sender<Result<Recorded, StoreError>>, Result<Recorded, StoreError>),
-    Maintain(oneshot::Sender<Result<MaintainReport, StoreError>>, Result<MaintainReport, StoreError>),
-    Recrawl(oneshot::Sender<Result<bool, StoreError>>, Result<bool, StoreError>),
+/// One operation's result, before it is matched back to its caller's reply type.
+enum Answer {
+    Registered(Vec<Registered>),
+    Recorded(Recorded),
+    Maintained(MaintainReport),
+    Recrawled(bool),
 }
 
-impl Done {
-    fn fail(self, error: impl Fn() -> StoreError) {
+impl Op {
+    /// Sends `result` to this operation's caller.
+    fn reply(self, result: Result<Answer, StoreError>) {
+        fn wrong() -> StoreError {
+            StoreError::Closed
+        }
         let _ = match self {
-            Done::Register(reply, _) => reply.send(Err(error())).map_err(drop),
-            Done::Record(reply, _) => reply.send(Err(error())).map_err(drop),
-            Done::Maintain(reply, _) => reply.send(Err(error())).map_err(drop),
-            Done::Recrawl(reply, _) => reply.send(Err(error())).map_err(drop),
-        };
-    }
-
-    fn send(self) {
-        let _ = match self {
-            Done::Register(reply, result) => reply.send(result).map_err(drop),
-            Done::Record(reply, result) => reply.send(result).map_err(drop),
-            Done::Maintain(reply, result) => reply.send(result).map_err(drop),
-            Done::Recrawl(reply, result) => reply.send(result).map_err(drop),
+            Op::Register(_, _, reply) => reply
+                .send(result.and_then(|a| if let Answer::Registered(v) = a { Ok(v) } else { Err(wrong()) }))
+                .map_err(drop),
+            Op::Record(_, reply) => reply
+                .send(result.and_then(|a| if let Answer::Recorded(v) = a { Ok(v) } else { Err(wrong()) }))
+                .map_err(drop),
+            Op::Maintain(_, reply) => reply
+                .send(result.and_then(|a| if let Answer::Maintained(v) = a { Ok(v) } else { Err(wrong()) }))
+                .map_err(drop),
+            Op::Recrawl(_, _, reply) => reply
+                .send(result.and_then(|a| if let Answer::Recrawled(v) = a { Ok(v) } else { Err(wrong()) }))
+                .map_err(drop),
+            Op::Stop(reply) => reply.send(()).map_err(drop),
         };
     }
 }
@@ -128,6 +132,48 @@ async fn run(mut conn: SqliteConnection, mut inbox: mpsc::Receiver<Op>) {
     }
 }
 
+async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, StoreError> {
+    Ok(match op {
+        Op::Register(services, now, _) => Answer::Registered(super::register::apply(conn, services, *now).await?),
+        Op::Record(record, _) => {
+            let mut staged = super::record::Staged::default();
+            let recorded = staged.record(conn, record).await?;
+            staged.flush(conn).await?;
+            Answer::Recorded(recorded)
+        }
+        Op::Maintain(retention, _) => Answer::Maintained(super::maintain::apply(conn, retention).await?),
+        Op::Recrawl(id, at, _) => {
+            let done = sqlx::query("UPDATE services SET next_due_at = MIN(next_due_at, ?) WHERE id = ?")
+                .bind(at)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            Answer::Recrawled(done.rows_affected() == 1)
+        }
+        Op::Stop(_) => return Err(StoreError::Closed),
+    })
+}
+
+/// All operations in one transaction; if any fails, the batch is rolled back and each operation
+/// is retried alone, so one bad operation only fails itself. (Cheaper than a savepoint around
+/// every operation: failures are rare, statements per commit are the writer's cost.)
+async fn apply_all(conn: &mut SqliteConnection, batch: &[Op]) -> Result<Vec<Answer>, StoreError> {
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let recorded: Vec<i64> =
+        batch.iter().filter_map(|op| if let Op::Record(r, _) = op { Some(r.service_id) } else { None }).collect();
+    let mut staged = super::record::Staged::prefetch(&mut tx, &recorded).await?;
+    let mut answers = Vec::with_capacity(batch.len());
+    for op in batch {
+        answers.push(match op {
+            Op::Record(record, _) => Answer::Recorded(staged.record(&mut tx, record).await?),
+            other => apply_one(&mut tx, other).await?,
+        });
+    }
+    staged.flush(&mut tx).await?;
+    tx.commit().await?;
+    Ok(answers)
+}
+
 async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>) {
     // Registrations are what sellers cannot re-create: their batches are synced to disk (FULL);
     // crawl results are re-derivable and ride on NORMAL.
@@ -135,56 +181,22 @@ async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>) {
     if durable {
         let _ = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await;
     }
-    let mut done = Vec::with_capacity(batch.len());
-    let committed = async {
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        for op in batch {
-            sqlx::query("SAVEPOINT op").execute(&mut *tx).await?;
-            let (ok, outcome) = match op {
-                Op::Register(services, now, reply) => {
-                    let result = super::register::apply(&mut tx, &services, now).await;
-                    (result.is_ok(), Done::Register(reply, result))
-                }
-                Op::Record(record, reply) => {
-                    let result = super::record::apply(&mut tx, &record).await;
-                    (result.is_ok(), Done::Record(reply, result))
-                }
-                Op::Maintain(retention, reply) => {
-                    let result = super::maintain::apply(&mut tx, &retention).await;
-                    (result.is_ok(), Done::Maintain(reply, result))
-                }
-                Op::Recrawl(id, at, reply) => {
-                    let result = sqlx::query("UPDATE services SET next_due_at = MIN(next_due_at, ?) WHERE id = ?")
-                        .bind(at)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map(|done| done.rows_affected() == 1)
-                        .map_err(StoreError::from);
-                    (result.is_ok(), Done::Recrawl(reply, result))
-                }
-                Op::Stop(_) => continue,
-            };
-            let end = if ok { "RELEASE op" } else { "ROLLBACK TO op" };
-            sqlx::query(end).execute(&mut *tx).await?;
-            if !ok {
-                sqlx::query("RELEASE op").execute(&mut *tx).await?;
+    match apply_all(conn, &batch).await {
+        Ok(answers) => batch.into_iter().zip(answers).for_each(|(op, answer)| op.reply(Ok(answer))),
+        Err(error) if batch.len() == 1 => batch.into_iter().for_each(|op| op.reply(Err(error_copy(&error)))),
+        Err(_) => {
+            for op in batch {
+                let result = apply_all(conn, std::slice::from_ref(&op)).await;
+                op.reply(result.map(|mut answers| answers.remove(0)));
             }
-            done.push(outcome);
         }
-        tx.commit().await?;
-        Ok::<(), sqlx::Error>(())
     }
-    .await;
     if durable {
         let _ = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await;
     }
-    match committed {
-        Ok(()) => done.into_iter().for_each(Done::send),
-        Err(error) => {
-            tracing::error!(%error, "write transaction failed");
-            let message = error.to_string();
-            done.into_iter().for_each(|d| d.fail(|| StoreError::Sql(sqlx::Error::Protocol(message.clone()))));
-        }
-    }
+}
+
+fn error_copy(error: &StoreError) -> StoreError {
+    tracing::warn!(%error, "write failed");
+    StoreError::Sql(sqlx::Error::Protocol(error.to_string()))
 }

@@ -8,9 +8,9 @@
 
 use super::dispatch::Dispatcher;
 use super::worker::JobError;
+use crate::db::StoreError;
 use crate::db::register::{NewService, Registered};
 use crate::db::services::{self, DueService, ServiceRow};
-use crate::db::StoreError;
 use agora_crawler::probe::refused_report;
 use agora_crawler::{Finding, ProbeReport, ProbeTarget};
 use std::collections::HashMap;

@@ -87,7 +87,8 @@ impl Worker {
         let report = match ProbeTarget::parse(&service.url, Some(&service.method)) {
             Err(problem) => refused_report(&service.url, &service.method, problem),
             Ok(target) => {
-                let mut lease = cancel.run_until_cancelled(parts.hosts.acquire(&service.host)).await.ok_or(JobError::Cancelled)?;
+                let mut lease =
+                    cancel.run_until_cancelled(parts.hosts.acquire(&service.host)).await.ok_or(JobError::Cancelled)?;
                 let rules = match parts.robots.get(&target.url) {
                     Some(rules) => rules,
                     None => {

@@ -181,7 +181,8 @@ async fn sigkill_during_a_crawl_then_the_crawl_resumes() {
 
     integrity_ok(&data).await;
     let store = open_store(&data).await;
-    let done_before = services::all(store.read()).await.expect("all").iter().filter(|s| s.last_probed_at.is_some()).count();
+    let done_before =
+        services::all(store.read()).await.expect("all").iter().filter(|s| s.last_probed_at.is_some()).count();
     store.close().await;
 
     holder.hold.store(false, Ordering::SeqCst);

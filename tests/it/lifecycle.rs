@@ -65,7 +65,10 @@ async fn valid_price_change_degraded_delisted_and_back() {
     }
     assert_eq!(statuses, [Status::Listed, Status::Listed, Status::Degraded]);
     let degraded = service(&app, id).await;
-    assert_eq!((degraded.verdict.as_deref(), degraded.reason_code.as_deref()), (Some("fetch_error"), Some("status_500")));
+    assert_eq!(
+        (degraded.verdict.as_deref(), degraded.reason_code.as_deref()),
+        (Some("fetch_error"), Some("status_500"))
+    );
     // The last valid offers stay on record while degraded.
     assert_eq!(services::offers(app.store.read(), id).await.expect("offers").len(), 1);
 
@@ -98,7 +101,13 @@ async fn valid_price_change_degraded_delisted_and_back() {
         .into_iter()
         .map(|c| (c.old_status, c.new_status))
         .collect();
-    let expected = [(None, "pending"), (Some("pending"), "listed"), (Some("listed"), "degraded"), (Some("degraded"), "delisted"), (Some("delisted"), "listed")];
+    let expected = [
+        (None, "pending"),
+        (Some("pending"), "listed"),
+        (Some("listed"), "degraded"),
+        (Some("degraded"), "delisted"),
+        (Some("delisted"), "listed"),
+    ];
     let expected: Vec<(Option<String>, String)> =
         expected.iter().map(|(a, b)| (a.map(str::to_string), b.to_string())).collect();
     assert_eq!(transitions, expected);

@@ -7,4 +7,5 @@ mod lifecycle;
 mod peers;
 mod politeness;
 mod registration;
+mod serve;
 mod support;

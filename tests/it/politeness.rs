@@ -91,13 +91,16 @@ async fn robots_txt_is_honoured() {
             }
         }
     };
-    let everyone = Seller::start(IpAddr::from([127, 0, 0, 31]), with_robots(Some("User-agent: *\nDisallow: /private\n"), 200))
-        .await
-        .expect("seller");
-    let agora_only =
-        Seller::start(IpAddr::from([127, 0, 0, 32]), with_robots(Some("User-agent: AgoraBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"), 200))
+    let everyone =
+        Seller::start(IpAddr::from([127, 0, 0, 31]), with_robots(Some("User-agent: *\nDisallow: /private\n"), 200))
             .await
             .expect("seller");
+    let agora_only = Seller::start(
+        IpAddr::from([127, 0, 0, 32]),
+        with_robots(Some("User-agent: AgoraBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"), 200),
+    )
+    .await
+    .expect("seller");
     let broken = Seller::start(IpAddr::from([127, 0, 0, 33]), with_robots(None, 503)).await.expect("seller");
     let paywalled = Seller::start(IpAddr::from([127, 0, 0, 34]), with_robots(None, 402)).await.expect("seller");
 
@@ -111,7 +114,10 @@ async fn robots_txt_is_honoured() {
     assert_eq!(named.service.reason_code.as_deref(), Some("robots_disallowed"));
     // An unreadable robots.txt (5xx) is a transient failure, retried soon — not a rejection for good.
     let flaky = register(&app.dispatcher, &broken.url("/api"), None).await.expect("registered");
-    assert_eq!((flaky.report.verdict.as_str(), flaky.service.reason_code.as_deref()), ("fetch_error", Some("robots_unreachable")));
+    assert_eq!(
+        (flaky.report.verdict.as_str(), flaky.service.reason_code.as_deref()),
+        ("fetch_error", Some("robots_unreachable"))
+    );
     assert!(flaky.service.next_due_at - T0 <= 6 * 60_000, "retried after the first backoff step");
     // Any 4xx — a paywalled robots.txt included — means no rules.
     let open = register(&app.dispatcher, &paywalled.url("/api"), None).await.expect("registered");

@@ -1,0 +1,105 @@
+//! `agora serve`, `register` and `migrate` as a user runs them: the health endpoint, the
+//! background crawler, the register JSON contract, and a graceful stop on SIGTERM.
+
+use crate::support::Switchable;
+use agora_crawler::testkit::{Reply, v2_challenge};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+fn agora(dir: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_agora"));
+    command
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"])
+        .env_remove("AGORA_ALLOW_CIDRS")
+        .env_remove("AGORA_LISTEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+async fn get(addr: &str, path: &str) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response[9..12].parse().expect("status");
+    let body = response.split("\r\n\r\n").nth(1).expect("body");
+    (status, serde_json::from_str(body).expect("JSON body"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_json_then_serve_crawls_and_stops_gracefully() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seller = Switchable::start([127, 0, 0, 61], Reply::v2(&v2_challenge("http://127.0.0.1/"))).await;
+
+    let out = agora(dir.path()).args(["register", &seller.seller.url("/w"), "--json"]).output().await.expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["verdict"], "listed");
+    assert_eq!(json["created"], true);
+    assert_eq!(json["service"]["status"], "listed");
+    assert_eq!(json["listing"]["offers"][0]["amount"], "1000");
+    let again = agora(dir.path()).args(["register", &seller.seller.url("/w"), "--json"]).output().await.expect("run");
+    let again: Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(
+        (again["created"].clone(), again["service"]["id"].clone()),
+        (Value::Bool(false), json["service"]["id"].clone())
+    );
+    let refused = agora(dir.path()).args(["register", "http://10.0.0.1/", "--json"]).output().await.expect("run");
+    assert_eq!(refused.status.code(), Some(2));
+    let refused: Value = serde_json::from_slice(&refused.stdout).expect("JSON");
+    assert_eq!((refused["verdict"].as_str(), refused["service"].is_null()), (Some("refused"), true));
+
+    // A second endpoint, registered but due: the server's crawler must probe it.
+    let store = agora::db::Store::open(dir.path()).await.expect("store");
+    let new = agora::db::register::NewService {
+        url: seller.seller.url("/due"),
+        method: "GET".into(),
+        host: "127.0.0.61".into(),
+    };
+    store.writer().register(vec![new], 0).await.expect("stored");
+    store.close().await;
+
+    let mut child = agora(dir.path()).args(["serve", "--listen", "127.0.0.1:0"]).spawn().expect("serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = stdout.next_line().await.expect("read").expect("listening line");
+    let addr = line.strip_prefix("agora listening on http://").expect("address line").to_string();
+    let (status, health) = get(&addr, "/healthz").await;
+    assert_eq!((status, health["status"].as_str()), (200, Some("ok")));
+    assert_eq!(health["services"].as_object().map(|m| m.values().filter_map(Value::as_i64).sum::<i64>()), Some(2));
+
+    let pid = child.id().expect("pid").to_string();
+    // The due service is queued at the scheduler's first tick; watch the server report it listed.
+    while get(&addr, "/healthz").await.1["services"]["listed"] != 2 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(seller.requests_to("/due"), 1);
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+    assert!(status.success());
+    let exit = child.wait().await.expect("exit");
+    assert_eq!(exit.code(), Some(0), "graceful stop exits 0");
+    let store = agora::db::Store::open(dir.path()).await.expect("store");
+    let due =
+        agora::db::services::lookup(store.read(), &seller.seller.url("/due"), "GET").await.expect("q").expect("row");
+    assert_eq!(due.status.as_str(), "listed", "the background crawler probed the due service");
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_creates_the_database_and_is_idempotent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("nested/data");
+    let first = agora(&data).arg("migrate").output().await.expect("run");
+    assert!(first.status.success());
+    assert!(String::from_utf8_lossy(&first.stdout).starts_with("applied migrations 1"));
+    assert!(data.join("agora.db").exists());
+    let second = agora(&data).arg("migrate").output().await.expect("run");
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+}
