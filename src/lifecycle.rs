@@ -150,7 +150,7 @@ pub fn next_state(policy: &LifecyclePolicy, state: &State, outcome: &Outcome<'_>
     }
 
     let failure_streak = state.failure_streak.saturating_add(1);
-    let failing_since = Some(state.failing_since.unwrap_or(now));
+    let failing_since = state.failing_since.unwrap_or(now);
     let slow_recheck = after(millis(policy.recheck_rejected));
     let backoff = {
         let doubled = policy.backoff_start.saturating_mul(1u32 << (failure_streak - 1).min(20));
@@ -168,7 +168,7 @@ pub fn next_state(policy: &LifecyclePolicy, state: &State, outcome: &Outcome<'_>
                 (Status::Rejected, due)
             }
             Status::Listed | Status::Degraded => {
-                let failing_for = now - failing_since.unwrap_or(now);
+                let failing_for = now - failing_since;
                 if failing_for >= millis(policy.delist_after) {
                     (Status::Delisted, slow_recheck)
                 } else if failure_streak >= policy.degrade_after {
@@ -180,7 +180,14 @@ pub fn next_state(policy: &LifecyclePolicy, state: &State, outcome: &Outcome<'_>
             Status::Delisted => (Status::Delisted, slow_recheck),
         }
     };
-    Next { status, failure_streak, failing_since, interval_ms: state.interval_ms, next_due_at, listing_changed: false }
+    Next {
+        status,
+        failure_streak,
+        failing_since: Some(failing_since),
+        interval_ms: state.interval_ms,
+        next_due_at,
+        listing_changed: false,
+    }
 }
 
 fn millis(duration: Duration) -> i64 {

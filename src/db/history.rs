@@ -32,6 +32,9 @@ pub async fn status_changes(pool: &SqlitePool, id: i64) -> Result<Vec<StatusChan
         .collect())
 }
 
+type OfferChangeRow = (i64, String, String, String, String, Option<String>, Option<String>);
+type DailyRow = (i64, i64, i64, Option<f64>, Option<f64>, Option<f64>);
+
 /// One change in a service's offers.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OfferChange {
@@ -46,7 +49,7 @@ pub struct OfferChange {
 }
 
 pub async fn offer_changes(pool: &SqlitePool, id: i64) -> Result<Vec<OfferChange>, StoreError> {
-    let rows: Vec<(i64, String, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<OfferChangeRow> = sqlx::query_as(
         "SELECT changed_at, kind, scheme, network, asset, old_value, new_value FROM offer_changes
          WHERE service_id = ? ORDER BY changed_at, id",
     )
@@ -121,7 +124,7 @@ pub struct DailyRollup {
 }
 
 pub async fn daily(pool: &SqlitePool, id: i64) -> Result<Vec<DailyRollup>, StoreError> {
-    let rows: Vec<(i64, i64, i64, Option<f64>, Option<f64>, Option<f64>)> = sqlx::query_as(
+    let rows: Vec<DailyRow> = sqlx::query_as(
         "SELECT day, probes, successes, latency_p50_ms, latency_p95_ms, latency_max_ms FROM probe_daily
          WHERE service_id = ? ORDER BY day",
     )

@@ -9,12 +9,13 @@ use agora_crawler::{Listing, Offer, ProbeReport, Verdict};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One probe to record.
 #[derive(Debug, Clone)]
 pub struct ProbeRecord {
     pub service_id: i64,
-    pub report: ProbeReport,
+    pub report: Arc<ProbeReport>,
     pub probed_at: i64,
     /// In [-1, 1]: spreads the next due time (see [`lifecycle::next_state`]).
     pub jitter: f64,
@@ -170,7 +171,7 @@ impl Staged {
             codes: serde_json::to_string(&codes)?,
             hash: hash.clone(),
         });
-        self.reports.insert(id, (now, serde_json::to_string(report)?));
+        self.reports.insert(id, (now, serde_json::to_string(&**report)?));
         if next.status != state.status {
             self.status_rows.push((id, now, state.status, next.status, first_problem.map(|p| p.code.clone())));
         }

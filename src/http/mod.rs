@@ -4,7 +4,7 @@
 use crate::db::{Store, services};
 use crate::jobs::Dispatcher;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -32,7 +32,7 @@ async fn healthz(State(state): State<HttpState>) -> Response {
         }
         Err(error) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            [(axum::http::header::CONTENT_TYPE, "application/problem+json")],
+            [(header::CONTENT_TYPE, "application/problem+json")],
             Json(json!({
                 "type": "about:blank", "title": "Database unavailable", "status": 503,
                 "detail": error.to_string(), "code": "database_unavailable"

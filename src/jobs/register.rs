@@ -14,6 +14,7 @@ use crate::db::services::{self, DueService, ServiceRow};
 use agora_crawler::probe::refused_report;
 use agora_crawler::{Finding, ProbeReport, ProbeTarget};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A registration that was stored and probed.
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ pub struct Registration {
     pub service: ServiceRow,
     /// False when the URL was already registered (it was re-probed).
     pub created: bool,
-    pub report: ProbeReport,
+    pub report: Arc<ProbeReport>,
 }
 
 #[derive(Debug, thiserror::Error)]

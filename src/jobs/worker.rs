@@ -28,7 +28,8 @@ pub enum Lane {
 #[derive(Debug, Clone)]
 pub struct Probed {
     pub service: DueService,
-    pub report: ProbeReport,
+    /// Shared: the same report goes to the writer, the caller and progress listeners.
+    pub report: Arc<ProbeReport>,
     pub recorded: Recorded,
 }
 
@@ -118,9 +119,10 @@ impl Worker {
                 }
             }
         };
+        let report = Arc::new(report);
         let record = ProbeRecord {
             service_id: service.id,
-            report: report.clone(),
+            report: Arc::clone(&report),
             probed_at: parts.clock.now_ms(),
             jitter: fastrand::f64() * 2.0 - 1.0,
             policy: parts.policy,

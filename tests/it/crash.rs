@@ -196,7 +196,7 @@ async fn sigkill_during_a_crawl_then_the_crawl_resumes() {
     store.close().await;
 }
 
-async fn start_all<F: std::future::Future<Output = Switchable>>(starts: impl Iterator<Item = F>) -> Vec<Switchable> {
+async fn start_all<F: Future<Output = Switchable>>(starts: impl Iterator<Item = F>) -> Vec<Switchable> {
     let mut out = Vec::new();
     for start in starts {
         out.push(start.await);
