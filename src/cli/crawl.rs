@@ -1,19 +1,12 @@
 //! `agora crawl [--once]`: probe what is due, with a progress bar on a terminal and a summary.
 
-use crate::app::App;
 use crate::config::{CrawlArgs, GlobalOptions};
 use crate::jobs::scheduler;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 
 pub async fn run(global: &GlobalOptions, args: &CrawlArgs) -> u8 {
-    let app = match App::open(global).await {
-        Ok(app) => app,
-        Err(error) => {
-            eprintln!("agora: {error}");
-            return 2;
-        }
-    };
+    let Some(app) = super::open_app(global).await else { return 2 };
     crate::app::cancel_on_signals(app.cancel.clone());
     if !args.once {
         scheduler::run(app.dispatcher.clone(), app.retention).await;

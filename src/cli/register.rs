@@ -4,22 +4,17 @@ use super::probe::{exit_code, render};
 use crate::app::App;
 use crate::config::{GlobalOptions, RegisterArgs};
 use crate::jobs::register::{self, RegisterError};
-use crate::jobs::scheduler::CrawlSummary;
+use crate::jobs::scheduler;
 use agora_crawler::ProbeReport;
 use serde_json::{Value, json};
 use std::io::Read;
+use std::time::Instant;
 
 /// Largest bulk file read (about 50k URLs of typical length).
 const MAX_BULK_BYTES: u64 = 16 * 1024 * 1024;
 
 pub async fn run(global: &GlobalOptions, args: &RegisterArgs) -> u8 {
-    let app = match App::open(global).await {
-        Ok(app) => app,
-        Err(error) => {
-            eprintln!("agora: {error}");
-            return 2;
-        }
-    };
+    let Some(app) = super::open_app(global).await else { return 2 };
     crate::app::cancel_on_signals(app.cancel.clone());
     let code = match (&args.from_file, &args.url) {
         (Some(path), _) => run_bulk(&app, path).await,
@@ -95,35 +90,23 @@ async fn run_bulk(app: &App, path: &std::path::Path) -> u8 {
         bulk.services.len() - created,
         bulk.refused.len()
     );
-    let mut events = app.dispatcher.subscribe();
+    let events = app.dispatcher.subscribe();
     let total = bulk.services.iter().filter(|(service, _)| app.dispatcher.enqueue(service.clone())).count();
-    let started = std::time::Instant::now();
-    let mut summary = CrawlSummary::default();
-    let mut done = 0;
-    while done < total {
-        let next = tokio::select! {
-            event = events.recv() => event,
-            () = app.cancel.cancelled() => None,
-        };
-        let Some(result) = next else { break };
-        done += 1;
-        summary.count(&result);
-        match &result {
-            Ok(probed) => {
-                let reason = probed.report.problems.first().map(|p| format!(" ({})", p.code)).unwrap_or_default();
-                println!(
-                    "{:<9} #{} {} {}{reason}",
-                    probed.recorded.status.as_str(),
-                    probed.service.id,
-                    probed.service.method,
-                    probed.service.url
-                );
-            }
-            Err((service, error)) => println!("not probed #{} {} {}: {error}", service.id, service.method, service.url),
+    let summary = scheduler::collect(&app.dispatcher, events, total, Instant::now(), |_, _, result| match result {
+        Ok(probed) => {
+            let reason = probed.report.problems.first().map(|p| format!(" ({})", p.code)).unwrap_or_default();
+            let service = &probed.service;
+            println!(
+                "{:<9} #{} {} {}{reason}",
+                probed.recorded.status.as_str(),
+                service.id,
+                service.method,
+                service.url
+            );
         }
-    }
-    summary.failed += total - done;
-    summary.elapsed = started.elapsed();
+        Err((service, error)) => println!("not probed #{} {} {}: {error}", service.id, service.method, service.url),
+    })
+    .await;
     println!("{summary}");
     0
 }

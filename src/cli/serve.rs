@@ -1,18 +1,11 @@
 //! `agora serve`: the HTTP server and the background crawler until SIGINT/SIGTERM.
 
-use crate::app::App;
 use crate::config::{GlobalOptions, ServeArgs};
 use crate::http::{HttpState, router};
 use crate::jobs::scheduler;
 
 pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
-    let app = match App::open(global).await {
-        Ok(app) => app,
-        Err(error) => {
-            eprintln!("agora: {error}");
-            return 2;
-        }
-    };
+    let Some(app) = super::open_app(global).await else { return 2 };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,
         Err(error) => {

@@ -79,11 +79,6 @@ impl Dispatcher {
         self.inner.queues.lock().unwrap_or_else(|p| p.into_inner()).queued.len()
     }
 
-    /// Whether `id` is queued or in flight.
-    pub fn is_queued(&self, id: i64) -> bool {
-        self.inner.queues.lock().unwrap_or_else(|p| p.into_inner()).queued.contains(&id)
-    }
-
     /// Waits until every host task has finished (after cancellation, or when the queues drain).
     pub async fn idle(&self) {
         self.inner.tracker.close();

@@ -45,11 +45,6 @@ impl HostGate {
         };
         HostLease { slot: slot.lock_owned().await, gap: self.gap }
     }
-
-    /// Hosts currently tracked (tests, metrics).
-    pub fn tracked(&self) -> usize {
-        self.hosts.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
 }
 
 /// Exclusive use of one host. Call [`HostLease::turn`] before each request and

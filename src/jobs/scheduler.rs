@@ -7,6 +7,7 @@ use crate::db::{StoreError, services};
 use crate::lifecycle::Status;
 use agora_crawler::Verdict;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 /// How often `serve` looks for due services.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -110,32 +111,44 @@ impl std::fmt::Display for CrawlSummary {
 /// Probes everything due now, once, calling `progress(done, total, result)` after each.
 pub async fn crawl_once(
     dispatcher: &Dispatcher,
-    mut progress: impl FnMut(usize, usize, &JobResult),
+    progress: impl FnMut(usize, usize, &JobResult),
 ) -> Result<CrawlSummary, StoreError> {
     let started = Instant::now();
-    let mut events = dispatcher.subscribe();
+    let events = dispatcher.subscribe();
     let total = enqueue_due(dispatcher, usize::MAX / 2).await?;
+    Ok(collect(dispatcher, events, total, started, progress).await)
+}
+
+/// Waits for `total` queued jobs (or cancellation), tallying each result as it arrives.
+pub async fn collect(
+    dispatcher: &Dispatcher,
+    mut events: mpsc::UnboundedReceiver<JobResult>,
+    total: usize,
+    started: Instant,
+    mut progress: impl FnMut(usize, usize, &JobResult),
+) -> CrawlSummary {
     let cancel = dispatcher.worker().cancel_token().clone();
     let mut summary = CrawlSummary::default();
     let mut done = 0;
+    let mut tally = |result: JobResult, summary: &mut CrawlSummary, done: &mut usize| {
+        *done += 1;
+        summary.count(&result);
+        progress(*done, total, &result);
+    };
     while done < total {
         let next = tokio::select! {
             event = events.recv() => event,
             () = cancel.cancelled() => None,
         };
         let Some(result) = next else { break };
-        done += 1;
-        summary.count(&result);
-        progress(done, total, &result);
+        tally(result, &mut summary, &mut done);
     }
     dispatcher.idle().await;
     // Results that arrived while the host tasks wound down.
     while let Ok(result) = events.try_recv() {
-        done += 1;
-        summary.count(&result);
-        progress(done, total, &result);
+        tally(result, &mut summary, &mut done);
     }
     summary.failed += total.saturating_sub(done);
     summary.elapsed = started.elapsed();
-    Ok(summary)
+    summary
 }
