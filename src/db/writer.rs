@@ -183,7 +183,12 @@ async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>) {
     }
     match apply_all(conn, &batch).await {
         Ok(answers) => batch.into_iter().zip(answers).for_each(|(op, answer)| op.reply(Ok(answer))),
-        Err(error) if batch.len() == 1 => batch.into_iter().for_each(|op| op.reply(Err(error_copy(&error)))),
+        Err(error) if batch.len() == 1 => {
+            tracing::warn!(%error, "write failed");
+            if let Some(op) = batch.into_iter().next() {
+                op.reply(Err(error));
+            }
+        }
         Err(_) => {
             for op in batch {
                 let result = apply_all(conn, std::slice::from_ref(&op)).await;
@@ -194,9 +199,4 @@ async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>) {
     if durable {
         let _ = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await;
     }
-}
-
-fn error_copy(error: &StoreError) -> StoreError {
-    tracing::warn!(%error, "write failed");
-    StoreError::Sql(sqlx::Error::Protocol(error.to_string()))
 }

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::task::TaskTracker;
 
-/// What finishing a job reports on the events channel.
-pub type JobResult = Result<Probed, (DueService, JobError)>;
+/// What finishing a job reports on the events channel: the probe, or why nothing was recorded.
+pub type JobResult = Result<Probed, (DueService, String)>;
 
 struct Job {
     service: DueService,
@@ -154,7 +154,7 @@ impl Dispatcher {
             }
             let event = match &result {
                 Ok(probed) => Ok(probed.clone()),
-                Err(error) => Err((job.service.clone(), clone_error(error))),
+                Err(error) => Err((job.service.clone(), error.to_string())),
             };
             if let Some(events) = &*self.inner.events.lock().unwrap_or_else(|p| p.into_inner()) {
                 let _ = events.send(event);
@@ -163,12 +163,5 @@ impl Dispatcher {
                 let _ = reply.send(result);
             }
         }
-    }
-}
-
-fn clone_error(error: &JobError) -> JobError {
-    match error {
-        JobError::Cancelled => JobError::Cancelled,
-        JobError::Store(store) => JobError::Store(crate::db::StoreError::Sql(sqlx::Error::Protocol(store.to_string()))),
     }
 }

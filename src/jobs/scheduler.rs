@@ -16,8 +16,12 @@ pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(3600);
 /// Due services fetched per tick beyond those already queued.
 const DUE_BATCH: usize = 1000;
 
-/// Queues every due service that is not queued yet; returns how many were queued.
+/// Queues every due service that is not queued yet (up to `limit` more); returns how many were
+/// queued. With `limit` or more already queued there is work enough: the table is not read.
 pub async fn enqueue_due(dispatcher: &Dispatcher, limit: usize) -> Result<usize, StoreError> {
+    if dispatcher.pending() >= limit {
+        return Ok(0);
+    }
     let worker = dispatcher.worker();
     let now = worker.clock().now_ms();
     // Already-queued services are still due in the table, so ask for that many more.
@@ -31,8 +35,8 @@ pub async fn maintain(dispatcher: &Dispatcher, keep: Duration) -> Result<Maintai
     worker.store().writer().maintain(Retention { now: worker.clock().now_ms(), keep }).await
 }
 
-/// `serve`'s crawl loop: runs until the worker's cancellation token fires, then waits for the
-/// host tasks (in-flight probes finish; queued ones are dropped unwritten).
+/// `serve`'s crawl loop: runs until the worker's cancellation token fires. Waiting for in-flight
+/// probes (with a deadline) is [`crate::app::App::shutdown`]'s job.
 pub async fn run(dispatcher: Dispatcher, retention: Duration) {
     let cancel = dispatcher.worker().cancel_token().clone();
     let mut last_maintenance: Option<Instant> = None;
@@ -49,7 +53,6 @@ pub async fn run(dispatcher: Dispatcher, retention: Duration) {
         }
         let _ = cancel.run_until_cancelled(tokio::time::sleep(TICK)).await;
     }
-    dispatcher.idle().await;
 }
 
 /// What `crawl --once` did.

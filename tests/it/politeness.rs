@@ -130,3 +130,35 @@ async fn robots_txt_is_honoured() {
     assert_eq!(services::all(app.store.read()).await.expect("all").len(), 5);
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn robots_crawl_delay_widens_the_gap() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&options(dir.path(), &["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"]), &clock).await;
+    let log: Log = Arc::default();
+    let logged = Arc::clone(&log);
+    let seller = Seller::start(IpAddr::from([127, 0, 0, 35]), move |request: &Request| {
+        logged.lock().expect("lock").push((Instant::now(), request.path.clone()));
+        match request.path.as_str() {
+            "/robots.txt" => Reply::new(200).body("User-agent: *\nCrawl-delay: 0.3\n"),
+            _ => Reply::v2(&v2_challenge("http://127.0.0.1/")),
+        }
+    })
+    .await
+    .expect("seller");
+    let new = (0..3)
+        .map(|i| NewService { url: seller.url(&format!("/p/{i}")), method: "GET".into(), host: "127.0.0.35".into() })
+        .collect();
+    app.store.writer().register(new, T0).await.expect("stored");
+    let summary = crawl_once(&app.dispatcher, |_, _, _| {}).await.expect("crawl");
+    assert_eq!(summary.listed, 3);
+    let mut probes: Vec<Instant> =
+        log.lock().expect("lock").iter().filter(|(_, path)| path != "/robots.txt").map(|(at, _)| *at).collect();
+    probes.sort();
+    assert_eq!(probes.len(), 3);
+    for pair in probes.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_millis(300), "Crawl-delay ignored: {:?}", pair[1] - pair[0]);
+    }
+    app.shutdown().await;
+}
