@@ -1,10 +1,12 @@
-//! Startup and shutdown order: open the store (migrating it), build the crawler over it, and on
-//! the way out stop taking work, let in-flight probes finish (up to a deadline), then let the
-//! writer commit what is queued and close the database.
+//! Startup and shutdown order: open the store (migrating it), open the search index (catching it
+//! up with the store, or rebuilding it), build the crawler over both; on the way out stop taking
+//! work, let in-flight probes finish (up to a deadline), let the writer commit what is queued,
+//! let the indexer catch up and commit, then close the database.
 
 use crate::config::GlobalOptions;
 use crate::db::{Store, StoreError};
 use crate::jobs::{self, Clock, Dispatcher, StartError, SystemClock};
+use crate::search::{SearchError, SearchIndex};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +18,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A running Agora: store, crawler and the token that stops them.
 pub struct App {
     pub store: Store,
+    pub search: SearchIndex,
     pub dispatcher: Dispatcher,
     pub cancel: CancellationToken,
     pub retention: Duration,
@@ -27,6 +30,8 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Start(#[from] StartError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
 }
 
 impl App {
@@ -37,18 +42,28 @@ impl App {
 
     pub async fn open_with_clock(global: &GlobalOptions, clock: Arc<dyn Clock>) -> Result<App, AppError> {
         let store = Store::open(&global.data_dir).await?;
+        let committed = store.writer().committed_seq();
+        let search = match crate::search::build::open(&global.data_dir, store.read(), committed, clock.clone()).await {
+            Ok(search) => search,
+            Err(error) => {
+                store.close().await;
+                return Err(error.into());
+            }
+        };
         let settings = global.crawl_settings();
         let cancel = CancellationToken::new();
         let dispatcher = jobs::start(store.clone(), &settings, clock, cancel.clone())?;
-        Ok(App { store, dispatcher, cancel, retention: settings.retention })
+        Ok(App { store, search, dispatcher, cancel, retention: settings.retention })
     }
 
-    /// Stops the crawler and closes the store, in that order.
+    /// Stops the crawler, commits the store, lets the index catch up, closes the store.
     pub async fn shutdown(self) {
         self.cancel.cancel();
         if tokio::time::timeout(SHUTDOWN_GRACE, self.dispatcher.idle()).await.is_err() {
             tracing::warn!("in-flight probes abandoned after {SHUTDOWN_GRACE:?}; nothing of them was written");
         }
+        self.store.writer().stop().await;
+        self.search.stop().await;
         self.store.close().await;
     }
 }

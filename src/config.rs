@@ -99,6 +99,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Rebuild the search index (DATA_DIR/index/) from SQLite, with a progress bar. Refuses while
+    /// `agora serve` or `crawl` holds the index.
+    Reindex,
 }
 
 #[derive(Debug, Args)]

@@ -11,3 +11,4 @@ pub mod db;
 pub mod http;
 pub mod jobs;
 pub mod lifecycle;
+pub mod search;

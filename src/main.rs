@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Command::Crawl(args) => agora::cli::crawl::run(&cli.global, &args).await,
             Command::Serve(args) => agora::cli::serve::run(&cli.global, &args).await,
             Command::Migrate => agora::cli::migrate::run(&cli.global).await,
+            Command::Reindex => agora::cli::reindex::run(&cli.global).await,
         }
     });
     ExitCode::from(code)

@@ -166,6 +166,17 @@ pub struct ProbeReport {
     pub retry_after: Option<Duration>,
 }
 
+impl Discovery {
+    /// The schema's field names and descriptions as search text; empty when the metadata is not
+    /// trusted (`valid: false`).
+    pub fn schema_text(&self) -> String {
+        if !self.valid {
+            return String::new();
+        }
+        crate::x402::schema_text::schema_text(&self.input, &self.output)
+    }
+}
+
 impl Listing {
     /// A stable fingerprint of everything a buyer sees (offers, prices, payTo, metadata): equal
     /// fingerprints mean nothing changed between two probes. Keccak-256 of the JSON form, hex.

@@ -2,8 +2,7 @@
 
 use crate::config::{CrawlArgs, GlobalOptions};
 use crate::jobs::scheduler;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use indicatif::{ProgressBar, ProgressStyle};
 
 pub async fn run(global: &GlobalOptions, args: &CrawlArgs) -> u8 {
     let Some(app) = super::open_app(global).await else { return 2 };
@@ -16,7 +15,7 @@ pub async fn run(global: &GlobalOptions, args: &CrawlArgs) -> u8 {
     if let Err(error) = scheduler::maintain(&app.dispatcher, app.retention).await {
         eprintln!("agora: history maintenance failed: {error}");
     }
-    let bar = ProgressBar::with_draw_target(None, draw_target());
+    let bar = ProgressBar::with_draw_target(None, super::progress_target());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos}/{len} probed [{elapsed_precise}] {wide_bar} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -39,9 +38,4 @@ pub async fn run(global: &GlobalOptions, args: &CrawlArgs) -> u8 {
             2
         }
     }
-}
-
-/// The bar draws on stderr only when it is a terminal, so logs and CI output stay clean.
-fn draw_target() -> ProgressDrawTarget {
-    if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() }
 }

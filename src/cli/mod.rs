@@ -4,10 +4,13 @@ pub mod crawl;
 pub mod migrate;
 pub mod probe;
 pub mod register;
+pub mod reindex;
 pub mod serve;
 
 use crate::app::App;
 use crate::config::GlobalOptions;
+use indicatif::ProgressDrawTarget;
+use std::io::IsTerminal;
 
 /// Opens the data directory and the crawler, or says why not on stderr.
 async fn open_app(global: &GlobalOptions) -> Option<App> {
@@ -18,4 +21,9 @@ async fn open_app(global: &GlobalOptions) -> Option<App> {
             None
         }
     }
+}
+
+/// Progress bars draw on stderr only when it is a terminal, so logs and CI output stay clean.
+fn progress_target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() }
 }

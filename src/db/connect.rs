@@ -17,7 +17,10 @@ use std::time::Duration;
 pub const DB_FILE: &str = "agora.db";
 
 /// The schema, oldest first. Applied migrations are never edited; add a new file instead.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "catalog", include_str!("../../migrations/0001_catalog.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "catalog", include_str!("../../migrations/0001_catalog.sql")),
+    (2, "search text", include_str!("../../migrations/0002_search_text.sql")),
+];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull
 /// sqlx's proc-macro stack into a 2-core build for one `include_str!`.)

@@ -11,6 +11,7 @@ pub mod history;
 pub mod maintain;
 pub mod record;
 pub mod register;
+pub mod search_feed;
 pub mod services;
 pub mod writer;
 
@@ -48,8 +49,10 @@ impl Store {
     /// Opens (creating if needed) `data_dir/agora.db`, applies pending migrations and starts the
     /// writer task.
     pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        let (write, read) = connect::open(data_dir).await?;
-        Ok(Store { read, writer: Writer::spawn(write) })
+        let (mut write, read) = connect::open(data_dir).await?;
+        let committed_seq: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(change_seq) FROM services").fetch_one(&mut write).await?;
+        Ok(Store { read, writer: Writer::spawn(write, committed_seq.unwrap_or(0)) })
     }
 
     /// The read-only pool, for queries. Never hold one of its transactions across network I/O.

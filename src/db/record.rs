@@ -5,7 +5,7 @@
 use super::StoreError;
 use crate::lifecycle::{self, LifecyclePolicy, Outcome, State, Status};
 use agora_crawler::x402::price::usd_to_micros;
-use agora_crawler::{Listing, Offer, ProbeReport, Verdict};
+use agora_crawler::{Discovery, Listing, Offer, ProbeReport, Verdict};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -137,6 +137,7 @@ impl Staged {
             .bind(discovery.and_then(|d| d.route_template.as_deref()))
             .bind(discovery.is_some_and(|d| d.valid && !(d.input.is_null() && d.output.is_null())))
             .bind(hash.as_deref())
+            .bind(discovery.map(Discovery::schema_text))
             .fetch_one(&mut *conn)
             .await?;
 
@@ -319,7 +320,7 @@ const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reas
         status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
         x402_version = ?11, name = ?12, description = ?13, mime_type = ?14, tags = ?15, route_template = ?16,
-        has_schema = ?17, challenge_hash = ?18, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6)
+        has_schema = ?17, challenge_hash = ?18, schema_text = ?19, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6)
     WHERE id = ?1 RETURNING change_seq";
 
 /// Offers are matched on (scheme, network, asset); a changed amount is a price change, a changed

@@ -4,7 +4,8 @@ use super::StoreError;
 use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::collections::HashMap;
 
 /// A service as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -22,6 +23,14 @@ pub struct ServiceRow {
     pub x402_version: Option<i64>,
     pub name: Option<String>,
     pub description: Option<String>,
+    pub mime_type: Option<String>,
+    pub tags: Vec<String>,
+    pub route_template: Option<String>,
+    /// The listing carries a trusted input/output schema.
+    pub has_schema: bool,
+    /// The schema's field names and descriptions (search text; not part of the public shape).
+    #[serde(skip)]
+    pub schema_text: Option<String>,
     pub registered_at: i64,
     pub first_listed_at: Option<i64>,
     pub last_probed_at: Option<i64>,
@@ -38,11 +47,12 @@ fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S:
 }
 
 const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
-    description, registered_at, first_listed_at, last_probed_at, last_listed_at, status_since, failure_streak, \
+    description, mime_type, tags, route_template, has_schema, schema_text, registered_at, first_listed_at, last_probed_at, last_listed_at, status_since, failure_streak, \
     next_due_at, interval_ms, change_seq";
 
 fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
     let status: String = row.try_get("status")?;
+    let tags: Option<String> = row.try_get("tags")?;
     Ok(ServiceRow {
         id: row.try_get("id")?,
         url: row.try_get("url")?,
@@ -55,6 +65,11 @@ fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
         x402_version: row.try_get("x402_version")?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
+        mime_type: row.try_get("mime_type")?,
+        tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+        route_template: row.try_get("route_template")?,
+        has_schema: row.try_get("has_schema")?,
+        schema_text: row.try_get("schema_text")?,
         registered_at: row.try_get("registered_at")?,
         first_listed_at: row.try_get("first_listed_at")?,
         last_probed_at: row.try_get("last_probed_at")?,
@@ -72,6 +87,21 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<ServiceRow>, Store
     let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = ?"));
     let row = sqlx::query(sql).bind(id).fetch_optional(pool).await?;
     Ok(row.as_ref().map(service_row).transpose()?)
+}
+
+/// The services with these ids (absent ids are skipped), in no particular order.
+pub async fn get_many(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<ServiceRow>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id IN ("));
+    let mut list = builder.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    builder.push(")");
+    let rows = builder.build().fetch_all(pool).await?;
+    Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
 }
 
 /// One service by its canonical URL and method.
@@ -121,36 +151,54 @@ pub async fn count_by_status(pool: &SqlitePool) -> Result<Vec<(Status, i64)>, St
     Ok(rows.into_iter().filter_map(|(s, n)| Status::parse(&s).map(|s| (s, n))).collect())
 }
 
+const OFFER_COLUMNS: &str = "service_id, scheme, network, network_v1, family, testnet, asset, asset_symbol, \
+    decimals, amount, usd, usd_is_max, pay_to, max_timeout_seconds, extra";
+
 /// The offers of a service's last valid listing, in challenge order.
 pub async fn offers(pool: &SqlitePool, id: i64) -> Result<Vec<Offer>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT scheme, network, network_v1, family, testnet, asset, asset_symbol, decimals, amount, usd,
-                usd_is_max, pay_to, max_timeout_seconds, extra
-         FROM offers WHERE service_id = ? ORDER BY position",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
-    let offer = |row: &SqliteRow| -> Result<Offer, StoreError> {
-        let extra: String = row.try_get("extra")?;
-        Ok(Offer {
-            scheme: row.try_get("scheme")?,
-            network: row.try_get("network")?,
-            network_v1: row.try_get("network_v1")?,
-            family: row.try_get("family")?,
-            testnet: row.try_get("testnet")?,
-            asset: row.try_get("asset")?,
-            asset_symbol: row.try_get("asset_symbol")?,
-            decimals: row.try_get::<Option<i64>, _>("decimals")?.and_then(|d| u8::try_from(d).ok()),
-            amount: row.try_get("amount")?,
-            usd: row.try_get("usd")?,
-            usd_is_max: row.try_get("usd_is_max")?,
-            pay_to: row.try_get("pay_to")?,
-            max_timeout_seconds: row.try_get::<i64, _>("max_timeout_seconds")?.try_into().unwrap_or(0),
-            extra: serde_json::from_str(&extra)?,
-        })
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id = ? ORDER BY position"));
+    let rows = sqlx::query(sql).bind(id).fetch_all(pool).await?;
+    rows.iter().map(|row| offer(row).map(|(_, offer)| offer)).collect()
+}
+
+/// The offers of several services, each in challenge order.
+pub async fn offers_many(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, Vec<Offer>>, StoreError> {
+    let mut offers: HashMap<i64, Vec<Offer>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(offers);
+    }
+    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id IN ("));
+    let mut list = builder.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    builder.push(") ORDER BY service_id, position");
+    for row in builder.build().fetch_all(pool).await? {
+        let (id, offer) = offer(&row)?;
+        offers.entry(id).or_default().push(offer);
+    }
+    Ok(offers)
+}
+
+fn offer(row: &SqliteRow) -> Result<(i64, Offer), StoreError> {
+    let extra: String = row.try_get("extra")?;
+    let offer = Offer {
+        scheme: row.try_get("scheme")?,
+        network: row.try_get("network")?,
+        network_v1: row.try_get("network_v1")?,
+        family: row.try_get("family")?,
+        testnet: row.try_get("testnet")?,
+        asset: row.try_get("asset")?,
+        asset_symbol: row.try_get("asset_symbol")?,
+        decimals: row.try_get::<Option<i64>, _>("decimals")?.and_then(|d| u8::try_from(d).ok()),
+        amount: row.try_get("amount")?,
+        usd: row.try_get("usd")?,
+        usd_is_max: row.try_get("usd_is_max")?,
+        pay_to: row.try_get("pay_to")?,
+        max_timeout_seconds: row.try_get::<i64, _>("max_timeout_seconds")?.try_into().unwrap_or(0),
+        extra: serde_json::from_str(&extra)?,
     };
-    rows.iter().map(offer).collect()
+    Ok((row.try_get("service_id")?, offer))
 }
 
 /// The latest probe report (JSON, the INTERFACES.md shape), if the service was ever probed.

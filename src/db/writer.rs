@@ -3,6 +3,10 @@
 //! (group commit), each operation inside its own savepoint so one failure does not sink the
 //! batch, and every answer is sent only after the commit: an acknowledged write is durable.
 //!
+//! After each commit that touched services the writer publishes the highest `change_seq` (a
+//! `watch`), so derived views (the search index) know there is something to catch up on; it
+//! knows nothing about who listens.
+//!
 //! `BEGIN IMMEDIATE` takes the write lock up front; a deferred transaction upgrading to a writer
 //! gets `SQLITE_BUSY` without waiting (`reliability-perf.md` §D1).
 
@@ -11,7 +15,7 @@ use super::maintain::{MaintainReport, Retention};
 use super::record::{ProbeRecord, Recorded};
 use super::register::{NewService, Registered};
 use sqlx::{Connection, SqliteConnection};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// Most operations in one transaction.
 const MAX_BATCH: usize = 256;
@@ -29,13 +33,21 @@ enum Op {
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Op>,
+    committed: watch::Receiver<i64>,
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: SqliteConnection) -> Writer {
+    pub(super) fn spawn(conn: SqliteConnection, committed_seq: i64) -> Writer {
         let (queue, inbox) = mpsc::channel(4096);
-        tokio::spawn(run(conn, inbox));
-        Writer { queue }
+        let (publish, committed) = watch::channel(committed_seq);
+        tokio::spawn(run(conn, inbox, publish));
+        Writer { queue, committed }
+    }
+
+    /// The highest `services.change_seq` committed so far; changes after every commit that
+    /// touched services.
+    pub fn committed_seq(&self) -> watch::Receiver<i64> {
+        self.committed.clone()
     }
 
     /// Stores new services as `pending` (or finds the existing rows), durably.
@@ -103,7 +115,7 @@ impl Op {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut inbox: mpsc::Receiver<Op>) {
+async fn run(mut conn: SqliteConnection, mut inbox: mpsc::Receiver<Op>, publish: watch::Sender<i64>) {
     let mut stopped = None;
     while stopped.is_none() {
         let Some(first) = inbox.recv().await else { break };
@@ -121,7 +133,11 @@ async fn run(mut conn: SqliteConnection, mut inbox: mpsc::Receiver<Op>) {
             }
         }
         if !batch.is_empty() {
+            let touches_services = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Record(..)));
             apply_batch(&mut conn, batch).await;
+            if touches_services {
+                publish_committed_seq(&mut conn, &publish).await;
+            }
         }
     }
     inbox.close();
@@ -129,6 +145,20 @@ async fn run(mut conn: SqliteConnection, mut inbox: mpsc::Receiver<Op>) {
     let _ = conn.close().await;
     if let Some(reply) = stopped {
         let _ = reply.send(());
+    }
+}
+
+async fn publish_committed_seq(conn: &mut SqliteConnection, publish: &watch::Sender<i64>) {
+    match sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(change_seq) FROM services").fetch_one(&mut *conn).await {
+        Ok(seq) => {
+            publish.send_if_modified(|current| {
+                let seq = seq.unwrap_or(0);
+                let newer = seq > *current;
+                *current = (*current).max(seq);
+                newer
+            });
+        }
+        Err(error) => tracing::warn!(%error, "cannot read the committed change sequence"),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::report::Offer;
 use serde_json::{Map, Value};
 
 /// Schemes whose `amount` has a known pricing meaning (PROTOCOL §2.4).
-const KNOWN_SCHEMES: &[&str] = &["exact", "upto", "batch-settlement", "auth-capture"];
+pub const KNOWN_SCHEMES: &[&str] = &["exact", "upto", "batch-settlement", "auth-capture"];
 
 /// Above this, a payment authorization lives suspiciously long (PROTOCOL §4.2 step 10).
 const LONG_TIMEOUT_SECONDS: u64 = 86_400;

@@ -8,4 +8,5 @@ pub mod discovery;
 pub mod findings;
 pub mod networks;
 pub mod price;
+pub mod schema_text;
 pub mod validate;

@@ -1,0 +1,220 @@
+//! Opening the index: open what is on disk, check it (schema version in the payload, every
+//! segment readable), catch up with SQLite from the payload's sequence, and compare document
+//! counts. Anything wrong — missing, corrupt, another schema, counts that disagree — and the
+//! index is rebuilt from SQLite, which is cheap enough to be the standard recovery
+//! (`reliability-perf.md` §D2). A rebuild writes into `index.rebuild/` and renames it into
+//! place only when complete, so a crash mid-rebuild leaves the old index or nothing.
+
+use super::indexer::{FEED_BATCH, Indexer, Payload, SharedWriter, with_writer};
+use super::schema::{SCHEMA_VERSION, build_schema, document, register_analyzer};
+use super::snapshot::Snapshot;
+use super::{SearchError, SearchIndex, Shared};
+use crate::db::search_feed;
+use crate::jobs::Clock;
+use sqlx::SqlitePool;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use tantivy::directory::error::LockError;
+use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
+use tokio::sync::{mpsc, watch};
+
+/// Writer memory in steady state (one thread) and for a rebuild (all threads together).
+const WRITER_BYTES: usize = 48 << 20;
+const REBUILD_BYTES: usize = 256 << 20;
+
+/// Progress of a rebuild: (services indexed, services to index).
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// Why an index on disk is not used as is.
+enum Unusable {
+    /// Rebuild it.
+    Stale(String),
+    /// Someone else holds it: do not touch.
+    Locked,
+}
+
+impl From<TantivyError> for Unusable {
+    fn from(error: TantivyError) -> Self {
+        match error {
+            TantivyError::LockFailure(LockError::LockBusy, _) => Unusable::Locked,
+            other => Unusable::Stale(other.to_string()),
+        }
+    }
+}
+
+struct Opened {
+    shared: Arc<Shared>,
+    writer: IndexWriter<TantivyDocument>,
+    seq: i64,
+}
+
+fn try_open(dir: &Path) -> Result<Opened, Unusable> {
+    if !dir.join("meta.json").exists() {
+        return Err(Unusable::Stale("no index yet".into()));
+    }
+    let index = Index::open_in_dir(dir)?;
+    let payload = Payload::parse(index.load_metas()?.payload.as_deref())
+        .ok_or_else(|| Unusable::Stale("no catch-up sequence in the commit payload".into()))?;
+    if payload.schema != SCHEMA_VERSION {
+        return Err(Unusable::Stale(format!("schema version {} (this build uses {SCHEMA_VERSION})", payload.schema)));
+    }
+    let (schema, fields) = build_schema();
+    if index.schema() != schema {
+        return Err(Unusable::Stale("the fields differ from this build's".into()));
+    }
+    register_analyzer(&index);
+    let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
+    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+    let vocab = RwLock::default();
+    // Decodes every stored document: a damaged store shows up here, not in a later search.
+    let snapshot = Snapshot::build(reader.searcher(), None, fields.facts, &vocab)?;
+    let shared = Shared { fields, reader, snapshot: RwLock::new(Arc::new(snapshot)), vocab };
+    Ok(Opened { shared: Arc::new(shared), writer, seq: payload.seq })
+}
+
+/// Opens (rebuilding if needed) the index under `data_dir`, catches it up with the store and
+/// starts the indexer, which then follows `committed` (the store's committed sequence).
+pub async fn open(
+    data_dir: &Path,
+    pool: &SqlitePool,
+    committed: watch::Receiver<i64>,
+    clock: Arc<dyn Clock>,
+) -> Result<SearchIndex, SearchError> {
+    let dir = SearchIndex::dir(data_dir);
+    let mut rebuilt = false;
+    loop {
+        let opened = {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || try_open(&dir)).await.map_err(|_| SearchError::Closed)?
+        };
+        let opened = match opened {
+            Ok(opened) => opened,
+            Err(Unusable::Locked) => return Err(SearchError::Locked(dir)),
+            Err(Unusable::Stale(reason)) if !rebuilt => {
+                tracing::warn!(%reason, dir = %dir.display(), "rebuilding the search index from SQLite");
+                rebuild(data_dir, pool, clock.as_ref(), &|_, _| {}).await?;
+                rebuilt = true;
+                continue;
+            }
+            Err(Unusable::Stale(reason)) => {
+                return Err(SearchError::Io { path: dir, source: std::io::Error::other(reason) });
+            }
+        };
+        let (publish, applied) = watch::channel(opened.seq);
+        let mut indexer = Indexer {
+            shared: Arc::clone(&opened.shared),
+            writer: Arc::new(Mutex::new(Some(opened.writer))),
+            pool: pool.clone(),
+            clock: Arc::clone(&clock),
+            applied: opened.seq,
+            publish,
+        };
+        indexer.catch_up().await?;
+        let expected = search_feed::searchable_count(pool).await?;
+        let found = opened.shared.snapshot().num_docs();
+        if u64::try_from(expected).ok() != Some(found) && !rebuilt {
+            tracing::warn!(expected, found, "search index disagrees with SQLite; rebuilding");
+            release(&indexer.writer).await;
+            drop(indexer);
+            drop(opened.shared);
+            rebuild(data_dir, pool, clock.as_ref(), &|_, _| {}).await?;
+            rebuilt = true;
+            continue;
+        }
+        let (ops, inbox) = mpsc::channel(64);
+        let shared = Arc::clone(&opened.shared);
+        tokio::spawn(indexer.run(inbox, committed));
+        return Ok(SearchIndex { shared, ops, applied });
+    }
+}
+
+async fn release(writer: &SharedWriter) {
+    let writer = Arc::clone(writer);
+    let _ = tokio::task::spawn_blocking(move || {
+        if let Some(writer) = writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            let _ = writer.wait_merging_threads();
+        }
+    })
+    .await;
+}
+
+/// Rebuilds the index of `data_dir` from SQLite (`agora reindex`, and recovery on open).
+/// Refuses while another process holds the current index. Returns the services indexed.
+pub async fn rebuild(
+    data_dir: &Path,
+    pool: &SqlitePool,
+    clock: &dyn Clock,
+    progress: Progress<'_>,
+) -> Result<u64, SearchError> {
+    let dir = SearchIndex::dir(data_dir);
+    let staging = data_dir.join(format!("{}.rebuild", super::INDEX_DIR));
+    let io = |path: &PathBuf| {
+        let path = path.clone();
+        move |source| SearchError::Io { path, source }
+    };
+    // Hold the current index's lock (if it opens at all) so a running server is not pulled
+    // out from under.
+    let guard = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || -> Result<Option<IndexWriter<TantivyDocument>>, SearchError> {
+            let Ok(index) = Index::open_in_dir(&dir) else { return Ok(None) };
+            match index.writer_with_num_threads(1, 15 << 20) {
+                Ok(writer) => Ok(Some(writer)),
+                Err(TantivyError::LockFailure(LockError::LockBusy, _)) => Err(SearchError::Locked(dir)),
+                Err(_) => Ok(None),
+            }
+        })
+        .await
+        .map_err(|_| SearchError::Closed)??
+    };
+    match std::fs::remove_dir_all(&staging) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&staging)(e)),
+        _ => {}
+    }
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let (schema, fields) = build_schema();
+    let index = Index::create_in_dir(&staging, schema)?;
+    register_analyzer(&index);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let writer: SharedWriter = Arc::new(Mutex::new(Some(index.writer_with_num_threads(threads, REBUILD_BYTES)?)));
+    // Changes committed after this read are caught up on open (upserts are idempotent).
+    let seq = search_feed::max_change_seq(pool).await?;
+    let total = u64::try_from(search_feed::searchable_count(pool).await?).unwrap_or(0);
+    let (mut after, mut done) = (0, 0u64);
+    progress(0, total);
+    loop {
+        let rows = search_feed::searchable_after(pool, after, FEED_BATCH, clock.now_ms()).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        done += rows.len() as u64;
+        with_writer(&writer, move |writer| {
+            for service in &rows {
+                writer.add_document(document(&fields, service))?;
+            }
+            Ok(())
+        })
+        .await?;
+        progress(done, total.max(done));
+    }
+    let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq }).unwrap_or_default();
+    with_writer(&writer, move |writer| {
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        // One segment searches fastest; merging keeps the payload.
+        let segments = writer.index().searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+        Ok(())
+    })
+    .await?;
+    release(&writer).await;
+    drop(guard);
+    match std::fs::remove_dir_all(&dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(&dir)(e)),
+        _ => {}
+    }
+    std::fs::rename(&staging, &dir).map_err(io(&dir))?;
+    Ok(done)
+}

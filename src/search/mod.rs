@@ -1,0 +1,135 @@
+//! Search: a Tantivy index derived from SQLite (`shared/ARCHITECTURE.md`), with filters, facets,
+//! sorting and near-real-time sync.
+//!
+//! - [`schema`]: fields, analyzer, service → document.
+//! - [`facts`], [`snapshot`]: per-document offer facts, decoded once per segment.
+//! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
+//!   commits (the store publishes its highest committed `change_seq`) and commits ≤ 1 s later.
+//! - [`build`]: open, verify, catch up, or rebuild from scratch.
+//! - [`request`], [`filters`], [`text`], [`collect`], [`results`]: one search function for the
+//!   API and the web pages.
+//!
+//! The index records how far it has caught up in each commit's payload (`{"schema", "seq"}`):
+//! every service change bumps `services.change_seq` in the same SQLite transaction, and the
+//! single writer commits them in order, so "applied everything ≤ seq" is one number.
+
+pub mod build;
+pub mod collect;
+pub mod facts;
+pub mod filters;
+pub mod indexer;
+pub mod request;
+pub mod results;
+pub mod schema;
+pub mod snapshot;
+pub mod text;
+
+pub use request::{ParamError, SearchRequest, Sort, StatusFilter, TestnetMode, TextMode};
+pub use results::{FacetValue, Facets, Hit, Matched, PriceFacet, SearchResults};
+
+use facts::Vocab;
+use schema::Fields;
+use snapshot::Snapshot;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
+use tantivy::IndexReader;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// The index directory inside the data directory (`shared/INTERFACES.md`).
+pub const INDEX_DIR: &str = "index";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("{0}")]
+    Param(#[from] ParamError),
+    #[error("search index error: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Store(#[from] crate::db::StoreError),
+    #[error("the search index at {0} is in use by another agora process (stop it first)")]
+    Locked(PathBuf),
+    #[error("search index I/O error at {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("the search index is closed")]
+    Closed,
+}
+
+/// What every search and the indexer share.
+pub(crate) struct Shared {
+    pub(crate) fields: Fields,
+    pub(crate) reader: IndexReader,
+    pub(crate) snapshot: RwLock<Arc<Snapshot>>,
+    pub(crate) vocab: RwLock<Vocab>,
+}
+
+impl Shared {
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.snapshot.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Reloads the reader and publishes a snapshot with the new segments decoded.
+    pub(crate) fn refresh(&self) -> tantivy::Result<()> {
+        self.reader.reload()?;
+        let previous = self.snapshot();
+        let next = Snapshot::build(self.reader.searcher(), Some(&previous), self.fields.facts, &self.vocab)?;
+        *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
+        Ok(())
+    }
+}
+
+/// Messages to the indexer task. (Changes themselves arrive through the store's committed
+/// sequence; the indexer reads them from SQLite, so none can be lost.)
+pub(crate) enum IndexOp {
+    /// Catch up with everything committed so far, commit, make it searchable; answer the
+    /// sequence now searchable.
+    Flush(oneshot::Sender<Result<i64, SearchError>>),
+    /// Flush, then stop.
+    Stop(oneshot::Sender<()>),
+}
+
+/// Handle to the search index. Cheap to clone.
+#[derive(Clone)]
+pub struct SearchIndex {
+    pub(crate) shared: Arc<Shared>,
+    ops: mpsc::Sender<IndexOp>,
+    applied: watch::Receiver<i64>,
+}
+
+impl SearchIndex {
+    /// The index directory of a data directory.
+    pub fn dir(data_dir: &Path) -> PathBuf {
+        data_dir.join(INDEX_DIR)
+    }
+
+    /// Makes everything committed to SQLite so far searchable, now (instead of within the
+    /// commit delay). Returns the change sequence the index has applied.
+    pub async fn flush(&self) -> Result<i64, SearchError> {
+        let (reply, answer) = oneshot::channel();
+        self.ops.send(IndexOp::Flush(reply)).await.map_err(|_| SearchError::Closed)?;
+        answer.await.map_err(|_| SearchError::Closed)?
+    }
+
+    /// Commits what is pending and stops the indexer. Searches keep working on the last
+    /// snapshot; later flushes answer `Closed`.
+    pub async fn stop(&self) {
+        let (reply, answer) = oneshot::channel();
+        if self.ops.send(IndexOp::Stop(reply)).await.is_ok() {
+            let _ = answer.await;
+        }
+    }
+
+    /// The change sequence searchable so far; changes after each index commit.
+    pub fn applied_seq(&self) -> watch::Receiver<i64> {
+        self.applied.clone()
+    }
+
+    /// Documents in the index.
+    pub fn num_docs(&self) -> u64 {
+        self.shared.snapshot().num_docs()
+    }
+
+    /// Heap bytes of the decoded per-segment facts.
+    pub fn facts_bytes(&self) -> usize {
+        self.shared.snapshot().facts_bytes()
+    }
+}

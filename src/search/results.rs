@@ -1,0 +1,260 @@
+//! The search function the JSON API and the web pages share: run the query over the current
+//! snapshot, then hydrate the page of hits from SQLite (the source of truth: a service that
+//! left the searchable statuses since the last index commit is dropped) and explain each hit.
+
+use super::collect::{CatalogCollector, Collected, Plan};
+use super::facts::Vocab;
+use super::filters::{OfferFilter, PRICE_BUCKETS};
+use super::request::{SearchRequest, Sort, StatusFilter};
+use super::schema::{analyzer, offer_text};
+use super::text::{self, QueryTerm, token_matches};
+use super::{SearchError, SearchIndex, Shared};
+use crate::db::search_feed::FeedOffer;
+use crate::db::services::{self, ServiceRow};
+use crate::lifecycle::Status;
+use agora_crawler::Offer;
+use agora_crawler::x402::networks;
+use sqlx::SqlitePool;
+use std::sync::{Arc, PoisonError};
+use std::time::Instant;
+use tantivy::Term;
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::schema::IndexRecordOption;
+
+/// One page of results.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    /// Services matching (all pages).
+    pub total: u64,
+    pub facets: Facets,
+    /// Services that would match if testnets were included (only with `testnet=exclude`).
+    pub testnets_hidden: u64,
+    pub limit: usize,
+    pub offset: usize,
+    pub sort: Sort,
+    pub processing_ms: f64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    #[serde(flatten)]
+    pub service: ServiceRow,
+    pub offers: Vec<Offer>,
+    /// BM25 score, with `sort=relevance` and text.
+    pub score: Option<f32>,
+    /// Which fields matched which query words.
+    pub matched: Vec<Matched>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Matched {
+    pub field: &'static str,
+    pub terms: Vec<String>,
+}
+
+/// Facet counts (services), each computed with every filter but its own.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Facets {
+    pub network: Vec<FacetValue>,
+    pub asset: Vec<FacetValue>,
+    pub scheme: Vec<FacetValue>,
+    pub version: Vec<FacetValue>,
+    pub price: Vec<PriceFacet>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FacetValue {
+    /// What to pass back as the filter value.
+    pub value: String,
+    /// A friendlier name where there is one (a network's v1 name).
+    pub label: String,
+    pub count: u64,
+}
+
+/// A price range: `min_usd` exclusive, `max_usd` inclusive (decimal USD).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PriceFacet {
+    pub min_usd: Option<String>,
+    pub max_usd: Option<String>,
+    pub count: u64,
+}
+
+/// Searches the catalog.
+pub async fn search(
+    index: &SearchIndex,
+    pool: &SqlitePool,
+    request: &SearchRequest,
+) -> Result<SearchResults, SearchError> {
+    let started = Instant::now();
+    let shared = Arc::clone(&index.shared);
+    let owned = request.clone();
+    let (collected, facets, terms) =
+        tokio::task::spawn_blocking(move || run(&shared, &owned)).await.map_err(|_| SearchError::Closed)??;
+    let page: Vec<_> = collected.top.iter().skip(request.offset).take(request.limit).collect();
+    let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
+    let rows = services::get_many(pool, &ids).await?;
+    let mut offers = services::offers_many(pool, &ids).await?;
+    let mut hits = Vec::with_capacity(page.len());
+    for ranked in page {
+        let Some(row) = rows.iter().find(|r| r.id == ranked.id) else { continue };
+        if !status_allowed(request.status, row.status) {
+            continue;
+        }
+        let offers = offers.remove(&row.id).unwrap_or_default();
+        let matched = matched_fields(&terms, row, &offers);
+        let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
+        hits.push(Hit { service: row.clone(), offers, score, matched });
+    }
+    Ok(SearchResults {
+        hits,
+        total: collected.total,
+        facets,
+        testnets_hidden: collected.hidden_testnet,
+        limit: request.limit,
+        offset: request.offset,
+        sort: request.sort(),
+        processing_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+fn status_allowed(filter: StatusFilter, status: Status) -> bool {
+    match filter {
+        StatusFilter::Listed => status == Status::Listed,
+        StatusFilter::Degraded => status == Status::Degraded,
+        StatusFilter::All => matches!(status, Status::Listed | Status::Degraded),
+    }
+}
+
+/// The index part: ids, scores, counts and facets.
+fn run(shared: &Shared, request: &SearchRequest) -> Result<(Collected, Facets, Vec<QueryTerm>), SearchError> {
+    let snapshot = shared.snapshot();
+    let filter = OfferFilter::resolve(request, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner))?;
+    let terms = text::terms(&request.q, request.text_mode);
+    let fields = &shared.fields;
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if let Some(text) = text::query(&terms, fields) {
+        clauses.push((Occur::Must, text));
+    }
+    let raw = |field, value: &str| Term::from_field_text(field, value);
+    let status: Box<dyn Query> = match request.status {
+        StatusFilter::Listed => Box::new(TermQuery::new(raw(fields.status, "listed"), IndexRecordOption::Basic)),
+        StatusFilter::Degraded => Box::new(TermQuery::new(raw(fields.status, "degraded"), IndexRecordOption::Basic)),
+        StatusFilter::All => Box::new(AllQuery),
+    };
+    let mut filters = vec![status];
+    if let Some(host) = &request.host {
+        filters.push(Box::new(TermQuery::new(raw(fields.host, host), IndexRecordOption::Basic)));
+    }
+    if request.has_schema {
+        filters.push(Box::new(TermSetQuery::new([raw(fields.has_schema, "true")])));
+    }
+    // Filters add no score: relevance is the text's alone.
+    clauses
+        .extend(filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)));
+    let query = BooleanQuery::new(clauses);
+    let plan = Plan { filter, version: request.version, sort: request.sort(), keep: request.offset + request.limit };
+    let collector = CatalogCollector { plan: Arc::new(plan), snapshot: Arc::clone(&snapshot) };
+    let collected = snapshot.searcher.search(&query, &collector)?;
+    let facets = label_facets(&collected, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner));
+    Ok((collected, facets, terms))
+}
+
+fn label_facets(collected: &Collected, vocab: &Vocab) -> Facets {
+    fn sorted(mut values: Vec<FacetValue>) -> Vec<FacetValue> {
+        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        values
+    }
+    let counts = &collected.facets;
+    let plain = |value: &str, count: u64| FacetValue { value: value.to_string(), label: value.to_string(), count };
+    let network = counts.networks.iter().filter_map(|(code, n)| {
+        let value = vocab.networks.value(*code)?;
+        let label = networks::by_caip2(value).and_then(|n| n.v1_name).unwrap_or(value);
+        Some(FacetValue { value: value.to_string(), label: label.to_string(), count: *n })
+    });
+    let from = |interner: &super::facts::Interner, map: &std::collections::HashMap<u32, u64>| {
+        sorted(map.iter().filter_map(|(code, n)| Some(plain(interner.value(*code)?, *n))).collect())
+    };
+    Facets {
+        network: sorted(network.collect()),
+        asset: from(&vocab.assets, &counts.assets),
+        scheme: from(&vocab.schemes, &counts.schemes),
+        version: sorted(counts.versions.iter().map(|(v, n)| plain(&v.to_string(), *n)).collect()),
+        price: PRICE_BUCKETS
+            .iter()
+            .zip(counts.prices)
+            .map(|((min, max), count)| PriceFacet {
+                min_usd: min.map(micros_to_usd),
+                max_usd: max.map(micros_to_usd),
+                count,
+            })
+            .collect(),
+    }
+}
+
+/// Micro-dollars as a decimal string: 10000 → "0.01".
+pub fn micros_to_usd(micros: i64) -> String {
+    let (whole, fraction) = (micros / 1_000_000, micros % 1_000_000);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    format!("{whole}.{fraction:06}").trim_end_matches('0').to_string()
+}
+
+/// For each field of a hit, the query words it matches (the same rules as the query: exact,
+/// prefix for the last word, one typo for long words).
+pub fn matched_fields(terms: &[QueryTerm], row: &ServiceRow, offers: &[Offer]) -> Vec<Matched> {
+    if terms.is_empty() {
+        return Vec::new();
+    }
+    let offers: Vec<FeedOffer> = offers
+        .iter()
+        .map(|o| FeedOffer {
+            scheme: o.scheme.clone(),
+            network: o.network.clone(),
+            network_v1: o.network_v1.clone(),
+            testnet: o.testnet,
+            asset: o.asset.clone(),
+            asset_symbol: o.asset_symbol.clone(),
+            usd_micros: None,
+            pay_to: o.pay_to.clone(),
+        })
+        .collect();
+    let fields: [(&'static str, String); 6] = [
+        ("name", row.name.clone().unwrap_or_default()),
+        ("tags", row.tags.join(" ")),
+        ("description", row.description.clone().unwrap_or_default()),
+        ("schema", row.schema_text.clone().unwrap_or_default()),
+        ("url", row.url.clone()),
+        ("offers", offer_text(&offers)),
+    ];
+    let mut analyzer = analyzer();
+    let mut matched = Vec::new();
+    for (field, value) in fields {
+        let mut tokens = Vec::new();
+        let mut stream = analyzer.token_stream(&value);
+        while let Some(token) = stream.next() {
+            tokens.push(token.text.clone());
+        }
+        let words: Vec<String> =
+            terms.iter().filter(|t| tokens.iter().any(|tok| token_matches(t, tok))).map(|t| t.word.clone()).collect();
+        if !words.is_empty() {
+            matched.push(Matched { field, terms: words });
+        }
+    }
+    matched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usd_strings() {
+        assert_eq!(micros_to_usd(10_000), "0.01");
+        assert_eq!(micros_to_usd(1_000_000), "1");
+        assert_eq!(micros_to_usd(1_500_000), "1.5");
+        assert_eq!(micros_to_usd(1), "0.000001");
+        assert_eq!(micros_to_usd(0), "0");
+    }
+}
