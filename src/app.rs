@@ -18,7 +18,9 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A running Agora: store, crawler and the token that stops them.
 pub struct App {
     pub store: Store,
-    pub search: SearchIndex,
+    /// The search index, owned by this process (`None` for the CLI commands that only crawl or
+    /// register: a running `serve` holds the index and catches up with their changes).
+    pub search: Option<SearchIndex>,
     pub dispatcher: Dispatcher,
     pub cancel: CancellationToken,
     pub retention: Duration,
@@ -35,20 +37,34 @@ pub enum AppError {
 }
 
 impl App {
-    /// Opens the data directory and builds the crawler with the system clock.
+    /// Opens the data directory, the search index and the crawler with the system clock.
     pub async fn open(global: &GlobalOptions) -> Result<App, AppError> {
         App::open_with_clock(global, Arc::new(SystemClock)).await
     }
 
+    /// Opens the store and the crawler only (`register`, `crawl`): the search index stays with
+    /// `serve`, whose indexer notices their commits, or catches up on its next start.
+    pub async fn open_crawler_only(global: &GlobalOptions) -> Result<App, AppError> {
+        App::open_parts(global, Arc::new(SystemClock), false).await
+    }
+
     pub async fn open_with_clock(global: &GlobalOptions, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        App::open_parts(global, clock, true).await
+    }
+
+    async fn open_parts(global: &GlobalOptions, clock: Arc<dyn Clock>, with_search: bool) -> Result<App, AppError> {
         let store = Store::open(&global.data_dir).await?;
-        let committed = store.writer().committed_seq();
-        let search = match crate::search::build::open(&global.data_dir, store.read(), committed, clock.clone()).await {
-            Ok(search) => search,
-            Err(error) => {
-                store.close().await;
-                return Err(error.into());
+        let search = if with_search {
+            let committed = store.writer().committed_seq();
+            match crate::search::build::open(&global.data_dir, store.read(), committed, clock.clone()).await {
+                Ok(search) => Some(search),
+                Err(error) => {
+                    store.close().await;
+                    return Err(error.into());
+                }
             }
+        } else {
+            None
         };
         let settings = global.crawl_settings();
         let cancel = CancellationToken::new();
@@ -63,7 +79,9 @@ impl App {
             tracing::warn!("in-flight probes abandoned after {SHUTDOWN_GRACE:?}; nothing of them was written");
         }
         self.store.writer().stop().await;
-        self.search.stop().await;
+        if let Some(search) = &self.search {
+            search.stop().await;
+        }
         self.store.close().await;
     }
 }

@@ -12,9 +12,11 @@ use crate::config::GlobalOptions;
 use indicatif::ProgressDrawTarget;
 use std::io::IsTerminal;
 
-/// Opens the data directory and the crawler, or says why not on stderr.
-async fn open_app(global: &GlobalOptions) -> Option<App> {
-    match App::open(global).await {
+/// Opens the data directory and the crawler (with the search index when `with_search`), or says
+/// why not on stderr.
+async fn open_app(global: &GlobalOptions, with_search: bool) -> Option<App> {
+    let app = if with_search { App::open(global).await } else { App::open_crawler_only(global).await };
+    match app {
         Ok(app) => Some(app),
         Err(error) => {
             eprintln!("agora: cannot open {}: {error}", global.data_dir.display());

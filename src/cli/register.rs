@@ -14,7 +14,7 @@ use std::time::Instant;
 const MAX_BULK_BYTES: u64 = 16 * 1024 * 1024;
 
 pub async fn run(global: &GlobalOptions, args: &RegisterArgs) -> u8 {
-    let Some(app) = super::open_app(global).await else { return 2 };
+    let Some(app) = super::open_app(global, false).await else { return 2 };
     crate::app::cancel_on_signals(app.cancel.clone());
     let code = match (&args.from_file, &args.url) {
         (Some(path), _) => run_bulk(&app, path).await,

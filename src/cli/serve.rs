@@ -5,7 +5,11 @@ use crate::http::{HttpState, router};
 use crate::jobs::scheduler;
 
 pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
-    let Some(app) = super::open_app(global).await else { return 2 };
+    let Some(app) = super::open_app(global, true).await else { return 2 };
+    let Some(search) = app.search.clone() else {
+        app.shutdown().await;
+        return 2;
+    };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -19,7 +23,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     println!("agora listening on http://{address}");
     crate::app::cancel_on_signals(app.cancel.clone());
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
-    let state = HttpState { store: app.store.clone(), dispatcher: app.dispatcher.clone() };
+    let state = HttpState { store: app.store.clone(), dispatcher: app.dispatcher.clone(), search };
     let served =
         axum::serve(listener, router(state)).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();

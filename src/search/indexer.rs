@@ -18,6 +18,9 @@ use tokio::sync::{mpsc, watch};
 /// How long after the first uncommitted change the indexer commits (the bound is ~1 s;
 /// a commit itself costs 60–90 ms here).
 pub const COMMIT_DELAY: Duration = Duration::from_millis(300);
+/// How often SQLite is checked for changes committed by other processes (`agora register` or
+/// `crawl` beside a running `serve`), whose commits this process's writer never sees.
+const POLL_OTHER_PROCESSES: Duration = Duration::from_secs(1);
 /// After a failed catch-up, try again this much later.
 const RETRY_DELAY: Duration = Duration::from_secs(5);
 /// Services read from SQLite per round trip.
@@ -145,6 +148,8 @@ impl Indexer {
     pub(crate) async fn run(mut self, mut inbox: mpsc::Receiver<IndexOp>, mut committed: watch::Receiver<i64>) {
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut store_open = true;
+        let mut poll = tokio::time::interval(POLL_OTHER_PROCESSES);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let wait = async {
                 match deadline {
@@ -173,6 +178,11 @@ impl Indexer {
                         store_open = false;
                     } else if deadline.is_none() {
                         deadline = Some(tokio::time::Instant::now() + COMMIT_DELAY);
+                    }
+                }
+                _ = poll.tick(), if deadline.is_none() && store_open => {
+                    if search_feed::max_change_seq(&self.pool).await.is_ok_and(|seq| seq > self.applied) {
+                        deadline = Some(tokio::time::Instant::now());
                     }
                 }
                 () = wait => {

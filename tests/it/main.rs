@@ -1,5 +1,6 @@
 //! Integration tests of the `agora` product: one test binary, one module per area.
 
+mod catalog;
 mod cli;
 mod conformance;
 mod crash;
@@ -7,5 +8,6 @@ mod lifecycle;
 mod peers;
 mod politeness;
 mod registration;
+mod search;
 mod serve;
 mod support;
