@@ -3,7 +3,7 @@
 //! registered through `jobs::register` (canonicalize, store, probe, record). The specs stay with
 //! the test as the truth that search results are checked against.
 
-use crate::support::{T0, loopback_options, open_app};
+use crate::support::{T0, open_app, options};
 use agora::app::App;
 use agora::db::services::DueService;
 use agora::jobs::ManualClock;
@@ -176,7 +176,7 @@ pub struct Catalog {
     pub app: App,
     pub clock: ManualClock,
     pub specs: Vec<ServiceSpec>,
-    sellers: Vec<Seller>,
+    pub sellers: Vec<Seller>,
     replies: Replies,
     pub dir: tempfile::TempDir,
 }
@@ -184,9 +184,16 @@ pub struct Catalog {
 impl Catalog {
     /// Starts the sellers and registers every spec, one second apart on the manual clock.
     pub async fn build(specs: Vec<ServiceSpec>) -> Catalog {
+        Catalog::build_with(specs, &[]).await
+    }
+
+    /// Like [`Catalog::build`], with extra global flags (lifecycle thresholds).
+    pub async fn build_with(specs: Vec<ServiceSpec>, flags: &[&str]) -> Catalog {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = ManualClock::new(T0);
-        let app = open_app(&loopback_options(dir.path()), &clock).await;
+        let mut all = vec!["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"];
+        all.extend_from_slice(flags);
+        let app = open_app(&options(dir.path(), &all), &clock).await;
         let replies: Replies = Arc::default();
         let mut sellers = Vec::new();
         for (index, ip) in [[127, 0, 0, 1], [127, 0, 0, 2]].into_iter().enumerate() {

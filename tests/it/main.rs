@@ -9,5 +9,6 @@ mod peers;
 mod politeness;
 mod registration;
 mod search;
+mod search_sync;
 mod serve;
 mod support;
