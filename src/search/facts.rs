@@ -29,10 +29,13 @@ pub struct StoredFacts {
     /// (probes, successes) in the uptime window.
     #[serde(rename = "u")]
     pub uptime: (i64, i64),
-    /// (network, asset address, asset symbol, scheme, testnet, USD micro-dollars).
     #[serde(rename = "o")]
-    pub offers: Vec<(String, String, Option<String>, String, bool, Option<i64>)>,
+    pub offers: Vec<StoredOffer>,
 }
+
+/// (network, asset address, asset symbol, scheme, testnet, USD micro-dollars): a tuple, so the
+/// stored JSON stays an array per offer.
+pub type StoredOffer = (String, String, Option<String>, String, bool, Option<i64>);
 
 impl StoredFacts {
     pub fn of(service: &FeedService) -> StoredFacts {

@@ -123,7 +123,8 @@ async fn a_missing_corrupt_or_outdated_index_is_rebuilt_on_start() {
     app.shutdown().await;
     let index = SearchIndex::dir(dir.path());
 
-    let damage: [(&str, Box<dyn Fn()>); 4] = [
+    type Harm<'a> = Box<dyn Fn() + 'a>;
+    let damage: [(&str, Harm); 4] = [
         ("deleted", Box::new(|| std::fs::remove_dir_all(&index).expect("delete"))),
         ("garbage meta.json", Box::new(|| std::fs::write(meta_path(dir.path()), b"{not json").expect("write"))),
         (

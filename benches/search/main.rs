@@ -1,0 +1,304 @@
+//! Search at catalog scale: N synthetic listings (100,000 and 1,000,000; `AGORA_BENCH_SMOKE=1`
+//! runs 3,000 for CI). Prints, per size: index build time and size; p50/p99 latency of a
+//! realistic query mix through the search function (text, filters, facets and hydration from
+//! SQLite included) next to SQLite FTS5 answering the same queries (top 20 + count, no facets)
+//! in the same run, with equal hit counts checked in exact-term mode; and registration-to-
+//! searchable latency through the real writer and indexer.
+//! `AGORA_BENCH_SIZES=100000` picks sizes.
+
+mod data;
+
+use agora::db::register::NewService;
+use agora::db::{Store, connect};
+use agora::jobs::{Clock, SystemClock};
+use agora::search::results::search;
+use agora::search::{SearchIndex, SearchRequest, TextMode, build};
+use agora_crawler::{Listing, Offer, ProbeReport, Resource, Verdict};
+use sqlx::{Connection, SqliteConnection};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The mix: (query string, also compared against FTS5 in exact mode).
+const MIX: &[(&str, bool)] = &[
+    ("q=weather", true),
+    ("q=stock+price", true),
+    ("q=translate+text", true),
+    ("q=image+resize", true),
+    ("q=crypto&network=base", true),
+    ("q=geocode+address&min_usd=0.001&max_usd=0.01", true),
+    ("q=llm+chat&testnet=include", true),
+    ("q=speech&network=solana&network=polygon", true),
+    ("q=forecast+temperature+city", true),
+    ("q=market&asset=USDC&sort=price_asc", true),
+    ("q=embedding&version=2&has_schema=true", true),
+    ("q=t1234", true),
+    ("q=realtime+data", true),
+    ("q=wether", false),
+    ("q=transalte+txt", false),
+    ("q=forec", false),
+    ("q=embed", false),
+    ("sort=newest", true),
+    ("network=base&sort=price_asc", true),
+    ("min_usd=0.01&max_usd=0.1&sort=verified", true),
+    ("testnet=only", true),
+    ("sort=uptime&version=1", true),
+];
+
+fn request(query: &str, mode: TextMode) -> SearchRequest {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let mut request =
+        SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[]).expect("valid");
+    request.text_mode = mode;
+    request
+}
+
+/// The same search in SQL + FTS5: top 20 by bm25 (or the sort column) and the count.
+fn fts_sql(query: &str) -> (String, String, Vec<String>) {
+    let r = request(query, TextMode::Exact);
+    let mut offer = vec!["o.service_id = s.id".to_string()];
+    let mut binds = Vec::new();
+    match r.testnet {
+        agora::search::TestnetMode::Exclude => offer.push("o.testnet = 0".into()),
+        agora::search::TestnetMode::Only => offer.push("o.testnet = 1".into()),
+        agora::search::TestnetMode::Include => {}
+    }
+    if !r.networks.is_empty() {
+        let ids: Vec<String> = r
+            .networks
+            .iter()
+            .map(|n| agora_crawler::x402::networks::canonical_for(n).unwrap_or(n).to_string())
+            .collect();
+        offer.push(format!("o.network IN ({})", ids.iter().map(|_| "?").collect::<Vec<_>>().join(",")));
+        binds.extend(ids);
+    }
+    if !r.assets.is_empty() {
+        offer.push("o.asset_symbol = 'USDC'".into());
+    }
+    if let Some(min) = r.min_usd_micros {
+        offer.push(format!("o.usd_micros >= {min}"));
+    }
+    if let Some(max) = r.max_usd_micros {
+        offer.push(format!("o.usd_micros <= {max}"));
+    }
+    let mut filters =
+        vec![format!("s.status = 'listed' AND EXISTS (SELECT 1 FROM offers o WHERE {})", offer.join(" AND "))];
+    if let Some(v) = r.version {
+        filters.push(format!("s.x402_version = {v}"));
+    }
+    if r.has_schema {
+        filters.push("s.has_schema = 1".into());
+    }
+    let words: Vec<String> = r.q.split_whitespace().map(|w| format!("\"{w}\"")).collect();
+    let (from, order) = if words.is_empty() {
+        ("services s".to_string(), "s.registered_at DESC".to_string())
+    } else {
+        // FTS first (a subquery), so SQLite never scans services probing the FTS table per row.
+        binds.insert(0, words.join(" "));
+        (
+            "(SELECT rowid, bm25(fts, 5.0, 3.0, 2.0, 1.5, 1.0, 1.0) AS rank FROM fts WHERE fts MATCH ?) f \
+             JOIN services s ON s.id = f.rowid"
+                .to_string(),
+            "f.rank".to_string(),
+        )
+    };
+    let filter = filters.join(" AND ");
+    (
+        format!("SELECT s.id, s.name, s.description FROM {from} WHERE {filter} ORDER BY {order} LIMIT 20"),
+        format!("SELECT COUNT(*) FROM {from} WHERE {filter}"),
+        binds,
+    )
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or(f64::NAN)
+}
+
+fn summary(mut samples: Vec<f64>) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    (percentile(&samples, 0.5), percentile(&samples, 0.99))
+}
+
+fn dir_bytes(path: &std::path::Path) -> u64 {
+    std::fs::read_dir(path).map_or(0, |entries| {
+        entries.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
+    })
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kb.unwrap_or(0.0) / 1024.0
+}
+
+fn listing(url: &str, word: &str) -> ProbeReport {
+    let offer = Offer {
+        scheme: "exact".into(),
+        network: "eip155:8453".into(),
+        network_v1: Some("base".into()),
+        family: "evm".into(),
+        testnet: false,
+        asset: "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913".into(),
+        asset_symbol: Some("USDC".into()),
+        decimals: Some(6),
+        amount: "1000".into(),
+        usd: Some("0.001".into()),
+        usd_is_max: false,
+        pay_to: "0x209693bc6afc0c5328ba36faf03c514ef312287c".into(),
+        max_timeout_seconds: 300,
+        extra: serde_json::json!({}),
+    };
+    let resource = Resource { url: url.into(), description: format!("fresh {word} listing"), mime_type: None };
+    ProbeReport {
+        url: url.into(),
+        method: "GET".into(),
+        verdict: Verdict::Listed,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+        http: None,
+        listing: Some(Listing { x402_version: 2, resource, discovery: None, offers: vec![offer] }),
+        challenge: None,
+        retry_after: None,
+    }
+}
+
+async fn bench_size(n: usize, rounds: usize, registrations: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let now = SystemClock.now_ms();
+    connect::migrate(dir.path()).await.expect("migrate");
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", dir.path().join(connect::DB_FILE).display()))
+        .await
+        .expect("connect");
+    let seeded = Instant::now();
+    data::seed(&mut conn, n, now).await.expect("seed");
+    println!("\n== {n} listings (seeded in {:.1} s)", seeded.elapsed().as_secs_f64());
+
+    let store = Store::open(dir.path()).await.expect("store");
+    let started = Instant::now();
+    build::rebuild(dir.path(), store.read(), &SystemClock, &|_, _| {}).await.expect("rebuild");
+    let build_s = started.elapsed().as_secs_f64();
+    let size_mib = dir_bytes(&SearchIndex::dir(dir.path())) as f64 / 1048576.0;
+    let index = build::open(dir.path(), store.read(), store.writer().committed_seq(), Arc::new(SystemClock))
+        .await
+        .expect("open index");
+    println!(
+        "index: built in {build_s:.1} s ({:.0} docs/s), {size_mib:.0} MiB on disk, offer facts {:.0} MiB in memory",
+        n as f64 / build_s,
+        index.facts_bytes() as f64 / 1048576.0
+    );
+
+    // Exact mode: same hit counts as FTS5.
+    let pool = store.read();
+    for (query, comparable) in MIX.iter().filter(|(_, c)| *c) {
+        let _ = comparable;
+        let ours = search(&index, pool, &request(query, TextMode::Exact)).await.expect("search").total;
+        let (_, count, binds) = fts_sql(query);
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let theirs = q.fetch_one(&mut conn).await.expect("fts count");
+        assert_eq!(ours as i64, theirs, "hit counts differ for {query}");
+    }
+    println!("exact-term hit counts equal FTS5 for all {} comparable queries", MIX.iter().filter(|m| m.1).count());
+
+    let (mut ours, mut text, mut filter_only, mut fts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (query, comparable) in MIX {
+            let request = request(query, TextMode::Forgiving);
+            let t = Instant::now();
+            let results = search(&index, pool, &request).await.expect("search");
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            std::hint::black_box(results);
+            ours.push(ms);
+            if request.q.is_empty() {
+                filter_only.push(ms)
+            } else {
+                text.push(ms)
+            }
+            if *comparable {
+                let (top, count, binds) = fts_sql(query);
+                let t = Instant::now();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(top));
+                for b in &binds {
+                    q = q.bind(b);
+                }
+                let rows = q.fetch_all(&mut conn).await.expect("fts top");
+                let mut c = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count));
+                for b in &binds {
+                    c = c.bind(b);
+                }
+                let total = c.fetch_one(&mut conn).await.expect("fts count");
+                fts.push(t.elapsed().as_secs_f64() * 1000.0);
+                std::hint::black_box((rows, total));
+            }
+        }
+    }
+    let (p50, p99) = summary(ours);
+    let (t50, t99) = summary(text);
+    let (f50, f99) = summary(filter_only);
+    let (s50, s99) = summary(fts);
+    println!("agora search (mix of {} queries × {rounds}): p50 {p50:.2} ms, p99 {p99:.2} ms", MIX.len());
+    println!("  text queries: p50 {t50:.2} ms, p99 {t99:.2} ms; filter-only: p50 {f50:.2} ms, p99 {f99:.2} ms");
+    println!("sqlite fts5 (comparable queries, top 20 + count, no facets): p50 {s50:.2} ms, p99 {s99:.2} ms");
+    println!("ratio fts5/agora: p50 {:.1}x, p99 {:.1}x", s50 / p50, s99 / p99);
+
+    // Registration to searchable: the writer commits, the indexer follows on its own.
+    let applied = index.applied_seq();
+    let mut tasks = Vec::new();
+    let mut rng = fastrand::Rng::with_seed(9);
+    for i in 0..registrations {
+        tokio::time::sleep(Duration::from_millis(rng.u64(0..100))).await;
+        let (writer, mut applied) = (store.writer().clone(), applied.clone());
+        tasks.push(tokio::spawn(async move {
+            let url = format!("https://fresh{i}.example/v1/item");
+            let t = Instant::now();
+            let registered = writer
+                .register(
+                    vec![NewService { url: url.clone(), method: "GET".into(), host: format!("fresh{i}.example") }],
+                    SystemClock.now_ms(),
+                )
+                .await
+                .expect("register");
+            let record = agora::db::record::ProbeRecord {
+                service_id: registered[0].id,
+                report: Arc::new(listing(&url, &format!("fresh{i}"))),
+                probed_at: SystemClock.now_ms(),
+                jitter: 0.0,
+                policy: Default::default(),
+            };
+            let seq = writer.record(record).await.expect("record").change_seq;
+            applied.wait_for(|s| *s >= seq).await.expect("indexer alive");
+            t.elapsed().as_secs_f64() * 1000.0
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.push(task.await.expect("task"));
+    }
+    let mut last = SearchRequest::new(&format!("fresh{}", registrations - 1));
+    last.text_mode = TextMode::Exact;
+    let found = search(&index, pool, &last).await.expect("search");
+    assert_eq!(found.total, 1, "the last registration is searchable");
+    let (r50, r99) = summary(latencies);
+    println!("registration → searchable ({registrations} registrations): p50 {r50:.0} ms, p99 {r99:.0} ms");
+    println!("peak RSS so far: {:.0} MiB", peak_rss_mib());
+    index.stop().await;
+    store.close().await;
+}
+
+fn main() {
+    let smoke = std::env::var("AGORA_BENCH_SMOKE").is_ok_and(|v| v == "1");
+    let sizes: Vec<usize> = match std::env::var("AGORA_BENCH_SIZES") {
+        Ok(list) => list.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
+        Err(_) if smoke => vec![3_000],
+        Err(_) => vec![100_000, 1_000_000],
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    for n in sizes {
+        let rounds = if n >= 1_000_000 { 10 } else { 30 };
+        runtime.block_on(bench_size(n, if smoke { 3 } else { rounds }, if smoke { 10 } else { 100 }));
+    }
+}
