@@ -70,3 +70,13 @@ impl Store {
         self.read.close().await;
     }
 }
+
+/// Appends `(?, ?, …)` binding `ids`, for `… IN` clauses (callers keep lists ≤ 1,000 ids).
+pub(crate) fn in_list(builder: &mut sqlx::QueryBuilder<sqlx::Sqlite>, ids: &[i64]) {
+    builder.push("(");
+    let mut list = builder.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    builder.push(")");
+}

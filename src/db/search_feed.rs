@@ -2,9 +2,9 @@
 //! change order (catching up after commits) or id order (a rebuild). The index is a derived view;
 //! these reads are all it knows of the catalog.
 
-use super::StoreError;
 use super::history::Uptime;
 use super::maintain::DAY_MS;
+use super::{StoreError, in_list};
 use crate::lifecycle::Status;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -132,15 +132,6 @@ fn feed_service(row: &SqliteRow) -> Result<FeedService, StoreError> {
         uptime: Uptime { probes: 0, successes: 0 },
         offers: Vec::new(),
     })
-}
-
-fn in_list(builder: &mut QueryBuilder<Sqlite>, ids: &[i64]) {
-    builder.push("(");
-    let mut list = builder.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    builder.push(")");
 }
 
 async fn offers_of(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, Vec<FeedOffer>>, StoreError> {

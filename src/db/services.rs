@@ -94,12 +94,8 @@ pub async fn get_many(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<ServiceRow>,
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id IN ("));
-    let mut list = builder.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    builder.push(")");
+    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id IN "));
+    super::in_list(&mut builder, ids);
     let rows = builder.build().fetch_all(pool).await?;
     Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
 }
@@ -167,12 +163,9 @@ pub async fn offers_many(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, 
     if ids.is_empty() {
         return Ok(offers);
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id IN ("));
-    let mut list = builder.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
-    }
-    builder.push(") ORDER BY service_id, position");
+    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id IN "));
+    super::in_list(&mut builder, ids);
+    builder.push(" ORDER BY service_id, position");
     for row in builder.build().fetch_all(pool).await? {
         let (id, offer) = offer(&row)?;
         offers.entry(id).or_default().push(offer);
