@@ -68,7 +68,8 @@ fn try_open(dir: &Path) -> Result<Opened, Unusable> {
     let vocab = RwLock::default();
     // Decodes every stored document: a damaged store shows up here, not in a later search.
     let snapshot = Snapshot::build(reader.searcher(), None, fields.facts, &vocab)?;
-    let shared = Shared { fields, reader, snapshot: RwLock::new(Arc::new(snapshot)), vocab };
+    let shared =
+        Shared { fields, reader, snapshot: RwLock::new(Arc::new(snapshot)), vocab, filter_cache: Default::default() };
     Ok(Opened { shared: Arc::new(shared), writer, seq: payload.seq })
 }
 

@@ -77,7 +77,7 @@ impl FacetCounts {
 }
 
 /// Everything the pass found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Collected {
     pub total: u64,
     /// Services that match only when testnets are included (with `testnet=exclude`).
@@ -102,8 +102,8 @@ impl Collector for CatalogCollector {
             plan: Arc::clone(&self.plan),
             facts,
             collected: Collected::default(),
+            counters: Counters::default(),
             heap: BinaryHeap::new(),
-            seen: Vec::new(),
         })
     }
 
@@ -131,60 +131,87 @@ pub struct CatalogSegmentCollector {
     plan: Arc<Plan>,
     facts: Arc<SegmentFacts>,
     collected: Collected,
+    counters: Counters,
     heap: BinaryHeap<Reverse<Ranked>>,
-    /// Values already counted for the current document, per dimension (few offers per service).
+}
+
+/// Facet counters indexed by interned code (codes are small and dense), turned into maps once
+/// per segment: the per-document work is array increments.
+struct Counters {
+    /// network, asset, scheme.
+    dims: [Vec<u64>; 3],
+    prices: [u64; PRICE_BUCKETS.len()],
+    versions: Vec<u64>,
+    /// Values already counted for the current document (few offers per service).
     seen: Vec<(u8, u32)>,
 }
 
-impl CatalogSegmentCollector {
-    /// Counts `code` in dimension `dim` once per document.
-    fn count_once(&mut self, dim: u8, code: u32) {
+impl Default for Counters {
+    fn default() -> Self {
+        Counters { dims: Default::default(), prices: Default::default(), versions: vec![0; 256], seen: Vec::new() }
+    }
+}
+
+impl Counters {
+    /// Counts `code` in dimension `dim` (0–2 codes, 3 price buckets) once per document.
+    fn once(&mut self, dim: u8, code: u32) {
         if self.seen.contains(&(dim, code)) {
             return;
         }
         self.seen.push((dim, code));
-        let facets = &mut self.collected.facets;
-        match dim {
-            0 => *facets.networks.entry(code).or_default() += 1,
-            1 => *facets.assets.entry(code).or_default() += 1,
-            2 => *facets.schemes.entry(code).or_default() += 1,
-            _ => facets.prices[code as usize] += 1,
+        if dim == 3 {
+            self.prices[code as usize] += 1;
+            return;
         }
+        let counts = &mut self.dims[usize::from(dim)];
+        let at = code as usize;
+        if counts.len() <= at {
+            counts.resize(at + 1, 0);
+        }
+        counts[at] += 1;
     }
 
-    fn rank(&self, doc: &DocFacts, score: Score, best_price: Option<i64>) -> Ranked {
-        let plus_one = |v: i64| u64::try_from(v).map_or(0, |v| v.saturating_add(1));
-        let (primary, secondary) = match self.plan.sort {
-            // Scores are non-negative, so their bit patterns order like the floats.
-            Sort::Relevance => (u64::from(score.max(0.0).to_bits()), 0),
-            Sort::PriceAsc => (best_price.map_or(0, |p| u64::MAX - plus_one(p)), 0),
-            Sort::PriceDesc => (best_price.map_or(0, plus_one), 0),
-            Sort::Newest => (plus_one(doc.registered_at), 0),
-            Sort::Verified => (plus_one(doc.verified_at), 0),
-            Sort::Uptime => {
-                let uptime = if doc.uptime < 0.0 { 0 } else { 1 + (f64::from(doc.uptime) * 1e6) as u64 };
-                (uptime, plus_one(doc.verified_at))
-            }
-        };
-        Ranked { primary, secondary, id: doc.id, score }
+    fn into_facets(self) -> FacetCounts {
+        let versions = self.versions.iter().enumerate().filter(|(_, n)| **n > 0).map(|(v, n)| (v as u8, *n)).collect();
+        let [networks, assets, schemes] = self.dims.map(|counts| {
+            counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(code, n)| (code as u32, n)).collect()
+        });
+        FacetCounts { networks, assets, schemes, versions, prices: self.prices }
     }
+}
+
+fn rank(sort: Sort, doc: &DocFacts, score: Score, best_price: Option<i64>) -> Ranked {
+    let plus_one = |v: i64| u64::try_from(v).map_or(0, |v| v.saturating_add(1));
+    let (primary, secondary) = match sort {
+        // Scores are non-negative, so their bit patterns order like the floats.
+        Sort::Relevance => (u64::from(score.max(0.0).to_bits()), 0),
+        Sort::PriceAsc => (best_price.map_or(0, |p| u64::MAX - plus_one(p)), 0),
+        Sort::PriceDesc => (best_price.map_or(0, plus_one), 0),
+        Sort::Newest => (plus_one(doc.registered_at), 0),
+        Sort::Verified => (plus_one(doc.verified_at), 0),
+        Sort::Uptime => {
+            let uptime = if doc.uptime < 0.0 { 0 } else { 1 + (f64::from(doc.uptime) * 1e6) as u64 };
+            (uptime, plus_one(doc.verified_at))
+        }
+    };
+    Ranked { primary, secondary, id: doc.id, score }
 }
 
 impl SegmentCollector for CatalogSegmentCollector {
     type Fruit = Collected;
 
     fn collect(&mut self, doc_id: DocId, score: Score) {
-        let facts = Arc::clone(&self.facts);
+        // Disjoint borrows of the fields: no reference counting per document.
+        let Self { plan, facts, collected, counters, heap } = self;
         let Some(doc) = facts.doc(doc_id) else { return };
         if doc.id < 0 {
             return;
         }
-        let plan = Arc::clone(&self.plan);
         let version_ok = plan.version.is_none_or(|v| doc.version == v);
         let mut matches_offers = false;
         let mut matches_with_testnets = false;
         let mut best_price: Option<i64> = None;
-        self.seen.clear();
+        counters.seen.clear();
         for offer in facts.offers_of(doc) {
             let pass = plan.filter.check(offer);
             if pass.all() {
@@ -198,13 +225,13 @@ impl SegmentCollector for CatalogSegmentCollector {
                 continue;
             }
             if pass.asset && pass.scheme && pass.testnet && pass.price {
-                self.count_once(0, offer.network);
+                counters.once(0, offer.network);
             }
             if pass.network && pass.scheme && pass.testnet && pass.price {
-                self.count_once(1, offer.asset_label());
+                counters.once(1, offer.asset_label());
             }
             if pass.network && pass.asset && pass.testnet && pass.price {
-                self.count_once(2, offer.scheme);
+                counters.once(2, offer.scheme);
             }
             if pass.network
                 && pass.asset
@@ -212,36 +239,38 @@ impl SegmentCollector for CatalogSegmentCollector {
                 && pass.testnet
                 && let Some(usd) = offer.usd()
             {
-                self.count_once(3, price_bucket(usd) as u32);
+                counters.once(3, price_bucket(usd) as u32);
             }
         }
         if matches_offers {
-            *self.collected.facets.versions.entry(doc.version).or_default() += 1;
+            counters.versions[usize::from(doc.version)] += 1;
         }
         if !version_ok {
             return;
         }
         if !matches_offers {
             if matches_with_testnets && plan.filter.testnet == TestnetMode::Exclude {
-                self.collected.hidden_testnet += 1;
+                collected.hidden_testnet += 1;
             }
             return;
         }
-        self.collected.total += 1;
-        let ranked = self.rank(doc, score, best_price);
-        if self.heap.len() < plan.keep {
-            self.heap.push(Reverse(ranked));
-        } else if let Some(Reverse(worst)) = self.heap.peek()
+        collected.total += 1;
+        let ranked = rank(plan.sort, doc, score, best_price);
+        if heap.len() < plan.keep {
+            heap.push(Reverse(ranked));
+        } else if let Some(Reverse(worst)) = heap.peek()
             && ranked > *worst
         {
-            self.heap.pop();
-            self.heap.push(Reverse(ranked));
+            heap.pop();
+            heap.push(Reverse(ranked));
         }
     }
 
-    fn harvest(mut self) -> Collected {
-        self.collected.top = self.heap.into_sorted_vec().into_iter().map(|Reverse(r)| r).collect();
-        self.collected
+    fn harvest(self) -> Collected {
+        let mut collected = self.collected;
+        collected.facets = self.counters.into_facets();
+        collected.top = self.heap.into_sorted_vec().into_iter().map(|Reverse(r)| r).collect();
+        collected
     }
 }
 

@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     pub(crate) reader: IndexReader,
     pub(crate) snapshot: RwLock<Arc<Snapshot>>,
     pub(crate) vocab: RwLock<Vocab>,
+    /// Results of text-free searches, valid for one snapshot (see `results`).
+    pub(crate) filter_cache: std::sync::Mutex<results::FilterCache>,
 }
 
 impl Shared {

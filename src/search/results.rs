@@ -126,14 +126,54 @@ fn status_allowed(filter: StatusFilter, status: Status) -> bool {
     }
 }
 
+/// Results of searches without text, for one index snapshot: browsing pages and agents polling
+/// the same filters repeat them, and between two index commits their answer cannot change
+/// (the issue allows caching facets of filter-only queries between commits).
+#[derive(Default)]
+pub struct FilterCache {
+    generation: u64,
+    entries: std::collections::HashMap<String, (Collected, Facets)>,
+}
+
+/// Most cached searches per snapshot.
+const FILTER_CACHE_ENTRIES: usize = 512;
+
 /// The index part: ids, scores, counts and facets.
 fn run(shared: &Shared, request: &SearchRequest) -> Result<(Collected, Facets, Vec<QueryTerm>), SearchError> {
     let snapshot = shared.snapshot();
-    let filter = OfferFilter::resolve(request, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner))?;
+    let generation = snapshot.searcher.generation().generation_id();
     let terms = text::terms(&request.q, request.text_mode);
+    let cache_key = terms.is_empty().then(|| format!("{request:?}"));
+    if let Some(key) = &cache_key {
+        let cache = shared.filter_cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.generation == generation
+            && let Some((collected, facets)) = cache.entries.get(key)
+        {
+            return Ok((collected.clone(), facets.clone(), terms));
+        }
+    }
+    let (collected, facets) = execute(shared, &snapshot, request, &terms)?;
+    if let Some(key) = cache_key {
+        let mut cache = shared.filter_cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.generation != generation || cache.entries.len() >= FILTER_CACHE_ENTRIES {
+            cache.entries.clear();
+            cache.generation = generation;
+        }
+        cache.entries.insert(key, (collected.clone(), facets.clone()));
+    }
+    Ok((collected, facets, terms))
+}
+
+fn execute(
+    shared: &Shared,
+    snapshot: &Arc<super::snapshot::Snapshot>,
+    request: &SearchRequest,
+    terms: &[QueryTerm],
+) -> Result<(Collected, Facets), SearchError> {
+    let filter = OfferFilter::resolve(request, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner))?;
     let fields = &shared.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if let Some(text) = text::query(&terms, fields) {
+    if let Some(text) = text::query(terms, fields) {
         clauses.push((Occur::Must, text));
     }
     let raw = |field, value: &str| Term::from_field_text(field, value);
@@ -154,10 +194,10 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<(Collected, Facets, V
         .extend(filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)));
     let query = BooleanQuery::new(clauses);
     let plan = Plan { filter, version: request.version, sort: request.sort(), keep: request.offset + request.limit };
-    let collector = CatalogCollector { plan: Arc::new(plan), snapshot: Arc::clone(&snapshot) };
+    let collector = CatalogCollector { plan: Arc::new(plan), snapshot: Arc::clone(snapshot) };
     let collected = snapshot.searcher.search(&query, &collector)?;
     let facets = label_facets(&collected, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner));
-    Ok((collected, facets, terms))
+    Ok((collected, facets))
 }
 
 fn label_facets(collected: &Collected, vocab: &Vocab) -> Facets {
