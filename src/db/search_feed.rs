@@ -4,8 +4,10 @@
 
 use super::history::Uptime;
 use super::maintain::DAY_MS;
+use super::services::{SERVICE_COLUMNS, ServiceRow, offers_many, service_row};
 use super::{StoreError, in_list};
 use crate::lifecycle::Status;
+use agora_crawler::Offer;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::collections::HashMap;
@@ -16,55 +18,27 @@ pub const SEARCHABLE: [Status; 2] = [Status::Listed, Status::Degraded];
 /// Uptime in the index covers this many days before the indexing time.
 pub const UPTIME_WINDOW_DAYS: i64 = 30;
 
-/// One offer, as far as search filters and facets need it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedOffer {
-    pub scheme: String,
-    pub network: String,
-    pub network_v1: Option<String>,
-    pub testnet: bool,
-    pub asset: String,
-    pub asset_symbol: Option<String>,
-    /// USD in micro-dollars, rounded up; for `upto` it is the cap. `None`: unknown asset.
-    pub usd_micros: Option<i64>,
-    pub pay_to: String,
-}
-
-/// A service as the index sees it.
+/// A service as the index sees it: the stored row, its offers, its recent uptime.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeedService {
-    pub id: i64,
-    pub change_seq: i64,
-    pub status: Status,
-    pub url: String,
-    pub method: String,
-    pub host: String,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub tags: Vec<String>,
-    pub schema_text: Option<String>,
-    pub x402_version: Option<i64>,
-    pub has_schema: bool,
-    pub registered_at: i64,
-    pub last_listed_at: Option<i64>,
+    pub service: ServiceRow,
+    /// Empty unless the service is searchable.
+    pub offers: Vec<Offer>,
     pub uptime: Uptime,
-    pub offers: Vec<FeedOffer>,
 }
 
 impl FeedService {
     pub fn searchable(&self) -> bool {
-        SEARCHABLE.contains(&self.status)
+        SEARCHABLE.contains(&self.service.status)
     }
 }
-
-const COLUMNS: &str = "id, change_seq, status, url, method, host, name, description, tags, schema_text, \
-    x402_version, has_schema, registered_at, last_listed_at";
 
 /// Services changed after `seq` (any status: a delisted one must leave the index), in change
 /// order, at most `limit`.
 pub async fn changed_since(pool: &SqlitePool, seq: i64, limit: i64, now: i64) -> Result<Vec<FeedService>, StoreError> {
-    let sql =
-        sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM services WHERE change_seq > ? ORDER BY change_seq LIMIT ?"));
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE change_seq > ? ORDER BY change_seq LIMIT ?"
+    ));
     let rows = sqlx::query(sql).bind(seq).bind(limit).fetch_all(pool).await?;
     complete(pool, &rows, now).await
 }
@@ -77,7 +51,7 @@ pub async fn searchable_after(
     now: i64,
 ) -> Result<Vec<FeedService>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM services WHERE status IN ('listed', 'degraded') AND id > ? ORDER BY id LIMIT ?"
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE status IN ('listed', 'degraded') AND id > ? ORDER BY id LIMIT ?"
     ));
     let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(pool).await?;
     complete(pool, &rows, now).await
@@ -97,65 +71,22 @@ pub async fn max_change_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
 }
 
 async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec<FeedService>, StoreError> {
-    let mut services = rows.iter().map(feed_service).collect::<Result<Vec<_>, _>>()?;
-    let ids: Vec<i64> = services.iter().filter(|s| s.searchable()).map(|s| s.id).collect();
+    let none = Uptime { probes: 0, successes: 0 };
+    let mut services: Vec<FeedService> = rows
+        .iter()
+        .map(|row| Ok(FeedService { service: service_row(row)?, offers: Vec::new(), uptime: none }))
+        .collect::<Result<_, StoreError>>()?;
+    let ids: Vec<i64> = services.iter().filter(|s| s.searchable()).map(|s| s.service.id).collect();
     if ids.is_empty() {
         return Ok(services);
     }
-    let mut offers = offers_of(pool, &ids).await?;
+    let mut offers = offers_many(pool, &ids).await?;
     let uptimes = uptimes_of(pool, &ids, now - UPTIME_WINDOW_DAYS * DAY_MS).await?;
-    for service in services.iter_mut().filter(|s| s.searchable()) {
-        service.offers = offers.remove(&service.id).unwrap_or_default();
-        service.uptime = uptimes.get(&service.id).copied().unwrap_or(Uptime { probes: 0, successes: 0 });
+    for feed in services.iter_mut().filter(|s| s.searchable()) {
+        feed.offers = offers.remove(&feed.service.id).unwrap_or_default();
+        feed.uptime = uptimes.get(&feed.service.id).copied().unwrap_or(none);
     }
     Ok(services)
-}
-
-fn feed_service(row: &SqliteRow) -> Result<FeedService, StoreError> {
-    let status: String = row.try_get("status")?;
-    let tags: Option<String> = row.try_get("tags")?;
-    Ok(FeedService {
-        id: row.try_get("id")?,
-        change_seq: row.try_get("change_seq")?,
-        status: Status::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("status {status:?}").into()))?,
-        url: row.try_get("url")?,
-        method: row.try_get("method")?,
-        host: row.try_get("host")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        tags: tags.map(|t| serde_json::from_str(&t)).transpose()?.unwrap_or_default(),
-        schema_text: row.try_get("schema_text")?,
-        x402_version: row.try_get("x402_version")?,
-        has_schema: row.try_get("has_schema")?,
-        registered_at: row.try_get("registered_at")?,
-        last_listed_at: row.try_get("last_listed_at")?,
-        uptime: Uptime { probes: 0, successes: 0 },
-        offers: Vec::new(),
-    })
-}
-
-async fn offers_of(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, Vec<FeedOffer>>, StoreError> {
-    let mut builder = QueryBuilder::<Sqlite>::new(
-        "SELECT service_id, scheme, network, network_v1, testnet, asset, asset_symbol, usd_micros, pay_to
-         FROM offers WHERE service_id IN ",
-    );
-    in_list(&mut builder, ids);
-    builder.push(" ORDER BY service_id, position");
-    let rows = builder.build().fetch_all(pool).await?;
-    let mut offers: HashMap<i64, Vec<FeedOffer>> = HashMap::new();
-    for row in &rows {
-        offers.entry(row.try_get("service_id")?).or_default().push(FeedOffer {
-            scheme: row.try_get("scheme")?,
-            network: row.try_get("network")?,
-            network_v1: row.try_get("network_v1")?,
-            testnet: row.try_get("testnet")?,
-            asset: row.try_get("asset")?,
-            asset_symbol: row.try_get("asset_symbol")?,
-            usd_micros: row.try_get("usd_micros")?,
-            pay_to: row.try_get("pay_to")?,
-        });
-    }
-    Ok(offers)
 }
 
 /// Probes and successes since `since` per service: daily rollups for finished days, raw probes

@@ -46,11 +46,11 @@ fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S:
     serializer.serialize_str(status.as_str())
 }
 
-const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
+pub(crate) const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
     description, mime_type, tags, route_template, has_schema, schema_text, registered_at, first_listed_at, last_probed_at, last_listed_at, status_since, failure_streak, \
     next_due_at, interval_ms, change_seq";
 
-fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
+pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
     let status: String = row.try_get("status")?;
     let tags: Option<String> = row.try_get("tags")?;
     Ok(ServiceRow {

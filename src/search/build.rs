@@ -186,7 +186,7 @@ pub async fn rebuild(
     loop {
         let rows = search_feed::searchable_after(pool, after, FEED_BATCH, clock.now_ms()).await?;
         let Some(last) = rows.last() else { break };
-        after = last.id;
+        after = last.service.id;
         done += rows.len() as u64;
         with_writer(&writer, move |writer| {
             for service in &rows {

@@ -7,6 +7,7 @@
 //! Strings are interned into a process-wide [`Vocab`] so the arrays hold small integer codes.
 
 use crate::db::search_feed::FeedService;
+use agora_crawler::x402::price::usd_to_micros;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -38,25 +39,21 @@ pub struct StoredFacts {
 pub type StoredOffer = (String, String, Option<String>, String, bool, Option<i64>);
 
 impl StoredFacts {
-    pub fn of(service: &FeedService) -> StoredFacts {
+    pub fn of(feed: &FeedService) -> StoredFacts {
+        let service = &feed.service;
         StoredFacts {
             id: service.id,
             version: service.x402_version.and_then(|v| u8::try_from(v).ok()).unwrap_or(0),
             registered_at: service.registered_at,
             verified_at: service.last_listed_at,
-            uptime: (service.uptime.probes, service.uptime.successes),
-            offers: service
+            uptime: (feed.uptime.probes, feed.uptime.successes),
+            offers: feed
                 .offers
                 .iter()
                 .map(|o| {
-                    (
-                        o.network.clone(),
-                        o.asset.clone(),
-                        o.asset_symbol.clone(),
-                        o.scheme.clone(),
-                        o.testnet,
-                        o.usd_micros,
-                    )
+                    // The same rounding (up) as the store's `usd_micros` column; `upto` is its cap.
+                    let micros = o.usd.as_deref().and_then(usd_to_micros);
+                    (o.network.clone(), o.asset.clone(), o.asset_symbol.clone(), o.scheme.clone(), o.testnet, micros)
                 })
                 .collect(),
         }

@@ -73,12 +73,12 @@ impl Indexer {
         loop {
             let rows = search_feed::changed_since(&self.pool, read, FEED_BATCH, self.clock.now_ms()).await?;
             let Some(last) = rows.last() else { break };
-            read = last.change_seq;
+            read = last.service.change_seq;
             let full = rows.len() as i64 == FEED_BATCH;
             let fields = self.shared.fields;
             let applied = with_writer(&self.writer, move |writer| {
                 for service in &rows {
-                    writer.delete_term(id_term(&fields, service.id));
+                    writer.delete_term(id_term(&fields, service.service.id));
                     if service.searchable() {
                         writer.add_document(document(&fields, service))?;
                     }

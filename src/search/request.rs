@@ -2,6 +2,7 @@
 //! and the web pages alike. Anything malformed is a [`ParamError`] naming the parameter; values
 //! that need the index to judge (is this network known?) are checked in `filters`.
 
+use crate::lifecycle::Status;
 use std::fmt;
 
 /// Longest accepted parameter value, in bytes.
@@ -35,6 +36,18 @@ pub enum StatusFilter {
     Degraded,
     /// Listed and degraded.
     All,
+}
+
+impl StatusFilter {
+    /// Whether a service with `status` belongs in results (hydration drops rows whose status
+    /// changed since the index last committed).
+    pub fn allows(self, status: Status) -> bool {
+        match self {
+            StatusFilter::Listed => status == Status::Listed,
+            StatusFilter::Degraded => status == Status::Degraded,
+            StatusFilter::All => matches!(status, Status::Listed | Status::Degraded),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

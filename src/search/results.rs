@@ -6,12 +6,10 @@ use super::collect::{CatalogCollector, Collected, Plan};
 use super::facts::Vocab;
 use super::filters::{OfferFilter, PRICE_BUCKETS};
 use super::request::{SearchRequest, Sort, StatusFilter};
-use super::schema::{analyzer, offer_text};
+use super::schema::{FIELD_NAMES, analyzer, field_texts};
 use super::text::{self, QueryTerm, token_matches};
 use super::{SearchError, SearchIndex, Shared};
-use crate::db::search_feed::FeedOffer;
 use crate::db::services::{self, ServiceRow};
-use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use agora_crawler::x402::networks;
 use sqlx::SqlitePool;
@@ -98,7 +96,7 @@ pub async fn search(
     let mut hits = Vec::with_capacity(page.len());
     for ranked in page {
         let Some(row) = rows.iter().find(|r| r.id == ranked.id) else { continue };
-        if !status_allowed(request.status, row.status) {
+        if !request.status.allows(row.status) {
             continue;
         }
         let offers = offers.remove(&row.id).unwrap_or_default();
@@ -116,14 +114,6 @@ pub async fn search(
         sort: request.sort(),
         processing_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
-}
-
-fn status_allowed(filter: StatusFilter, status: Status) -> bool {
-    match filter {
-        StatusFilter::Listed => status == Status::Listed,
-        StatusFilter::Degraded => status == Status::Degraded,
-        StatusFilter::All => matches!(status, Status::Listed | Status::Degraded),
-    }
 }
 
 /// Results of searches without text, for one index snapshot: browsing pages and agents polling
@@ -247,30 +237,10 @@ pub fn matched_fields(terms: &[QueryTerm], row: &ServiceRow, offers: &[Offer]) -
     if terms.is_empty() {
         return Vec::new();
     }
-    let offers: Vec<FeedOffer> = offers
-        .iter()
-        .map(|o| FeedOffer {
-            scheme: o.scheme.clone(),
-            network: o.network.clone(),
-            network_v1: o.network_v1.clone(),
-            testnet: o.testnet,
-            asset: o.asset.clone(),
-            asset_symbol: o.asset_symbol.clone(),
-            usd_micros: None,
-            pay_to: o.pay_to.clone(),
-        })
-        .collect();
-    let fields: [(&'static str, String); 6] = [
-        ("name", row.name.clone().unwrap_or_default()),
-        ("tags", row.tags.join(" ")),
-        ("description", row.description.clone().unwrap_or_default()),
-        ("schema", row.schema_text.clone().unwrap_or_default()),
-        ("url", row.url.clone()),
-        ("offers", offer_text(&offers)),
-    ];
     let mut analyzer = analyzer();
     let mut matched = Vec::new();
-    for (field, value) in fields {
+    for (field, values) in FIELD_NAMES.into_iter().zip(field_texts(row, offers)) {
+        let value = values.join(" ");
         let mut tokens = Vec::new();
         let mut stream = analyzer.token_stream(&value);
         while let Some(token) = stream.next() {

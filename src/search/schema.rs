@@ -3,7 +3,9 @@
 //! version is rebuilt from SQLite on start.
 
 use super::facts::StoredFacts;
-use crate::db::search_feed::{FeedOffer, FeedService};
+use crate::db::search_feed::FeedService;
+use crate::db::services::ServiceRow;
+use agora_crawler::Offer;
 use tantivy::schema::{Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions};
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, TantivyDocument, Term};
@@ -53,16 +55,19 @@ pub struct Fields {
     pub facts: Field,
 }
 
+/// Names of the boosted text fields, in [`boosted_text_fields`] order (as hits report them).
+pub const FIELD_NAMES: [&str; 6] = ["name", "tags", "description", "schema", "url", "offers"];
+
 /// The text fields a free-text term is matched against, with their boosts (name > tags >
 /// description > schema > URL).
-pub fn boosted_text_fields(fields: &Fields) -> [(Field, f32, &'static str); 6] {
+pub fn boosted_text_fields(fields: &Fields) -> [(Field, f32); 6] {
     [
-        (fields.name, 5.0, "name"),
-        (fields.tags, 3.0, "tags"),
-        (fields.description, 2.0, "description"),
-        (fields.schema, 1.5, "schema"),
-        (fields.url, 1.0, "url"),
-        (fields.offers, 1.0, "offers"),
+        (fields.name, 5.0),
+        (fields.tags, 3.0),
+        (fields.description, 2.0),
+        (fields.schema, 1.5),
+        (fields.url, 1.0),
+        (fields.offers, 1.0),
     ]
 }
 
@@ -99,37 +104,41 @@ pub fn id_term(fields: &Fields, id: i64) -> Term {
     Term::from_field_i64(fields.id, id)
 }
 
+/// The text of each boosted field, in [`boosted_text_fields`] order (what is indexed, and what
+/// a hit's `matched` is computed from).
+pub fn field_texts(service: &ServiceRow, offers: &[Offer]) -> [Vec<String>; 6] {
+    let optional = |text: &Option<String>| text.iter().cloned().collect::<Vec<_>>();
+    [
+        optional(&service.name),
+        service.tags.clone(),
+        optional(&service.description),
+        optional(&service.schema_text),
+        vec![service.url.clone()],
+        vec![offer_text(offers)],
+    ]
+}
+
 /// The document of a searchable service.
-pub fn document(fields: &Fields, service: &FeedService) -> TantivyDocument {
+pub fn document(fields: &Fields, feed: &FeedService) -> TantivyDocument {
+    let service = &feed.service;
     let mut doc = TantivyDocument::new();
     doc.add_i64(fields.id, service.id);
-    let mut all = Vec::new();
-    let mut add = |doc: &mut TantivyDocument, field: Field, text: &str| {
-        if !text.is_empty() {
+    let texts = field_texts(service, &feed.offers);
+    for ((field, _), values) in boosted_text_fields(fields).into_iter().zip(&texts) {
+        for text in values.iter().filter(|t| !t.is_empty()) {
             doc.add_text(field, text);
-            all.push(text.to_string());
+            doc.add_text(fields.all, text);
         }
-    };
-    add(&mut doc, fields.name, service.name.as_deref().unwrap_or_default());
-    for tag in &service.tags {
-        add(&mut doc, fields.tags, tag);
-    }
-    add(&mut doc, fields.description, service.description.as_deref().unwrap_or_default());
-    add(&mut doc, fields.schema, service.schema_text.as_deref().unwrap_or_default());
-    add(&mut doc, fields.url, &service.url);
-    add(&mut doc, fields.offers, &offer_text(&service.offers));
-    for text in all {
-        doc.add_text(fields.all, text);
     }
     doc.add_text(fields.status, service.status.as_str());
     doc.add_text(fields.host, service.host.to_ascii_lowercase());
     doc.add_text(fields.has_schema, if service.has_schema { "true" } else { "false" });
-    doc.add_text(fields.facts, StoredFacts::of(service).to_json());
+    doc.add_text(fields.facts, StoredFacts::of(feed).to_json());
     doc
 }
 
 /// The searchable words of a service's offers.
-pub fn offer_text(offers: &[FeedOffer]) -> String {
+fn offer_text(offers: &[Offer]) -> String {
     let mut words: Vec<&str> = Vec::new();
     for offer in offers {
         for word in [Some(offer.network.as_str()), offer.network_v1.as_deref(), offer.asset_symbol.as_deref()]

@@ -86,7 +86,7 @@ pub fn query(terms: &[QueryTerm], fields: &Fields) -> Option<Box<dyn Query>> {
 fn term_query(term: &QueryTerm, fields: &Fields) -> Box<dyn Query> {
     let mut alternatives: Vec<(Occur, Box<dyn Query>)> = boosted_text_fields(fields)
         .into_iter()
-        .map(|(field, boost, _)| {
+        .map(|(field, boost)| {
             let exact = TermQuery::new(Term::from_field_text(field, &term.word), IndexRecordOption::WithFreqs);
             (Occur::Should, Box::new(BoostQuery::new(Box::new(exact), boost)) as Box<dyn Query>)
         })
