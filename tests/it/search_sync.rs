@@ -259,3 +259,31 @@ async fn sigkill_during_a_rebuild_or_while_indexing_then_consistent_after_restar
     app.shutdown().await;
     drop(sellers);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reindex_rebuilds_from_sqlite_and_refuses_while_serve_holds_the_index() {
+    let catalog = Catalog::build(random_specs(12, 21)).await;
+    let Catalog { app, dir, clock, .. } = catalog;
+    app.shutdown().await;
+    let data = dir.path();
+    std::fs::write(meta_path(data), b"{damaged").expect("damage the index");
+
+    let output = agora(data, &["reindex"]).output().await.expect("reindex runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(stdout.starts_with("indexed 12 services into "), "{stdout}");
+    assert!(!data.join("index.rebuild").exists(), "the staging directory was renamed into place");
+
+    let mut serve = agora(data, &["serve", "--listen", "127.0.0.1:0"]).spawn().expect("spawn serve");
+    wait_for_line(serve.stdout.take().expect("stdout"), "agora listening on").await;
+    let refused = agora(data, &["reindex"]).output().await.expect("reindex runs");
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("in use by another agora process"), "{stderr}");
+    serve.start_kill().expect("SIGKILL");
+    serve.wait().await.expect("reaped");
+
+    let app = reopen(data, &clock).await;
+    assert_index_matches_sqlite(&app).await;
+    app.shutdown().await;
+}
