@@ -179,5 +179,7 @@ pub async fn seed(conn: &mut SqliteConnection, n: usize, now: i64) -> Result<(),
     )
     .execute(&mut *conn)
     .await?;
+    // Planner statistics, as a long-running deployment would have them (`PRAGMA optimize`).
+    sqlx::query("ANALYZE").execute(&mut *conn).await?;
     Ok(())
 }

@@ -4,7 +4,8 @@
 //! SQLite included) next to SQLite FTS5 answering the same queries (top 20 + count, no facets)
 //! in the same run, with equal hit counts checked in exact-term mode; and registration-to-
 //! searchable latency through the real writer and indexer.
-//! `AGORA_BENCH_SIZES=100000` picks sizes.
+//! `AGORA_BENCH_SIZES=100000` picks sizes; `AGORA_BENCH_DETAIL=1` prints each query's figures;
+//! `AGORA_BENCH_PROFILE=<query>` loops one query for a profiler instead.
 
 mod data;
 
@@ -68,8 +69,8 @@ fn fts_sql(query: &str) -> (String, String, Vec<String>) {
             .iter()
             .map(|n| agora_crawler::x402::networks::canonical_for(n).unwrap_or(n).to_string())
             .collect();
-        offer.push(format!("o.network IN ({})", ids.iter().map(|_| "?").collect::<Vec<_>>().join(",")));
-        binds.extend(ids);
+        // Literals (from Agora's own network table): the filter appears twice in the SQL.
+        offer.push(format!("o.network IN ({})", ids.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(",")));
     }
     if !r.assets.is_empty() {
         offer.push("o.asset_symbol = 'USDC'".into());
@@ -89,8 +90,19 @@ fn fts_sql(query: &str) -> (String, String, Vec<String>) {
         filters.push("s.has_schema = 1".into());
     }
     let words: Vec<String> = r.q.split_whitespace().map(|w| format!("\"{w}\"")).collect();
+    let offer_filter = offer.join(" AND ");
+    let sort_order = match r.sort() {
+        agora::search::Sort::PriceAsc => format!("(SELECT MIN(o.usd_micros) FROM offers o WHERE {offer_filter}) ASC"),
+        agora::search::Sort::PriceDesc => format!("(SELECT MIN(o.usd_micros) FROM offers o WHERE {offer_filter}) DESC"),
+        agora::search::Sort::Verified => "s.last_listed_at DESC".to_string(),
+        // Uptime lives in the probe roll-ups; newest stands in for it here.
+        _ => "s.registered_at DESC".to_string(),
+    };
     let (from, order) = if words.is_empty() {
-        ("services s".to_string(), "s.registered_at DESC".to_string())
+        ("services s".to_string(), sort_order)
+    } else if r.sort() != agora::search::Sort::Relevance {
+        binds.insert(0, words.join(" "));
+        ("(SELECT rowid FROM fts WHERE fts MATCH ?) f JOIN services s ON s.id = f.rowid".to_string(), sort_order)
     } else {
         // FTS first (a subquery), so SQLite never scans services probing the FTS table per row.
         binds.insert(0, words.join(" "));
@@ -164,30 +176,76 @@ fn listing(url: &str, word: &str) -> ProbeReport {
     }
 }
 
-async fn bench_size(n: usize, rounds: usize, fts_rounds: usize, registrations: usize) {
-    let dir = tempfile::tempdir().expect("temp dir");
+/// Seeds `n` listings into `dir` and builds the index; returns the seconds the build took.
+async fn seed_and_build(dir: &std::path::Path, n: usize) -> (Store, f64) {
     let now = SystemClock.now_ms();
-    connect::migrate(dir.path()).await.expect("migrate");
-    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", dir.path().join(connect::DB_FILE).display()))
+    connect::migrate(dir).await.expect("migrate");
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", dir.join(connect::DB_FILE).display()))
         .await
         .expect("connect");
     let seeded = Instant::now();
     data::seed(&mut conn, n, now).await.expect("seed");
+    conn.close().await.expect("close");
     println!("\n== {n} listings (seeded in {:.1} s)", seeded.elapsed().as_secs_f64());
-
-    let store = Store::open(dir.path()).await.expect("store");
+    let store = Store::open(dir).await.expect("store");
     let started = Instant::now();
-    build::rebuild(dir.path(), store.read(), &SystemClock, &|_, _| {}).await.expect("rebuild");
-    let build_s = started.elapsed().as_secs_f64();
-    let size_mib = dir_bytes(&SearchIndex::dir(dir.path())) as f64 / 1048576.0;
-    let index = build::open(dir.path(), store.read(), store.writer().committed_seq(), Arc::new(SystemClock))
+    build::rebuild(dir, store.read(), &SystemClock, &|_, _| {}).await.expect("rebuild");
+    (store, started.elapsed().as_secs_f64())
+}
+
+/// Opens the index the way `agora serve` does (verify, decode every segment's offer facts).
+async fn open_index(dir: &std::path::Path, store: &Store) -> (SearchIndex, f64) {
+    let started = Instant::now();
+    let index = build::open(dir, store.read(), store.writer().committed_seq(), Arc::new(SystemClock))
         .await
         .expect("open index");
+    (index, started.elapsed().as_secs_f64())
+}
+
+/// `AGORA_BENCH_PROFILE=<query>`: loops one query for a profiler (over a catalog kept in
+/// `AGORA_BENCH_PROFILE_DIR` between runs, seeded when that directory is empty).
+async fn profile(n: usize, query: &str) {
+    let kept = std::env::var("AGORA_BENCH_PROFILE_DIR").ok().map(std::path::PathBuf::from);
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir).expect("profile dir");
+    let store = if dir.join(connect::DB_FILE).exists() {
+        Store::open(&dir).await.expect("store")
+    } else {
+        seed_and_build(&dir, n).await.0
+    };
+    let (index, open_s) = open_index(&dir, &store).await;
+    println!("index opened in {open_s:.2} s, {} documents", index.num_docs());
+    let mut request = request(query, TextMode::Forgiving);
+    let (started, mut count) = (Instant::now(), 0);
+    while started.elapsed() < Duration::from_secs(10) {
+        // A new offset each time: searches without text are otherwise answered from the cache.
+        request.offset = count % 1_000;
+        std::hint::black_box(search(&index, store.read(), &request).await.expect("search"));
+        count += 1;
+    }
     println!(
-        "index: built in {build_s:.1} s ({:.0} docs/s), {size_mib:.0} MiB on disk, offer facts {:.0} MiB in memory",
+        "{query}: {:.3} ms per search ({count} searches)",
+        started.elapsed().as_secs_f64() * 1000.0 / count as f64
+    );
+    index.stop().await;
+    store.close().await;
+}
+
+async fn bench_size(n: usize, rounds: usize, fts_rounds: usize, registrations: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, build_s) = seed_and_build(dir.path(), n).await;
+    let size_mib = dir_bytes(&SearchIndex::dir(dir.path())) as f64 / 1048576.0;
+    let (index, open_s) = open_index(dir.path(), &store).await;
+    println!(
+        "index: built in {build_s:.1} s ({:.0} docs/s), {size_mib:.0} MiB on disk; opened in {open_s:.2} s \
+         (offer facts decoded: {:.0} MiB in memory)",
         n as f64 / build_s,
         index.facts_bytes() as f64 / 1048576.0
     );
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", dir.path().join(connect::DB_FILE).display()))
+        .await
+        .expect("connect");
 
     // Exact mode: same hit counts as FTS5.
     let pool = store.read();
@@ -199,21 +257,47 @@ async fn bench_size(n: usize, rounds: usize, fts_rounds: usize, registrations: u
         for b in &binds {
             q = q.bind(b);
         }
+        let t = Instant::now();
         let theirs = q.fetch_one(&mut conn).await.expect("fts count");
+        if std::env::var("AGORA_BENCH_DETAIL").is_ok_and(|v| v == "1") {
+            println!("  fts5 count {query:<45} {:8.2} ms", t.elapsed().as_secs_f64() * 1000.0);
+        }
         assert_eq!(ours as i64, theirs, "hit counts differ for {query}");
     }
     println!("exact-term hit counts equal FTS5 for all {} comparable queries", MIX.iter().filter(|m| m.1).count());
 
+    let detail = std::env::var("AGORA_BENCH_DETAIL").is_ok_and(|v| v == "1");
     let (mut ours, mut text, mut filter_only) = (Vec::new(), Vec::new(), Vec::new());
+    let mut per_query = vec![Vec::new(); MIX.len()];
     for _ in 0..rounds {
-        for (query, _) in MIX {
+        for (i, (query, _)) in MIX.iter().enumerate() {
             let request = request(query, TextMode::Forgiving);
             let t = Instant::now();
             let results = search(&index, pool, &request).await.expect("search");
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             std::hint::black_box(results);
             ours.push(ms);
+            per_query[i].push(ms);
             if request.q.is_empty() { filter_only.push(ms) } else { text.push(ms) }
+        }
+    }
+    // Searches without text are cached per index snapshot; in production commits come often
+    // (every re-probe that changes a listing), so their uncached cost matters too. A new limit
+    // each time misses the cache with the same work.
+    let mut uncached = Vec::new();
+    for round in 0..rounds {
+        for (query, _) in MIX.iter().filter(|(q, _)| !q.contains("q=")) {
+            let mut request = request(query, TextMode::Forgiving);
+            request.limit = 20 + round % 80;
+            let t = Instant::now();
+            std::hint::black_box(search(&index, pool, &request).await.expect("search"));
+            uncached.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    if detail {
+        for ((query, _), samples) in MIX.iter().zip(per_query) {
+            let (p50, p99) = summary(samples);
+            println!("  {query:<50} p50 {p50:6.2} ms  max {p99:6.2} ms");
         }
     }
     // FTS5 is far slower, so it gets fewer rounds of the same queries.
@@ -232,16 +316,22 @@ async fn bench_size(n: usize, rounds: usize, fts_rounds: usize, registrations: u
                 c = c.bind(b);
             }
             let total = c.fetch_one(&mut conn).await.expect("fts count");
-            fts.push(t.elapsed().as_secs_f64() * 1000.0);
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            if detail {
+                println!("  fts5 {query:<45} {ms:8.2} ms");
+            }
+            fts.push(ms);
             std::hint::black_box((rows, total));
         }
     }
     let (p50, p99) = summary(ours);
     let (t50, t99) = summary(text);
     let (f50, f99) = summary(filter_only);
+    let (u50, u99) = summary(uncached);
     let (s50, s99) = summary(fts);
     println!("agora search (mix of {} queries × {rounds}): p50 {p50:.2} ms, p99 {p99:.2} ms", MIX.len());
     println!("  text queries: p50 {t50:.2} ms, p99 {t99:.2} ms; filter-only: p50 {f50:.2} ms, p99 {f99:.2} ms");
+    println!("  filter-only, never from the cache: p50 {u50:.2} ms, p99 {u99:.2} ms");
     println!(
         "sqlite fts5 ({} comparable queries × {fts_rounds}, top 20 + count, no facets): p50 {s50:.2} ms, p99 {s99:.2} ms",
         MIX.iter().filter(|m| m.1).count()
@@ -300,6 +390,10 @@ fn main() {
         Err(_) => vec![100_000, 1_000_000],
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if let Ok(query) = std::env::var("AGORA_BENCH_PROFILE") {
+        runtime.block_on(profile(sizes.first().copied().unwrap_or(100_000), &query));
+        return;
+    }
     for n in sizes {
         let (rounds, fts_rounds) = if smoke {
             (3, 1)

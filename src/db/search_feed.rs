@@ -80,7 +80,7 @@ async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec
     if ids.is_empty() {
         return Ok(services);
     }
-    let mut offers = offers_many(pool, &ids).await?;
+    let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
     let uptimes = uptimes_of(pool, &ids, now - UPTIME_WINDOW_DAYS * DAY_MS).await?;
     for feed in services.iter_mut().filter(|s| s.searchable()) {
         feed.offers = offers.remove(&feed.service.id).unwrap_or_default();

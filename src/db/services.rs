@@ -4,7 +4,7 @@ use super::StoreError;
 use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 
 /// A service as stored.
@@ -90,13 +90,13 @@ pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<ServiceRow>, Store
 }
 
 /// The services with these ids (absent ids are skipped), in no particular order.
-pub async fn get_many(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<ServiceRow>, StoreError> {
+pub async fn get_many(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<ServiceRow>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id IN "));
     super::in_list(&mut builder, ids);
-    let rows = builder.build().fetch_all(pool).await?;
+    let rows = builder.build().fetch_all(conn).await?;
     Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
 }
 
@@ -158,7 +158,7 @@ pub async fn offers(pool: &SqlitePool, id: i64) -> Result<Vec<Offer>, StoreError
 }
 
 /// The offers of several services, each in challenge order.
-pub async fn offers_many(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, Vec<Offer>>, StoreError> {
+pub async fn offers_many(conn: &mut SqliteConnection, ids: &[i64]) -> Result<HashMap<i64, Vec<Offer>>, StoreError> {
     let mut offers: HashMap<i64, Vec<Offer>> = HashMap::new();
     if ids.is_empty() {
         return Ok(offers);
@@ -166,7 +166,7 @@ pub async fn offers_many(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, 
     let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id IN "));
     super::in_list(&mut builder, ids);
     builder.push(" ORDER BY service_id, position");
-    for row in builder.build().fetch_all(pool).await? {
+    for row in builder.build().fetch_all(conn).await? {
         let (id, offer) = offer(&row)?;
         offers.entry(id).or_default().push(offer);
     }

@@ -15,12 +15,23 @@ use sqlx::SqlitePool;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::directory::error::LockError;
-use tantivy::{Index, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError};
+use tantivy::index::SegmentId;
+use tantivy::indexer::NoMergePolicy;
+use tantivy::{Index, IndexWriter, ReloadPolicy, SegmentMeta, TantivyDocument, TantivyError};
 use tokio::sync::{mpsc, watch};
 
 /// Writer memory in steady state (one thread) and for a rebuild (all threads together).
 const WRITER_BYTES: usize = 48 << 20;
 const REBUILD_BYTES: usize = 256 << 20;
+
+/// A rebuilt index is merged into one segment per search thread, each at least this large:
+/// segments are searched in parallel, and below this size a thread costs more than it saves.
+const MIN_PARALLEL_SEGMENT_DOCS: u32 = 50_000;
+
+/// Threads a search may use (one per segment): the cores, at most four.
+fn search_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
 
 /// Progress of a rebuild: (services indexed, services to index).
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
@@ -62,7 +73,11 @@ fn try_open(dir: &Path) -> Result<Opened, Unusable> {
     if index.schema() != schema {
         return Err(Unusable::Stale("the fields differ from this build's".into()));
     }
+    let mut index = index;
     register_analyzer(&index);
+    if search_threads() > 1 {
+        index.set_multithread_executor(search_threads())?;
+    }
     let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
     let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     let vocab = RwLock::default();
@@ -176,8 +191,11 @@ pub async fn rebuild(
     let (schema, fields) = build_schema();
     let index = Index::create_in_dir(&staging, schema)?;
     register_analyzer(&index);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    let writer: SharedWriter = Arc::new(Mutex::new(Some(index.writer_with_num_threads(threads, REBUILD_BYTES)?)));
+    let threads = search_threads();
+    let bulk = index.writer_with_num_threads(threads, REBUILD_BYTES)?;
+    // The merges at the end are planned here, not by the policy (which could take a segment first).
+    bulk.set_merge_policy(Box::new(NoMergePolicy));
+    let writer: SharedWriter = Arc::new(Mutex::new(Some(bulk)));
     // Changes committed after this read are caught up on open (upserts are idempotent).
     let seq = search_feed::max_change_seq(pool).await?;
     let total = u64::try_from(search_feed::searchable_count(pool).await?).unwrap_or(0);
@@ -202,10 +220,14 @@ pub async fn rebuild(
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload);
         prepared.commit()?;
-        // One segment searches fastest; merging keeps the payload.
-        let segments = writer.index().searchable_segment_ids()?;
-        if segments.len() > 1 {
-            writer.merge(&segments).wait()?;
+        // Few, balanced segments search fastest (one per search thread); merging keeps the payload.
+        let merges: Vec<_> = balanced_groups(&writer.index().searchable_segment_metas()?, threads)
+            .into_iter()
+            .filter(|group| group.len() > 1)
+            .map(|group| writer.merge(&group))
+            .collect();
+        for merge in merges {
+            merge.wait()?;
         }
         Ok(())
     })
@@ -218,4 +240,48 @@ pub async fn rebuild(
     }
     std::fs::rename(&staging, &dir).map_err(io(&dir))?;
     Ok(done)
+}
+
+/// Splits segments into at most `threads` groups of nearly equal document counts, each of at
+/// least [`MIN_PARALLEL_SEGMENT_DOCS`] where the total allows (largest first, each into the
+/// lightest group).
+fn balanced_groups(metas: &[SegmentMeta], threads: usize) -> Vec<Vec<SegmentId>> {
+    let total: u32 = metas.iter().map(SegmentMeta::num_docs).sum();
+    let count = usize::try_from(total / MIN_PARALLEL_SEGMENT_DOCS).unwrap_or(usize::MAX).clamp(1, threads.max(1));
+    let mut sorted: Vec<&SegmentMeta> = metas.iter().collect();
+    sorted.sort_by_key(|meta| std::cmp::Reverse(meta.num_docs()));
+    let mut groups: Vec<(u32, Vec<SegmentId>)> = vec![(0, Vec::new()); count];
+    for meta in sorted {
+        if let Some(lightest) = groups.iter_mut().min_by_key(|(docs, _)| *docs) {
+            lightest.0 += meta.num_docs();
+            lightest.1.push(meta.id());
+        }
+    }
+    groups.into_iter().map(|(_, ids)| ids).filter(|ids| !ids.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_balance_across_threads() {
+        let metas: Vec<SegmentMeta> = [40_000, 35_000, 30_000, 20_000, 5_000]
+            .into_iter()
+            .map(|docs| Index::create_in_ram(build_schema().0).new_segment().with_max_doc(docs).meta().clone())
+            .collect();
+        let docs_of = |group: &[SegmentId]| -> u32 {
+            group.iter().map(|id| metas.iter().find(|m| m.id() == *id).map_or(0, SegmentMeta::num_docs)).sum()
+        };
+        // 130k documents: two groups of at least 50k, nearly equal.
+        let groups = balanced_groups(&metas, 4);
+        let sizes: Vec<u32> = groups.iter().map(|g| docs_of(g)).collect();
+        assert_eq!(sizes.len(), 2);
+        assert_eq!(sizes.iter().sum::<u32>(), 130_000);
+        assert!(sizes.iter().all(|s| (60_000..=70_000).contains(s)), "{sizes:?}");
+        // One thread, or a small catalog: one segment.
+        assert_eq!(balanced_groups(&metas, 1).len(), 1);
+        assert_eq!(balanced_groups(&metas[4..], 4).len(), 1);
+        assert!(balanced_groups(&[], 4).is_empty());
+    }
 }

@@ -5,12 +5,13 @@
 //! filter except that dimension's own, so a page can offer "also Solana (12)" next to a chosen
 //! Base. A service counts once per value, and only through offers that pass the other filters.
 
-use super::facts::{DocFacts, OfferFacts, SegmentFacts};
-use super::filters::{OfferFilter, PRICE_BUCKETS, price_bucket};
+use super::facts::{OfferFacts, SegmentFacts};
+use super::filters::{OfferFilter, PRICE_BUCKETS, Passes};
 use super::request::{Sort, TestnetMode};
 use super::snapshot::Snapshot;
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use super::top::TopK;
+use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
@@ -103,7 +104,8 @@ impl Collector for CatalogCollector {
             facts,
             collected: Collected::default(),
             counters: Counters::default(),
-            heap: BinaryHeap::new(),
+            top: TopK::new(self.plan.keep),
+            batch: Vec::with_capacity(BATCH),
         })
     }
 
@@ -132,114 +134,155 @@ pub struct CatalogSegmentCollector {
     facts: Arc<SegmentFacts>,
     collected: Collected,
     counters: Counters,
-    heap: BinaryHeap<Reverse<Ranked>>,
+    top: TopK,
+    /// Matches waiting to be counted, see [`BATCH`].
+    batch: Vec<(DocId, Score)>,
 }
+
+/// Matches are counted in batches. At catalog scale each one's facts are a cache miss (two:
+/// the document, then its offers); touching a whole batch first in a tight loop of independent
+/// loads lets the CPU fetch them in parallel instead of one after another.
+const BATCH: usize = 64;
 
 /// Facet counters indexed by interned code (codes are small and dense), turned into maps once
 /// per segment: the per-document work is array increments.
 struct Counters {
-    /// network, asset, scheme.
-    dims: [Vec<u64>; 3],
-    prices: [u64; PRICE_BUCKETS.len()],
+    /// network, asset, scheme, price bucket.
+    dims: [Vec<u64>; 4],
+    /// Per dimension and code, the last document counted (+1): a service counts once per value
+    /// however many of its offers carry it.
+    counted: [Vec<u32>; 4],
     versions: Vec<u64>,
-    /// Values already counted for the current document (few offers per service).
-    seen: Vec<(u8, u32)>,
 }
 
 impl Default for Counters {
     fn default() -> Self {
-        Counters { dims: Default::default(), prices: Default::default(), versions: vec![0; 256], seen: Vec::new() }
+        let mut dims: [Vec<u64>; 4] = Default::default();
+        dims[3] = vec![0; PRICE_BUCKETS.len()];
+        Counters { dims, counted: Default::default(), versions: vec![0; 256] }
     }
 }
 
 impl Counters {
-    /// Counts `code` in dimension `dim` (0–2 codes, 3 price buckets) once per document.
-    fn once(&mut self, dim: u8, code: u32) {
-        if self.seen.contains(&(dim, code)) {
-            return;
-        }
-        self.seen.push((dim, code));
-        if dim == 3 {
-            self.prices[code as usize] += 1;
-            return;
-        }
-        let counts = &mut self.dims[usize::from(dim)];
+    /// Counts `code` in dimension `dim` (0–2 codes, 3 price buckets) for document `doc`.
+    #[inline]
+    fn once(&mut self, dim: usize, code: u32, doc: DocId) {
         let at = code as usize;
-        if counts.len() <= at {
+        let (counts, counted) = (&mut self.dims[dim], &mut self.counted[dim]);
+        if counted.len() <= at {
+            counted.resize(at + 1, 0);
             counts.resize(at + 1, 0);
         }
-        counts[at] += 1;
+        if counted[at] != doc + 1 {
+            counted[at] = doc + 1;
+            counts[at] += 1;
+        }
     }
 
     fn into_facets(self) -> FacetCounts {
         let versions = self.versions.iter().enumerate().filter(|(_, n)| **n > 0).map(|(v, n)| (v as u8, *n)).collect();
-        let [networks, assets, schemes] = self.dims.map(|counts| {
+        let [networks, assets, schemes, prices] = self.dims;
+        let [networks, assets, schemes] = [networks, assets, schemes].map(|counts| {
             counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(code, n)| (code as u32, n)).collect()
         });
-        FacetCounts { networks, assets, schemes, versions, prices: self.prices }
+        let mut buckets = [0; PRICE_BUCKETS.len()];
+        for (bucket, n) in buckets.iter_mut().zip(prices) {
+            *bucket = n;
+        }
+        FacetCounts { networks, assets, schemes, versions, prices: buckets }
     }
 }
 
-fn rank(sort: Sort, doc: &DocFacts, score: Score, best_price: Option<i64>) -> Ranked {
+/// The sort keys of a matching document, read only for documents that pass the filters.
+fn sort_keys(sort: Sort, facts: &SegmentFacts, doc: DocId, score: Score, best_price: Option<i64>) -> (u64, u64) {
     let plus_one = |v: i64| u64::try_from(v).map_or(0, |v| v.saturating_add(1));
-    let (primary, secondary) = match sort {
+    match sort {
         // Scores are non-negative, so their bit patterns order like the floats.
         Sort::Relevance => (u64::from(score.max(0.0).to_bits()), 0),
         Sort::PriceAsc => (best_price.map_or(0, |p| u64::MAX - plus_one(p)), 0),
         Sort::PriceDesc => (best_price.map_or(0, plus_one), 0),
-        Sort::Newest => (plus_one(doc.registered_at), 0),
-        Sort::Verified => (plus_one(doc.verified_at), 0),
+        Sort::Newest => (plus_one(facts.registered_at(doc)), 0),
+        Sort::Verified => (plus_one(facts.verified_at(doc)), 0),
         Sort::Uptime => {
-            let uptime = if doc.uptime < 0.0 { 0 } else { 1 + (f64::from(doc.uptime) * 1e6) as u64 };
-            (uptime, plus_one(doc.verified_at))
+            let uptime = facts.uptime(doc);
+            let uptime = if uptime < 0.0 { 0 } else { 1 + (f64::from(uptime) * 1e6) as u64 };
+            (uptime, plus_one(facts.verified_at(doc)))
         }
-    };
-    Ranked { primary, secondary, id: doc.id, score }
+    }
 }
 
 impl SegmentCollector for CatalogSegmentCollector {
     type Fruit = Collected;
 
     fn collect(&mut self, doc_id: DocId, score: Score) {
+        self.batch.push((doc_id, score));
+        if self.batch.len() == BATCH {
+            self.flush();
+        }
+    }
+
+    fn harvest(mut self) -> Collected {
+        self.flush();
+        let mut collected = self.collected;
+        collected.facets = self.counters.into_facets();
+        collected.top = self.top.into_sorted();
+        collected
+    }
+}
+
+impl CatalogSegmentCollector {
+    fn flush(&mut self) {
+        let mut touched = 0i64;
+        for (doc_id, _) in &self.batch {
+            if let Some(doc) = self.facts.doc(*doc_id) {
+                // First and last offer: a document's offers may span two cache lines.
+                let offers = self.facts.offers_of(doc);
+                touched ^=
+                    offers.first().map_or(0, |o| o.usd_micros) ^ offers.last().map_or(0, |o| i64::from(o.testnet));
+            }
+        }
+        std::hint::black_box(touched);
+        let batch = std::mem::take(&mut self.batch);
+        for (doc_id, score) in &batch {
+            self.count(*doc_id, *score);
+        }
+        self.batch = batch;
+        self.batch.clear();
+    }
+
+    fn count(&mut self, doc_id: DocId, score: Score) {
         // Disjoint borrows of the fields: no reference counting per document.
-        let Self { plan, facts, collected, counters, heap } = self;
+        let Self { plan, facts, collected, counters, top, .. } = self;
         let Some(doc) = facts.doc(doc_id) else { return };
-        if doc.id < 0 {
+        if !doc.readable {
             return;
         }
         let version_ok = plan.version.is_none_or(|v| doc.version == v);
         let mut matches_offers = false;
         let mut matches_with_testnets = false;
         let mut best_price: Option<i64> = None;
-        counters.seen.clear();
         for offer in facts.offers_of(doc) {
             let pass = plan.filter.check(offer);
             if pass.all() {
                 matches_offers = true;
                 best_price = min_price(best_price, offer);
             }
-            if pass.network && pass.asset && pass.scheme && pass.price {
-                matches_with_testnets = true;
-            }
+            matches_with_testnets |= pass.all_but(Passes::TESTNET);
             if !version_ok {
                 continue;
             }
-            if pass.asset && pass.scheme && pass.testnet && pass.price {
-                counters.once(0, offer.network);
+            // Each facet counts under every filter but its own.
+            if pass.all_but(Passes::NETWORK) {
+                counters.once(0, offer.network, doc_id);
             }
-            if pass.network && pass.scheme && pass.testnet && pass.price {
-                counters.once(1, offer.asset_label());
+            if pass.all_but(Passes::ASSET) {
+                counters.once(1, offer.asset_label(), doc_id);
             }
-            if pass.network && pass.asset && pass.testnet && pass.price {
-                counters.once(2, offer.scheme);
+            if pass.all_but(Passes::SCHEME) {
+                counters.once(2, offer.scheme, doc_id);
             }
-            if pass.network
-                && pass.asset
-                && pass.scheme
-                && pass.testnet
-                && let Some(usd) = offer.usd()
-            {
-                counters.once(3, price_bucket(usd) as u32);
+            if pass.all_but(Passes::PRICE) && offer.usd_micros >= 0 {
+                counters.once(3, u32::from(offer.price_bucket), doc_id);
             }
         }
         if matches_offers {
@@ -255,22 +298,12 @@ impl SegmentCollector for CatalogSegmentCollector {
             return;
         }
         collected.total += 1;
-        let ranked = rank(plan.sort, doc, score, best_price);
-        if heap.len() < plan.keep {
-            heap.push(Reverse(ranked));
-        } else if let Some(Reverse(worst)) = heap.peek()
-            && ranked > *worst
-        {
-            heap.pop();
-            heap.push(Reverse(ranked));
+        let (primary, secondary) = sort_keys(plan.sort, facts, doc_id, score, best_price);
+        // Most documents lose on the keys alone: the id (another cache miss) is read only for
+        // those that may enter the top.
+        if top.admits(primary, secondary) {
+            top.push(Ranked { primary, secondary, id: facts.id(doc_id), score });
         }
-    }
-
-    fn harvest(self) -> Collected {
-        let mut collected = self.collected;
-        collected.facets = self.counters.into_facets();
-        collected.top = self.heap.into_sorted_vec().into_iter().map(|Reverse(r)| r).collect();
-        collected
     }
 }
 

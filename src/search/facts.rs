@@ -6,6 +6,7 @@
 //!
 //! Strings are interned into a process-wide [`Vocab`] so the arrays hold small integer codes.
 
+use super::filters::price_bucket;
 use crate::db::search_feed::FeedService;
 use agora_crawler::x402::price::usd_to_micros;
 use serde::{Deserialize, Serialize};
@@ -119,6 +120,8 @@ pub struct OfferFacts {
     pub symbol: u32,
     pub scheme: u32,
     pub testnet: bool,
+    /// The price facet bucket (meaningless without a USD price).
+    pub price_bucket: u8,
 }
 
 impl OfferFacts {
@@ -132,18 +135,16 @@ impl OfferFacts {
     }
 }
 
-/// One document, decoded.
+/// What the collector reads for every document a query matches, kept small (8 bytes) because
+/// that read is a cache miss per document at catalog scale; the rest lives in per-key columns
+/// read only for documents that pass the filters.
 #[derive(Debug, Clone, Copy)]
 pub struct DocFacts {
-    pub id: i64,
-    pub registered_at: i64,
-    /// Epoch ms of the last valid probe, or -1.
-    pub verified_at: i64,
-    /// Successes per probe in the window, or -1 before any probe.
-    pub uptime: f32,
-    pub version: u8,
     first_offer: u32,
-    offer_count: u32,
+    offer_count: u16,
+    pub version: u8,
+    /// False for a document whose facts could not be read: no filter matches it.
+    pub readable: bool,
 }
 
 /// The facts of one segment, indexed by `DocId`.
@@ -151,6 +152,12 @@ pub struct DocFacts {
 pub struct SegmentFacts {
     docs: Vec<DocFacts>,
     offers: Vec<OfferFacts>,
+    ids: Vec<i64>,
+    registered_at: Vec<i64>,
+    /// Epoch ms of the last valid probe, or -1.
+    verified_at: Vec<i64>,
+    /// Successes per probe in the window, or -1 before any probe.
+    uptime: Vec<f32>,
 }
 
 impl SegmentFacts {
@@ -161,7 +168,15 @@ impl SegmentFacts {
         vocab: &RwLock<Vocab>,
     ) -> tantivy::Result<SegmentFacts> {
         let store = segment.get_store_reader(64)?;
-        let mut out = SegmentFacts { docs: Vec::with_capacity(segment.max_doc() as usize), offers: Vec::new() };
+        let capacity = segment.max_doc() as usize;
+        let mut out = SegmentFacts {
+            docs: Vec::with_capacity(capacity),
+            ids: Vec::with_capacity(capacity),
+            registered_at: Vec::with_capacity(capacity),
+            verified_at: Vec::with_capacity(capacity),
+            uptime: Vec::with_capacity(capacity),
+            offers: Vec::new(),
+        };
         for doc in store.iter::<TantivyDocument>(None) {
             let doc = doc?;
             let stored: Option<StoredFacts> =
@@ -175,20 +190,18 @@ impl SegmentFacts {
 
     fn push(&mut self, stored: Option<&StoredFacts>, vocab: &mut Vocab) {
         let first_offer = u32::try_from(self.offers.len()).unwrap_or(u32::MAX);
-        let Some(stored) = stored else {
-            // Unreadable facts (never written by this version): a document no filter matches.
-            self.docs.push(DocFacts {
-                id: -1,
-                registered_at: 0,
-                verified_at: -1,
-                uptime: -1.0,
-                version: 0,
-                first_offer,
-                offer_count: 0,
-            });
+        // Unreadable facts (never written by this version): a document no filter matches.
+        let Some(stored) = stored.filter(|s| s.id >= 0) else {
+            self.docs.push(DocFacts { first_offer, offer_count: 0, version: 0, readable: false });
+            self.ids.push(-1);
+            self.registered_at.push(0);
+            self.verified_at.push(-1);
+            self.uptime.push(-1.0);
             return;
         };
-        for (network, address, symbol, scheme, testnet, usd) in &stored.offers {
+        // The challenge size cap keeps `accepts` far below this; a document beyond it keeps the first.
+        let kept = stored.offers.len().min(usize::from(u16::MAX));
+        for (network, address, symbol, scheme, testnet, usd) in &stored.offers[..kept] {
             self.offers.push(OfferFacts {
                 usd_micros: usd.unwrap_or(-1).max(-1),
                 network: vocab.networks.intern(network),
@@ -196,18 +209,20 @@ impl SegmentFacts {
                 symbol: symbol.as_deref().map_or(NONE, |s| vocab.assets.intern(s)),
                 scheme: vocab.schemes.intern(scheme),
                 testnet: *testnet,
+                price_bucket: usd.map_or(0, |usd| price_bucket(usd) as u8),
             });
         }
         let (probes, successes) = stored.uptime;
         self.docs.push(DocFacts {
-            id: stored.id,
-            registered_at: stored.registered_at,
-            verified_at: stored.verified_at.unwrap_or(-1),
-            uptime: if probes > 0 { successes as f32 / probes as f32 } else { -1.0 },
-            version: stored.version,
             first_offer,
-            offer_count: u32::try_from(stored.offers.len()).unwrap_or(0),
+            offer_count: u16::try_from(kept).unwrap_or(u16::MAX),
+            version: stored.version,
+            readable: true,
         });
+        self.ids.push(stored.id);
+        self.registered_at.push(stored.registered_at);
+        self.verified_at.push(stored.verified_at.unwrap_or(-1));
+        self.uptime.push(if probes > 0 { successes as f32 / probes as f32 } else { -1.0 });
     }
 
     pub fn doc(&self, doc: u32) -> Option<&DocFacts> {
@@ -216,11 +231,31 @@ impl SegmentFacts {
 
     pub fn offers_of(&self, doc: &DocFacts) -> &[OfferFacts] {
         let start = doc.first_offer as usize;
-        self.offers.get(start..start + doc.offer_count as usize).unwrap_or_default()
+        self.offers.get(start..start + usize::from(doc.offer_count)).unwrap_or_default()
+    }
+
+    /// The service id of a document (-1 if unreadable).
+    pub fn id(&self, doc: u32) -> i64 {
+        self.ids.get(doc as usize).copied().unwrap_or(-1)
+    }
+
+    pub fn registered_at(&self, doc: u32) -> i64 {
+        self.registered_at.get(doc as usize).copied().unwrap_or(0)
+    }
+
+    pub fn verified_at(&self, doc: u32) -> i64 {
+        self.verified_at.get(doc as usize).copied().unwrap_or(-1)
+    }
+
+    pub fn uptime(&self, doc: u32) -> f32 {
+        self.uptime.get(doc as usize).copied().unwrap_or(-1.0)
     }
 
     /// Approximate heap bytes (for the benchmark's memory figures).
     pub fn heap_bytes(&self) -> usize {
-        self.docs.capacity() * size_of::<DocFacts>() + self.offers.capacity() * size_of::<OfferFacts>()
+        self.docs.capacity() * size_of::<DocFacts>()
+            + self.offers.capacity() * size_of::<OfferFacts>()
+            + (self.ids.capacity() + self.registered_at.capacity() + self.verified_at.capacity()) * size_of::<i64>()
+            + self.uptime.capacity() * size_of::<f32>()
     }
 }

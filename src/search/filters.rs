@@ -31,21 +31,49 @@ pub struct OfferFilter {
     pub min_usd: Option<i64>,
     pub max_usd: Option<i64>,
     pub testnet: TestnetMode,
+    /// The code lists above as lookup tables: `check` runs for every offer of every match.
+    tables: [Option<CodeTable>; 3],
+    /// No filter on offers but the testnet one.
+    testnet_only: bool,
 }
 
-/// Which of the filters one offer passes.
-#[derive(Debug, Clone, Copy)]
-pub struct Passes {
-    pub network: bool,
-    pub asset: bool,
-    pub scheme: bool,
-    pub testnet: bool,
-    pub price: bool,
+/// A set of interned codes as a table indexed by code (codes are small and dense).
+#[derive(Debug, Clone, Default)]
+struct CodeTable(Vec<bool>);
+
+impl CodeTable {
+    fn of(codes: &[u32]) -> CodeTable {
+        let mut table = vec![false; codes.iter().map(|c| *c as usize + 1).max().unwrap_or(0)];
+        for code in codes {
+            table[*code as usize] = true;
+        }
+        CodeTable(table)
+    }
+
+    fn contains(&self, code: u32) -> bool {
+        self.0.get(code as usize).copied().unwrap_or(false)
+    }
 }
+
+/// Which of the filters one offer passes, one bit each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Passes(u8);
 
 impl Passes {
-    pub fn all(&self) -> bool {
-        self.network && self.asset && self.scheme && self.testnet && self.price
+    pub const NETWORK: u8 = 1;
+    pub const ASSET: u8 = 2;
+    pub const SCHEME: u8 = 4;
+    pub const TESTNET: u8 = 8;
+    pub const PRICE: u8 = 16;
+    const ALL: u8 = 31;
+
+    pub fn all(self) -> bool {
+        self.0 == Self::ALL
+    }
+
+    /// Passes every filter, except perhaps the ones in `ignored`.
+    pub fn all_but(self, ignored: u8) -> bool {
+        self.0 | ignored == Self::ALL
     }
 }
 
@@ -54,34 +82,51 @@ impl OfferFilter {
         let networks = resolve_all(&request.networks, |v| network_codes(v, vocab), "network", "network")?;
         let assets = resolve_all(&request.assets, |v| asset_codes(v, vocab), "asset", "asset")?;
         let schemes = resolve_all(&request.schemes, |v| scheme_codes(v, vocab), "scheme", "scheme")?;
+        let tables = [&networks, &assets, &schemes].map(|codes| codes.as_deref().map(CodeTable::of));
+        let testnet_only =
+            tables.iter().all(Option::is_none) && request.min_usd_micros.is_none() && request.max_usd_micros.is_none();
         Ok(OfferFilter {
+            testnet_only,
             networks,
             assets,
             schemes,
             min_usd: request.min_usd_micros,
             max_usd: request.max_usd_micros,
             testnet: request.testnet,
+            tables,
         })
     }
 
+    #[inline]
     pub fn check(&self, offer: &OfferFacts) -> Passes {
-        let within = |codes: &Option<Vec<u32>>, code: u32| codes.as_ref().is_none_or(|c| c.contains(&code));
-        Passes {
-            network: within(&self.networks, offer.network),
-            asset: self.assets.as_ref().is_none_or(|codes| {
-                codes.contains(&offer.address) || (offer.symbol != NONE && codes.contains(&offer.symbol))
-            }),
-            scheme: within(&self.schemes, offer.scheme),
-            testnet: match self.testnet {
-                TestnetMode::Exclude => !offer.testnet,
-                TestnetMode::Include => true,
-                TestnetMode::Only => offer.testnet,
-            },
-            price: self.price_ok(offer),
+        let testnet = match self.testnet {
+            TestnetMode::Exclude => !offer.testnet,
+            TestnetMode::Include => true,
+            TestnetMode::Only => offer.testnet,
+        };
+        let testnet = u8::from(testnet) * Passes::TESTNET;
+        // The common case (no offer filter but the default testnet one) in one step.
+        if self.testnet_only {
+            return Passes(Passes::ALL & !Passes::TESTNET | testnet);
         }
+        let [networks, assets, schemes] = &self.tables;
+        let bit = |pass: bool, bit: u8| u8::from(pass) * bit;
+        Passes(
+            bit(networks.as_ref().is_none_or(|t| t.contains(offer.network)), Passes::NETWORK)
+                | bit(
+                    assets.as_ref().is_none_or(|t| {
+                        t.contains(offer.address) || (offer.symbol != NONE && t.contains(offer.symbol))
+                    }),
+                    Passes::ASSET,
+                )
+                | bit(schemes.as_ref().is_none_or(|t| t.contains(offer.scheme)), Passes::SCHEME)
+                | testnet
+                | bit(self.price_ok(offer), Passes::PRICE),
+        )
     }
 
     /// An offer without a USD price never matches a price filter.
+    #[inline]
     fn price_ok(&self, offer: &OfferFacts) -> bool {
         if self.min_usd.is_none() && self.max_usd.is_none() {
             return true;

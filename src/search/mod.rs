@@ -15,6 +15,7 @@
 
 pub mod build;
 pub mod collect;
+pub mod expand;
 pub mod facts;
 pub mod filters;
 pub mod indexer;
@@ -23,6 +24,7 @@ pub mod results;
 pub mod schema;
 pub mod snapshot;
 pub mod text;
+pub mod top;
 
 pub use request::{ParamError, SearchRequest, Sort, StatusFilter, TestnetMode, TextMode};
 pub use results::{FacetValue, Facets, Hit, Matched, PriceFacet, SearchResults};

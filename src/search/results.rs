@@ -3,21 +3,26 @@
 //! left the searchable statuses since the last index commit is dropped) and explain each hit.
 
 use super::collect::{CatalogCollector, Collected, Plan};
+use super::expand;
 use super::facts::Vocab;
 use super::filters::{OfferFilter, PRICE_BUCKETS};
 use super::request::{SearchRequest, Sort, StatusFilter};
 use super::schema::{FIELD_NAMES, analyzer, field_texts};
 use super::text::{self, QueryTerm, token_matches};
 use super::{SearchError, SearchIndex, Shared};
+use crate::db::search_feed::SEARCHABLE;
 use crate::db::services::{self, ServiceRow};
+use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use agora_crawler::x402::networks;
 use sqlx::SqlitePool;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
-use tantivy::Term;
+use tantivy::collector::Collector;
+use tantivy::query::EnableScoring;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
+use tantivy::{Executor, Term};
 
 /// One page of results.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -91,8 +96,13 @@ pub async fn search(
         tokio::task::spawn_blocking(move || run(&shared, &owned)).await.map_err(|_| SearchError::Closed)??;
     let page: Vec<_> = collected.top.iter().skip(request.offset).take(request.limit).collect();
     let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
-    let rows = services::get_many(pool, &ids).await?;
-    let mut offers = services::offers_many(pool, &ids).await?;
+    // One connection for both reads: a pool round trip each costs as much as the reads.
+    let (rows, mut offers) = if ids.is_empty() {
+        Default::default()
+    } else {
+        let mut conn = pool.acquire().await.map_err(crate::db::StoreError::from)?;
+        (services::get_many(&mut conn, &ids).await?, services::offers_many(&mut conn, &ids).await?)
+    };
     let mut hits = Vec::with_capacity(page.len());
     for ranked in page {
         let Some(row) = rows.iter().find(|r| r.id == ranked.id) else { continue };
@@ -132,7 +142,10 @@ const FILTER_CACHE_ENTRIES: usize = 512;
 fn run(shared: &Shared, request: &SearchRequest) -> Result<(Collected, Facets, Vec<QueryTerm>), SearchError> {
     let snapshot = shared.snapshot();
     let generation = snapshot.searcher.generation().generation_id();
-    let terms = text::terms(&request.q, request.text_mode);
+    let mut terms = text::terms(&request.q, request.text_mode);
+    for term in &mut terms {
+        term.variants = expand::variants(&snapshot.searcher, shared.fields.all, term)?;
+    }
     let cache_key = terms.is_empty().then(|| format!("{request:?}"));
     if let Some(key) = &cache_key {
         let cache = shared.filter_cache.lock().unwrap_or_else(PoisonError::into_inner);
@@ -167,12 +180,23 @@ fn execute(
         clauses.push((Occur::Must, text));
     }
     let raw = |field, value: &str| Term::from_field_text(field, value);
-    let status: Box<dyn Query> = match request.status {
-        StatusFilter::Listed => Box::new(TermQuery::new(raw(fields.status, "listed"), IndexRecordOption::Basic)),
-        StatusFilter::Degraded => Box::new(TermQuery::new(raw(fields.status, "degraded"), IndexRecordOption::Basic)),
-        StatusFilter::All => Box::new(AllQuery),
-    };
-    let mut filters = vec![status];
+    // The index holds the searchable statuses only, and nearly all of them are listed: "listed"
+    // is cheapest as "none of the others" (short lists to skip) rather than a walk of a list of
+    // nearly every document.
+    let status = |s: Status| Box::new(TermQuery::new(raw(fields.status, s.as_str()), IndexRecordOption::Basic));
+    let mut filters: Vec<Box<dyn Query>> = Vec::new();
+    match request.status {
+        StatusFilter::Listed => {
+            clauses.extend(
+                SEARCHABLE
+                    .into_iter()
+                    .filter(|s| *s != Status::Listed)
+                    .map(|s| (Occur::MustNot, status(s) as Box<dyn Query>)),
+            );
+        }
+        StatusFilter::Degraded => filters.push(status(Status::Degraded)),
+        StatusFilter::All => {}
+    }
     if let Some(host) = &request.host {
         filters.push(Box::new(TermQuery::new(raw(fields.host, host), IndexRecordOption::Basic)));
     }
@@ -182,10 +206,22 @@ fn execute(
     // Filters add no score: relevance is the text's alone.
     clauses
         .extend(filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)));
+    if clauses.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
     let query = BooleanQuery::new(clauses);
     let plan = Plan { filter, version: request.version, sort: request.sort(), keep: request.offset + request.limit };
     let collector = CatalogCollector { plan: Arc::new(plan), snapshot: Arc::clone(snapshot) };
-    let collected = snapshot.searcher.search(&query, &collector)?;
+    let searcher = &snapshot.searcher;
+    // Segments are searched in parallel; with one segment the hop to the pool only costs.
+    let single = Executor::single_thread();
+    let executor = if searcher.segment_readers().len() > 1 { searcher.index().search_executor() } else { &single };
+    let scoring = if collector.requires_scoring() {
+        EnableScoring::enabled_from_searcher(searcher)
+    } else {
+        EnableScoring::disabled_from_searcher(searcher)
+    };
+    let collected = searcher.search_with_executor(&query, &collector, executor, scoring)?;
     let facets = label_facets(&collected, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner));
     Ok((collected, facets))
 }

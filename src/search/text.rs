@@ -3,13 +3,15 @@
 //! separators. Each word must match somewhere (common English words only add score); exact
 //! matches score by BM25 with field boosts, while the last word also matches as a prefix
 //! (search-as-you-type) and longer words tolerate one typo, both at a low constant score so an
-//! exact match always ranks above them.
+//! exact match always ranks above them. The prefix and typo spellings are read from the index
+//! first ([`super::expand`]).
 
+use super::expand::Variants;
 use super::request::TextMode;
 use super::schema::{Fields, analyzer, boosted_text_fields};
 use tantivy::Term;
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
-use tantivy::schema::IndexRecordOption;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
 
 /// Words beyond this many are ignored.
 pub const MAX_TERMS: usize = 16;
@@ -31,6 +33,8 @@ pub struct QueryTerm {
     pub required: bool,
     pub fuzzy: bool,
     pub prefix: bool,
+    /// The other spellings it matches in the index (filled in before the query is built).
+    pub variants: Variants,
 }
 
 /// Cuts `q` into query terms.
@@ -61,6 +65,7 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
                 fuzzy: forgiving && chars >= FUZZY_MIN_CHARS && !word.bytes().all(|b| b.is_ascii_digit()),
                 prefix: forgiving && i + 1 == count && typing_last && chars >= PREFIX_MIN_CHARS,
                 word,
+                variants: Variants::default(),
             }
         })
         .collect()
@@ -81,8 +86,8 @@ pub fn query(terms: &[QueryTerm], fields: &Fields) -> Option<Box<dyn Query>> {
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// One word against every text field: boosted exact terms, plus low-boost fuzzy and prefix
-/// matches on the catch-all field.
+/// One word against every text field: boosted exact terms, plus its typo and prefix variants
+/// on the catch-all field at a low constant score.
 fn term_query(term: &QueryTerm, fields: &Fields) -> Box<dyn Query> {
     let mut alternatives: Vec<(Occur, Box<dyn Query>)> = boosted_text_fields(fields)
         .into_iter()
@@ -91,41 +96,32 @@ fn term_query(term: &QueryTerm, fields: &Fields) -> Box<dyn Query> {
             (Occur::Should, Box::new(BoostQuery::new(Box::new(exact), boost)) as Box<dyn Query>)
         })
         .collect();
-    let all = Term::from_field_text(fields.all, &term.word);
-    if term.fuzzy {
-        let fuzzy = FuzzyTermQuery::new(all.clone(), 1, true);
-        alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), FUZZY_BOOST))));
-    }
-    if term.prefix {
-        let prefix = FuzzyTermQuery::new_prefix(all, 0, true);
-        alternatives.push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), PREFIX_BOOST))));
+    for (spellings, score) in [(&term.variants.typos, FUZZY_BOOST), (&term.variants.completions, PREFIX_BOOST)] {
+        if let Some(any) = any_of(fields.all, spellings) {
+            alternatives.push((Occur::Should, Box::new(ConstScoreQuery::new(any, score))));
+        }
     }
     Box::new(BooleanQuery::new(alternatives))
 }
 
-/// Does `token` (an analyzed document word) match `term` the way the query would?
-pub fn token_matches(term: &QueryTerm, token: &str) -> bool {
-    token == term.word
-        || (term.prefix && token.starts_with(&term.word))
-        || (term.fuzzy && within_one_edit(&term.word, token))
+/// Matches documents with any of `words` in `field`, or `None` for no words.
+fn any_of(field: Field, words: &[String]) -> Option<Box<dyn Query>> {
+    if words.is_empty() {
+        return None;
+    }
+    let clauses = words
+        .iter()
+        .map(|w| {
+            let term = TermQuery::new(Term::from_field_text(field, w), IndexRecordOption::Basic);
+            (Occur::Should, Box::new(term) as Box<dyn Query>)
+        })
+        .collect();
+    Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// Damerau–Levenshtein distance ≤ 1 (one insertion, deletion, substitution or transposition),
-/// like the fuzzy query with `transposition_cost_one`.
-fn within_one_edit(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > 1 {
-        return false;
-    }
-    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let (ra, rb) = (&a[prefix..], &b[prefix..]);
-    let suffix = ra.iter().rev().zip(rb.iter().rev()).take_while(|(x, y)| x == y).count();
-    let (ma, mb) = (&ra[..ra.len() - suffix.min(ra.len())], &rb[..rb.len() - suffix.min(rb.len())]);
-    match (ma.len(), mb.len()) {
-        (0, 0) | (1, 0) | (0, 1) | (1, 1) => true,
-        (2, 2) => ma[0] == mb[1] && ma[1] == mb[0],
-        _ => false,
-    }
+/// Does `token` (an analyzed document word) match `term` the way the query does?
+pub fn token_matches(term: &QueryTerm, token: &str) -> bool {
+    token == term.word || term.variants.contains(token)
 }
 
 #[cfg(test)]
@@ -161,22 +157,5 @@ mod tests {
         // Only optional words: they are required, or everything would match.
         assert_eq!(words("the api"), [("the".into(), true, false, false), ("api".into(), true, false, true)]);
         assert_eq!(words(&"word ".repeat(40)).len(), 1);
-    }
-
-    #[test]
-    fn one_edit() {
-        for (a, b) in [
-            ("weather", "weather"),
-            ("weather", "wether"),
-            ("weather", "weathers"),
-            ("weather", "waether"),
-            ("weather", "weatner"),
-        ] {
-            assert!(within_one_edit(a, b), "{a} {b}");
-        }
-        for (a, b) in [("weather", "wthr"), ("weather", "feathers"), ("weather", "waehter"), ("forecast", "broadcast")]
-        {
-            assert!(!within_one_edit(a, b), "{a} {b}");
-        }
     }
 }

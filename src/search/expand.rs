@@ -1,0 +1,118 @@
+//! Typo and prefix variants of a query word, read from the term dictionary of the catch-all
+//! field before the query runs.
+//!
+//! Tantivy's fuzzy and prefix queries build a bitset over the postings of *every* term their
+//! automaton accepts — the word itself included, so a common word walks its long posting list
+//! twice more per search. Expanding up front lets the query keep only the other spellings (rare
+//! by nature: typos, longer words), and cap them, most frequent first, so a short prefix in a
+//! large catalog cannot turn into thousands of terms.
+
+use super::text::QueryTerm;
+use std::collections::HashMap;
+use tantivy::query::FuzzyTermQuery;
+use tantivy::schema::Field;
+use tantivy::{Searcher, Term};
+
+/// Most variants kept per word and kind.
+pub const MAX_VARIANTS: usize = 64;
+
+/// The spellings a word also matches, other than itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Variants {
+    /// One edit away (insertion, deletion, substitution, transposition).
+    pub typos: Vec<String>,
+    /// Longer words it begins (search-as-you-type), not already among `typos`.
+    pub completions: Vec<String>,
+}
+
+impl Variants {
+    pub fn contains(&self, token: &str) -> bool {
+        self.typos.iter().chain(&self.completions).any(|v| v == token)
+    }
+}
+
+/// Reads the variants of `term` from every segment of `searcher` (document frequencies summed
+/// across segments decide which are kept).
+pub fn variants(searcher: &Searcher, all: Field, term: &QueryTerm) -> tantivy::Result<Variants> {
+    let word = Term::from_field_text(all, &term.word);
+    let typos = if term.fuzzy {
+        accepted(searcher, all, &FuzzyTermQuery::new(word.clone(), 1, true), &term.word)?
+    } else {
+        Vec::new()
+    };
+    let completions = if term.prefix {
+        let completions = accepted(searcher, all, &FuzzyTermQuery::new_prefix(word, 0, true), &term.word)?;
+        completions.into_iter().filter(|c| !typos.contains(c)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Variants { typos, completions })
+}
+
+/// The terms `query`'s automaton accepts in `field`, minus `word`, the most frequent first.
+fn accepted(searcher: &Searcher, field: Field, query: &FuzzyTermQuery, word: &str) -> tantivy::Result<Vec<String>> {
+    let mut frequency: HashMap<String, u64> = HashMap::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment.inverted_index(field)?;
+        let mut stream = inverted.terms().search(query.automaton()?).into_stream()?;
+        while stream.advance() {
+            let Ok(key) = std::str::from_utf8(stream.key()) else { continue };
+            if key != word {
+                *frequency.entry(key.to_string()).or_default() += u64::from(stream.value().doc_freq);
+            }
+        }
+    }
+    let mut ranked: Vec<(String, u64)> = frequency.into_iter().collect();
+    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    ranked.truncate(MAX_VARIANTS);
+    Ok(ranked.into_iter().map(|(term, _)| term).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::request::TextMode;
+    use crate::search::text::terms;
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{Index, TantivyDocument};
+
+    #[test]
+    fn variants_leave_out_the_word_itself_and_keep_the_most_frequent() {
+        let mut builder = Schema::builder();
+        let all = builder.add_text_field("all", TEXT);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer = index.writer_with_num_threads(1, 15 << 20).expect("writer");
+        let add = |text: &str| {
+            let mut doc = TantivyDocument::default();
+            doc.add_text(all, text);
+            writer.add_document(doc).expect("add");
+        };
+        for text in ["weather", "weather", "wether", "weathers", "weathers", "feather", "weatherproof"] {
+            add(text);
+        }
+        // Many completions of "dat": the most frequent are kept ("data" in 3 documents).
+        for i in 0..(MAX_VARIANTS + 20) {
+            add(&format!("dat{i:03}"));
+        }
+        for _ in 0..3 {
+            add("data");
+        }
+        writer.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let term = |q: &str| terms(q, TextMode::Forgiving).remove(0);
+
+        let weather = variants(&searcher, all, &term("weather ")).expect("variants");
+        assert_eq!(weather.typos, ["weathers", "feather", "wether"]);
+        assert!(weather.completions.is_empty(), "a finished word is no prefix");
+
+        let typing = variants(&searcher, all, &term("weathe")).expect("variants");
+        assert_eq!(typing.typos, ["weather"]);
+        assert_eq!(typing.completions, ["weathers", "weatherproof"], "typos are not repeated as completions");
+
+        let dat = variants(&searcher, all, &term("dat")).expect("variants");
+        assert_eq!(dat.completions.len(), MAX_VARIANTS);
+        assert_eq!(dat.completions[0], "data");
+        assert!(!dat.contains("dat"));
+        assert!(variants(&searcher, all, &term("we")).expect("variants") == Variants::default());
+    }
+}
