@@ -6,8 +6,8 @@
 //! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
 //!   commits (the store publishes its highest committed `change_seq`) and commits ≤ 1 s later.
 //! - [`build`]: open, verify, catch up, or rebuild from scratch.
-//! - [`request`], [`filters`], [`text`], [`collect`], [`results`]: one search function for the
-//!   API and the web pages.
+//! - [`request`], [`filters`], [`text`], [`expand`], [`collect`], [`top`], [`results`]: one
+//!   search function for the API and the web pages.
 //!
 //! The index records how far it has caught up in each commit's payload (`{"schema", "seq"}`):
 //! every service change bumps `services.change_seq` in the same SQLite transaction, and the
