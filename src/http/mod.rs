@@ -1,14 +1,18 @@
-//! The HTTP side. For now only `GET /healthz`; the catalog API and web pages come next
-//! (`shared/INTERFACES.md` "HTTP").
+//! The HTTP side (`shared/INTERFACES.md` "HTTP"): the JSON API under `/api/v1` ([`api`]) and
+//! `GET /healthz`; every error, unknown paths and methods included, is a [`problem::Problem`].
+
+pub mod api;
+pub mod problem;
 
 use crate::db::{Store, services};
 use crate::jobs::Dispatcher;
 use crate::search::SearchIndex;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use problem::Problem;
 use serde_json::json;
 
 #[derive(Clone)]
@@ -19,7 +23,25 @@ pub struct HttpState {
 }
 
 pub fn router(state: HttpState) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(state)
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::routes())
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(wrong_method)
+        .with_state(state)
+}
+
+async fn unknown_path(uri: Uri) -> Problem {
+    Problem::not_found(format!("Nothing at {}.", uri.path()))
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+        format!("{method} is not allowed on {}.", uri.path()),
+    )
 }
 
 /// Liveness plus what an operator checks first: can the database be read, how big is the
@@ -38,14 +60,6 @@ async fn healthz(State(state): State<HttpState>) -> Response {
             }))
             .into_response()
         }
-        Err(error) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            Json(json!({
-                "type": "about:blank", "title": "Database unavailable", "status": 503,
-                "detail": error.to_string(), "code": "database_unavailable"
-            })),
-        )
-            .into_response(),
+        Err(error) => Problem::unavailable("database_unavailable", error.to_string()).into_response(),
     }
 }

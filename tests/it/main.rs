@@ -1,5 +1,6 @@
 //! Integration tests of the `agora` product: one test binary, one module per area.
 
+mod api;
 mod catalog;
 mod cli;
 mod conformance;

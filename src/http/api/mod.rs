@@ -1,0 +1,11 @@
+//! The JSON catalog API under `/api/v1` (`shared/INTERFACES.md` "HTTP"; `docs/API.md`).
+
+mod search;
+
+use super::HttpState;
+use axum::Router;
+use axum::routing::get;
+
+pub fn routes() -> Router<HttpState> {
+    Router::new().route("/services", get(search::services))
+}

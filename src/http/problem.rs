@@ -1,0 +1,98 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`): every failure the HTTP side
+//! reports — bad parameters, bodies and paths, unknown routes, store trouble — has this one
+//! shape, with a stable machine-readable `code` (`shared/INTERFACES.md` "HTTP").
+
+use crate::db::StoreError;
+use crate::search::{ParamError, SearchError};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// `urn:agora:problem:<code>`: stable, one per code.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: &'static str,
+    /// The query or body parameter at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            kind: format!("urn:agora:problem:{code}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code,
+            param: None,
+        }
+    }
+
+    /// A bad query or body parameter.
+    pub fn invalid_param(param: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            param: Some(param.to_string()),
+            ..Problem::new(StatusCode::BAD_REQUEST, "invalid_parameter", "Invalid parameter", detail)
+        }
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
+    /// Something on our side; the detail is logged, not shown.
+    pub fn internal(error: &dyn std::fmt::Display) -> Problem {
+        tracing::error!(%error, "request failed");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "The request could not be completed; it is logged.",
+        )
+    }
+
+    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, code, "Temporarily unavailable", detail)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+    }
+}
+
+impl From<ParamError> for Problem {
+    fn from(error: ParamError) -> Self {
+        Problem::invalid_param(&error.param, error.message)
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NoSuchService(id) => Problem::not_found(format!("No service with id {id}.")),
+            StoreError::Closed => Problem::unavailable("shutting_down", "The server is shutting down."),
+            other => Problem::internal(&other),
+        }
+    }
+}
+
+impl From<SearchError> for Problem {
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::Param(error) => error.into(),
+            SearchError::Store(error) => error.into(),
+            SearchError::Closed => Problem::unavailable("shutting_down", "The server is shutting down."),
+            other => Problem::internal(&other),
+        }
+    }
+}

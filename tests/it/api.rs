@@ -1,0 +1,114 @@
+//! The JSON API over a real HTTP server on 127.0.0.1:0, backed by a catalog built through real
+//! sellers: answers equal the library search, and every error is a problem+json with a code.
+
+use crate::catalog::{Catalog, relevance_specs};
+use agora::http::{HttpState, router};
+use agora::search::SearchRequest;
+use agora::search::results::search;
+use serde_json::Value;
+
+/// Serves the catalog's API; returns the base URL.
+async fn serve(catalog: &Catalog) -> String {
+    let state = HttpState {
+        store: catalog.app.store.clone(),
+        dispatcher: catalog.app.dispatcher.clone(),
+        search: catalog.search().clone(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    base
+}
+
+async fn get(url: &str) -> (u16, String, Value) {
+    let response = reqwest::get(url).await.expect("request");
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let text = response.text().await.expect("body");
+    (status, content_type, serde_json::from_str(&text).expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn search_answers_equal_the_library_and_carry_the_documented_fields() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    for query in [
+        "q=weather",
+        "q=wether+forec",
+        "network=base&network=solana&sort=price_asc",
+        "testnet=include&limit=2&offset=1",
+        "",
+    ] {
+        let (status, content_type, body) = get(&format!("{base}/api/v1/services?{query}")).await;
+        assert_eq!(status, 200, "{query}: {body}");
+        assert!(content_type.starts_with("application/json"), "{content_type}");
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let request =
+            SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[]).expect("valid");
+        let library = search(catalog.search(), catalog.app.store.read(), &request).await.expect("search");
+        assert_eq!(body["total"], library.total, "{query}");
+        let ids: Vec<i64> =
+            body["hits"].as_array().expect("hits").iter().map(|h| h["id"].as_i64().expect("id")).collect();
+        let expected: Vec<i64> = library.hits.iter().map(|h| h.service.id).collect();
+        assert_eq!(ids, expected, "{query}");
+        assert_eq!(body["limit"], request.limit as u64);
+        assert_eq!(body["offset"], request.offset as u64);
+        assert!(body["processing_ms"].is_number());
+        for facet in ["network", "asset", "scheme", "version", "price"] {
+            assert!(body["facets"][facet].is_array(), "{query}: facet {facet}");
+        }
+        for hit in body["hits"].as_array().expect("hits") {
+            for field in ["id", "url", "method", "name", "description", "status", "offers", "matched", "last_listed_at"]
+            {
+                assert!(hit.get(field).is_some(), "{query}: hit without {field}: {hit}");
+            }
+            for offer in hit["offers"].as_array().expect("offers") {
+                for field in ["scheme", "network", "asset", "amount", "decimals", "usd", "pay_to"] {
+                    assert!(offer.get(field).is_some(), "offer without {field}: {offer}");
+                }
+            }
+        }
+    }
+    let (_, _, body) = get(&format!("{base}/api/v1/services?q=weather")).await;
+    assert!(body["hits"][0]["url"].as_str().expect("url").ends_with("/weather"), "{body}");
+    assert!(!body["hits"][0]["matched"].as_array().expect("matched").is_empty());
+}
+
+#[tokio::test]
+async fn bad_parameters_unknown_paths_and_methods_are_problems() {
+    let catalog = Catalog::build(relevance_specs()[..2].to_vec()).await;
+    let base = serve(&catalog).await;
+    let long = "x".repeat(600);
+    for (query, param) in [
+        ("limit=1000", "limit"),
+        ("limit=-1", "limit"),
+        ("offset=99999999", "offset"),
+        ("network=dogechain", "network"),
+        ("asset=DOGE", "asset"),
+        ("min_usd=abc", "min_usd"),
+        ("min_usd=0.0000001", "min_usd"),
+        ("sort=random", "sort"),
+        ("status=rejected", "status"),
+        ("bogus=1", "bogus"),
+        ("limit=1&limit=2", "limit"),
+        (&format!("q={long}"), "q"),
+    ] {
+        let (status, content_type, body) = get(&format!("{base}/api/v1/services?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(body["code"], "invalid_parameter", "{query}");
+        assert_eq!(body["type"], "urn:agora:problem:invalid_parameter");
+        assert_eq!(body["status"], 400);
+        assert_eq!(body["param"], param, "{query}: {body}");
+        assert!(!body["detail"].as_str().expect("detail").is_empty());
+    }
+    let (status, content_type, body) = get(&format!("{base}/api/v1/nothing-here")).await;
+    assert_eq!((status, content_type.as_str()), (404, "application/problem+json"));
+    assert_eq!(body["code"], "not_found");
+    let response = reqwest::Client::new().delete(format!("{base}/api/v1/services")).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 405);
+    let body: Value = serde_json::from_str(&response.text().await.expect("body")).expect("JSON");
+    assert_eq!(body["code"], "method_not_allowed");
+}
