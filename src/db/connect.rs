@@ -20,6 +20,7 @@ pub const DB_FILE: &str = "agora.db";
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "catalog", include_str!("../../migrations/0001_catalog.sql")),
     (2, "search text", include_str!("../../migrations/0002_search_text.sql")),
+    (3, "discovery", include_str!("../../migrations/0003_discovery.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

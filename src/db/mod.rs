@@ -9,6 +9,7 @@
 pub mod connect;
 pub mod history;
 pub mod maintain;
+pub mod probes;
 pub mod record;
 pub mod register;
 pub mod search_feed;

@@ -138,6 +138,7 @@ impl Staged {
             .bind(discovery.is_some_and(|d| d.valid && !(d.input.is_null() && d.output.is_null())))
             .bind(hash.as_deref())
             .bind(discovery.map(Discovery::schema_text))
+            .bind(discovery.map(serde_json::to_string).transpose()?)
             .fetch_one(&mut *conn)
             .await?;
 
@@ -320,7 +321,7 @@ const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reas
         status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
         x402_version = ?11, name = ?12, description = ?13, mime_type = ?14, tags = ?15, route_template = ?16,
-        has_schema = ?17, challenge_hash = ?18, schema_text = ?19, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6)
+        has_schema = ?17, challenge_hash = ?18, schema_text = ?19, discovery = ?20, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6)
     WHERE id = ?1 RETURNING change_seq";
 
 /// Offers are matched on (scheme, network, asset); a changed amount is a price change, a changed

@@ -202,3 +202,10 @@ pub async fn latest_report(pool: &SqlitePool, id: i64) -> Result<Option<serde_js
         .await?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
+
+/// The discovery metadata of the last valid listing (JSON), if it had any.
+pub async fn discovery(pool: &SqlitePool, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
+    let text: Option<Option<String>> =
+        sqlx::query_scalar("SELECT discovery FROM services WHERE id = ?").bind(id).fetch_optional(pool).await?;
+    Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
+}

@@ -112,3 +112,60 @@ async fn bad_parameters_unknown_paths_and_methods_are_problems() {
     let body: Value = serde_json::from_str(&response.text().await.expect("body")).expect("JSON");
     assert_eq!(body["code"], "method_not_allowed");
 }
+
+#[tokio::test]
+async fn service_detail_has_history_uptime_latency_and_the_latest_report() {
+    let mut catalog = Catalog::build(relevance_specs()[..2].to_vec()).await;
+    let base = serve(&catalog).await;
+    // A price change one hour later, then a failing probe.
+    catalog.specs[0].offers[0].amount = 250_000;
+    let spec = catalog.specs[0].clone();
+    catalog.serve(&spec);
+    catalog.clock.advance(std::time::Duration::from_secs(3600));
+    catalog.reprobe(0).await;
+    catalog.set_reply(&spec, agora_crawler::testkit::Reply::new(500));
+    catalog.clock.advance(std::time::Duration::from_secs(3600));
+    catalog.reprobe(0).await;
+
+    let (status, _, body) = get(&format!("{base}/api/v1/services/{}", spec.id)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], spec.id);
+    assert!(body["url"].as_str().expect("url").ends_with(&spec.path));
+    assert_eq!(body["offers"][0]["amount"], "250000", "offers of the last valid challenge");
+    assert_eq!(body["discovery"]["service_name"], spec.name.as_str());
+    assert!(body["discovery"]["input"].is_object(), "{}", body["discovery"]);
+    assert_eq!(body["report"]["verdict"], "fetch_error", "the latest probe's report: {}", body["report"]);
+    for window in ["24h", "7d", "30d"] {
+        assert_eq!(body["uptime"][window]["probes"], 3, "{window}: {}", body["uptime"]);
+        assert_eq!(body["uptime"][window]["successes"], 2, "{window}");
+    }
+    assert_eq!(body["latency"]["samples"], 3);
+    assert!(body["latency"]["p50_ms"].as_f64().expect("p50") >= 0.0);
+    let probes = body["recent_probes"].as_array().expect("probes");
+    assert_eq!(probes.len(), 3);
+    assert_eq!(probes[0]["http_status"], 500, "newest first");
+    assert_eq!(probes[2]["verdict"], "listed");
+    let price: Vec<&Value> =
+        body["offer_changes"].as_array().expect("changes").iter().filter(|c| c["kind"] == "price").collect();
+    assert_eq!(price.len(), 1, "{}", body["offer_changes"]);
+    assert_eq!((price[0]["old_value"].as_str(), price[0]["new_value"].as_str()), (Some("1000"), Some("250000")));
+    let statuses: Vec<&str> = body["status_changes"]
+        .as_array()
+        .expect("status changes")
+        .iter()
+        .map(|c| c["new_status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(statuses, ["pending", "listed"], "one failure does not degrade yet");
+
+    for (path, status, code) in [
+        ("999999", 404, "not_found"),
+        ("abc", 400, "invalid_parameter"),
+        ("0", 400, "invalid_parameter"),
+        ("-5", 400, "invalid_parameter"),
+        ("%FF", 400, "invalid_parameter"),
+    ] {
+        let (got, content_type, body) = get(&format!("{base}/api/v1/services/{path}")).await;
+        assert_eq!((got, content_type.as_str()), (status, "application/problem+json"), "{path}: {body}");
+        assert_eq!(body["code"], code, "{path}");
+    }
+}

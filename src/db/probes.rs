@@ -1,0 +1,84 @@
+//! Read queries on raw probes: the most recent ones, success counts over an exact window, and
+//! latency percentiles (raw probes are kept for the retention window; older days live only in
+//! the daily roll-ups, see [`super::history`]).
+
+use super::StoreError;
+use super::history::Uptime;
+use sqlx::SqlitePool;
+
+/// One probe as the detail answer shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProbeRow {
+    pub probed_at: i64,
+    pub verdict: String,
+    pub http_status: Option<i64>,
+    pub connect_ms: Option<f64>,
+    pub first_byte_ms: Option<f64>,
+    pub total_ms: Option<f64>,
+    /// Problem codes of that probe.
+    pub codes: Vec<String>,
+}
+
+type Row = (i64, String, Option<i64>, Option<f64>, Option<f64>, Option<f64>, String);
+
+/// The latest `limit` probes, newest first.
+pub async fn recent(pool: &SqlitePool, id: i64, limit: i64) -> Result<Vec<ProbeRow>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes FROM probes
+         WHERE service_id = ? ORDER BY probed_at DESC, id DESC LIMIT ?",
+    )
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes)| ProbeRow {
+            probed_at,
+            verdict,
+            http_status,
+            connect_ms,
+            first_byte_ms,
+            total_ms,
+            codes: serde_json::from_str(&codes).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Probes and successes (`listed`) since exactly `since` (epoch ms), from raw probes.
+pub async fn uptime_since(pool: &SqlitePool, id: i64, since: i64) -> Result<Uptime, StoreError> {
+    let (probes, successes): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(verdict = 'listed'), 0) FROM probes WHERE service_id = ? AND probed_at >= ?",
+    )
+    .bind(id)
+    .bind(since)
+    .fetch_one(pool)
+    .await?;
+    Ok(Uptime { probes, successes })
+}
+
+/// Response-time percentiles of the probes since `since` that got an answer.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Latency {
+    pub samples: usize,
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+pub async fn latency_since(pool: &SqlitePool, id: i64, since: i64) -> Result<Latency, StoreError> {
+    let mut totals: Vec<f64> = sqlx::query_scalar(
+        "SELECT total_ms FROM probes WHERE service_id = ? AND probed_at >= ? AND total_ms IS NOT NULL",
+    )
+    .bind(id)
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    totals.sort_by(f64::total_cmp);
+    // Nearest rank: the smallest value with at least p of the samples at or below it.
+    let rank = |p: f64| {
+        let at = ((totals.len() as f64 * p).ceil() as usize).saturating_sub(1);
+        totals.get(at).copied()
+    };
+    Ok(Latency { samples: totals.len(), p50_ms: rank(0.50), p95_ms: rank(0.95), p99_ms: rank(0.99) })
+}

@@ -1,0 +1,95 @@
+//! `GET /api/v1/services/{id}`: everything Agora knows about one service — the stored row and
+//! offers, the discovery metadata and the latest probe report, uptime over 24 hours, 7 and 30
+//! days, response-time percentiles, the most recent probes, and its offer and status history.
+
+use crate::db::history::{self, OfferChange, StatusChange, Uptime};
+use crate::db::maintain::DAY_MS;
+use crate::db::probes::{self, Latency, ProbeRow};
+use crate::db::services::{self, ServiceRow};
+use crate::http::HttpState;
+use crate::http::problem::Problem;
+use agora_crawler::Offer;
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Probes listed under `recent_probes`.
+const RECENT_PROBES: i64 = 20;
+
+#[derive(Debug, Serialize)]
+pub struct ServiceDetail {
+    #[serde(flatten)]
+    pub service: ServiceRow,
+    pub offers: Vec<Offer>,
+    /// Service name, tags, input/output schemas as the seller declared them (last valid listing).
+    pub discovery: Option<Value>,
+    /// The latest probe report: the "why" behind the status (`shared/INTERFACES.md`).
+    pub report: Option<Value>,
+    pub uptime: UptimeWindows,
+    /// Over the last 7 days.
+    pub latency: Latency,
+    pub recent_probes: Vec<ProbeRow>,
+    pub offer_changes: Vec<OfferChange>,
+    pub status_changes: Vec<StatusChange>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UptimeWindows {
+    #[serde(rename = "24h")]
+    pub day: UptimeFigure,
+    #[serde(rename = "7d")]
+    pub week: UptimeFigure,
+    #[serde(rename = "30d")]
+    pub month: UptimeFigure,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UptimeFigure {
+    pub probes: i64,
+    pub successes: i64,
+    /// Successes over probes; `null` before any probe in the window.
+    pub ratio: Option<f64>,
+}
+
+impl From<Uptime> for UptimeFigure {
+    fn from(uptime: Uptime) -> Self {
+        UptimeFigure { probes: uptime.probes, successes: uptime.successes, ratio: uptime.ratio() }
+    }
+}
+
+/// A path id: a positive integer, else a 400 naming `id`.
+pub fn parse_id(raw: &str) -> Result<i64, Problem> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| Problem::invalid_param("id", format!("{raw:?} is not a service id (a positive integer)")))
+}
+
+pub async fn service(
+    State(state): State<HttpState>,
+    raw: Result<Path<String>, PathRejection>,
+) -> Result<Json<ServiceDetail>, Problem> {
+    let id = parse_id(&raw.map_err(|e| Problem::invalid_param("id", e.body_text()))?.0)?;
+    let pool = state.store.read();
+    let service =
+        services::get(pool, id).await?.ok_or_else(|| Problem::not_found(format!("No service with id {id}.")))?;
+    let now = state.dispatcher.worker().clock().now_ms();
+    Ok(Json(ServiceDetail {
+        offers: services::offers(pool, id).await?,
+        discovery: services::discovery(pool, id).await?,
+        report: services::latest_report(pool, id).await?,
+        uptime: UptimeWindows {
+            // Exact for the last day (raw probes); whole UTC days (roll-ups) for the longer windows.
+            day: probes::uptime_since(pool, id, now - DAY_MS).await?.into(),
+            week: history::uptime(pool, id, now - 7 * DAY_MS).await?.into(),
+            month: history::uptime(pool, id, now - 30 * DAY_MS).await?.into(),
+        },
+        latency: probes::latency_since(pool, id, now - 7 * DAY_MS).await?,
+        recent_probes: probes::recent(pool, id, RECENT_PROBES).await?,
+        offer_changes: history::offer_changes(pool, id).await?,
+        status_changes: history::status_changes(pool, id).await?,
+        service,
+    }))
+}
