@@ -8,30 +8,37 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// `urn:agora:problem:<code>`: stable, one per code.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     pub code: &'static str,
     /// The query or body parameter at fault, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// Every problem code behind a refusal (a registration's probe report), first is `detail`.
+    pub reasons: Vec<String>,
+}
+
+/// The JSON form.
+#[derive(Serialize)]
+struct Wire<'a> {
+    /// `urn:agora:problem:<code>`: stable, one per code.
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    param: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    reasons: &'a [String],
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &'static str, title: &str, detail: impl Into<String>) -> Problem {
-        Problem {
-            kind: format!("urn:agora:problem:{code}"),
-            title: title.to_string(),
-            status: status.as_u16(),
-            detail: detail.into(),
-            code,
-            param: None,
-        }
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Problem {
+        Problem { title, status: status.as_u16(), detail: detail.into(), code, param: None, reasons: Vec::new() }
     }
 
     /// A bad query or body parameter.
@@ -65,7 +72,16 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let wire = Wire {
+            kind: format!("urn:agora:problem:{}", self.code),
+            title: self.title,
+            status: self.status,
+            detail: &self.detail,
+            code: self.code,
+            param: self.param.as_deref(),
+            reasons: &self.reasons,
+        };
+        let body = serde_json::to_vec(&wire).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
     }
 }

@@ -16,7 +16,8 @@ pub type JobResult = Result<Probed, (DueService, String)>;
 struct Job {
     service: DueService,
     lane: Lane,
-    reply: Option<oneshot::Sender<Result<Probed, JobError>>>,
+    /// Everyone waiting for this probe (several sellers may register the same URL at once).
+    replies: Vec<oneshot::Sender<Result<Probed, JobError>>>,
 }
 
 #[derive(Default)]
@@ -63,14 +64,14 @@ impl Dispatcher {
 
     /// Queues a scheduled probe. Returns false if the service is already queued or in flight.
     pub fn enqueue(&self, service: DueService) -> bool {
-        self.push(Job { service, lane: Lane::Scheduled, reply: None })
+        self.push(Job { service, lane: Lane::Scheduled, replies: Vec::new() })
     }
 
     /// Probes a service ahead of scheduled work on its host and waits for the recorded result.
     /// If it is already queued, it is moved to the front and this waits for that probe.
     pub async fn probe_now(&self, service: DueService) -> Result<Probed, JobError> {
         let (reply, answer) = oneshot::channel();
-        self.push(Job { service, lane: Lane::Priority, reply: Some(reply) });
+        self.push(Job { service, lane: Lane::Priority, replies: vec![reply] });
         answer.await.unwrap_or(Err(JobError::Cancelled))
     }
 
@@ -94,17 +95,19 @@ impl Dispatcher {
         let host = job.service.host.clone();
         if !queues.queued.insert(job.service.id) {
             if job.lane == Lane::Priority {
-                // Already waiting: move it to the front with this caller's reply attached.
+                // Already waiting: move it to the front, this caller waiting on it too (one
+                // probe answers every concurrent caller: the seller is not probed once each).
                 if let Some(queue) = queues.by_host.get_mut(&host)
                     && let Some(at) = queue.iter().position(|j| j.service.id == job.service.id)
                     && let Some(mut waiting) = queue.remove(at)
                 {
                     waiting.lane = Lane::Priority;
-                    waiting.reply = job.reply;
+                    waiting.replies.extend(job.replies);
                     queue.push_front(waiting);
                     return true;
                 }
-                // In flight right now: probe again after it, for a fresh answer.
+                // In flight right now: probe again after it, for a fresh answer (later callers
+                // find this follow-up in the queue and wait on it).
                 let queue = queues.by_host.entry(host).or_default();
                 queue.push_front(job);
                 return true;
@@ -159,9 +162,22 @@ impl Dispatcher {
             if let Some(events) = &*self.inner.events.lock().unwrap_or_else(|p| p.into_inner()) {
                 let _ = events.send(event);
             }
-            if let Some(reply) = job.reply {
-                let _ = reply.send(result);
+            let mut replies = job.replies;
+            if let Some(last) = replies.pop() {
+                for reply in replies {
+                    let _ = reply.send(copy(&result));
+                }
+                let _ = last.send(result);
             }
         }
+    }
+}
+
+/// The same outcome for another waiter (a store error travels as its message).
+fn copy(result: &Result<Probed, JobError>) -> Result<Probed, JobError> {
+    match result {
+        Ok(probed) => Ok(probed.clone()),
+        Err(JobError::Cancelled) => Err(JobError::Cancelled),
+        Err(error) => Err(JobError::Failed(error.to_string())),
     }
 }

@@ -35,6 +35,9 @@ pub enum RegisterError {
     /// Stored, but shutdown came before the probe; the crawl will probe it.
     #[error("registered, but the first probe was abandoned at shutdown; it will be probed by the crawl")]
     Cancelled,
+    /// The probe ran but recording it failed (reported to another caller waiting on it).
+    #[error("the probe could not be recorded: {0}")]
+    Failed(String),
 }
 
 /// Checks `url` and `method` without storing anything.
@@ -65,6 +68,7 @@ pub async fn register(dispatcher: &Dispatcher, url: &str, method: Option<&str>) 
         Ok(probed) => probed,
         Err(JobError::Cancelled) => return Err(RegisterError::Cancelled),
         Err(JobError::Store(error)) => return Err(error.into()),
+        Err(JobError::Failed(message)) => return Err(RegisterError::Failed(message)),
     };
     let service = services::get(store.read(), id).await?.ok_or(StoreError::NoSuchService(id))?;
     Ok(Registration { service, created, report: probed.report })

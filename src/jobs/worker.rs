@@ -40,6 +40,9 @@ pub enum JobError {
     Cancelled,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store failed for another caller waiting on the same probe.
+    #[error("{0}")]
+    Failed(String),
 }
 
 pub(super) struct WorkerParts {

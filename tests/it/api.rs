@@ -169,3 +169,107 @@ async fn service_detail_has_history_uptime_latency_and_the_latest_report() {
         assert_eq!(body["code"], code, "{path}");
     }
 }
+
+async fn post(url: &str, body: &str, content_type: Option<&str>) -> (u16, String, Value) {
+    let mut request = reqwest::Client::new().post(url).body(body.to_string());
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let text = response.text().await.expect("body");
+    (status, content_type, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+async fn service_count(catalog: &Catalog) -> usize {
+    agora::db::services::all(catalog.app.store.read()).await.expect("services").len()
+}
+
+#[tokio::test]
+async fn registration_lookup_refusals_bad_bodies_and_concurrent_duplicates() {
+    let catalog = Catalog::build(relevance_specs()[..1].to_vec()).await;
+    let base = serve(&catalog).await;
+    let endpoint = format!("{base}/api/v1/services");
+    // Served by a seller but not registered yet.
+    let mut spec = relevance_specs()[1].clone();
+    spec.path = "/fresh".into();
+    catalog.serve(&spec);
+    let url = catalog.url(&spec);
+
+    // Lookup before registering: a fresh probe, nothing stored.
+    let before = service_count(&catalog).await;
+    let lookup = format!("{base}/api/v1/services/lookup?url={}", urlencode(&url));
+    let (status, _, body) = get(&lookup).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["registered"], false);
+    assert_eq!(body["report"]["verdict"], "listed", "{body}");
+    assert_eq!(service_count(&catalog).await, before, "a lookup stores nothing");
+
+    // Many registrations of the same URL at once: one service.
+    let json = serde_json::json!({ "url": url }).to_string();
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (endpoint, json) = (endpoint.clone(), json.clone());
+            tokio::spawn(async move { post(&endpoint, &json, Some("application/json")).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.expect("task"));
+    }
+    let created = answers.iter().filter(|(status, _, _)| *status == 201).count();
+    assert_eq!(created, 1, "{answers:?}");
+    assert!(answers.iter().all(|(status, _, _)| *status == 201 || *status == 200), "{answers:?}");
+    let ids: std::collections::BTreeSet<i64> = answers.iter().map(|(_, _, b)| b["id"].as_i64().expect("id")).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(service_count(&catalog).await, before + 1);
+    // Waiters share probes: the one in flight and at most one follow-up, not one each.
+    let id = *ids.first().expect("id");
+    let probes = agora::db::history::probe_count(catalog.app.store.read(), id).await.expect("count");
+    assert!((1..=2).contains(&probes), "{probes} probes for 12 concurrent registrations");
+    let (_, content_type, body) = &answers[0];
+    assert!(content_type.starts_with("application/json"));
+    assert_eq!(body["status"], "listed");
+    assert_eq!(body["report"]["verdict"], "listed");
+    assert_eq!(body["offers"][0]["network"], "eip155:8453");
+
+    // Lookup after: the stored service and its latest report.
+    let (status, _, body) = get(&lookup).await;
+    assert_eq!((status, &body["registered"]), (200, &Value::Bool(true)));
+    assert_eq!(body["service"]["id"], *ids.first().expect("id"));
+    assert_eq!(body["service"]["report"]["verdict"], "listed");
+
+    // Refusals and bad bodies: clear problems, nothing stored.
+    let stored = service_count(&catalog).await;
+    for (body, content_type, status, code) in [
+        (r#"{"url":"http://10.1.2.3/api"}"#, Some("application/json"), 422, "registration_refused"),
+        (r#"{"url":"http://169.254.169.254/latest/meta-data"}"#, Some("application/json"), 422, "registration_refused"),
+        (r#"{"url":"ftp://example.com/x"}"#, Some("application/json"), 422, "registration_refused"),
+        (r#"{"url":"not a url"}"#, Some("application/json"), 422, "registration_refused"),
+        (r#"{"url":"http://127.0.0.1/x","method":"TRACE"}"#, Some("application/json"), 422, "registration_refused"),
+        (r#"{"url": 5}"#, Some("application/json"), 422, "invalid_body"),
+        (r#"{"url":"http://127.0.0.1/x","extra":1}"#, Some("application/json"), 422, "invalid_body"),
+        ("{", Some("application/json"), 400, "invalid_body"),
+        (r#"{"url":"http://127.0.0.1/x"}"#, None, 415, "invalid_body"),
+    ] {
+        let (got, content_type, answer) = post(&endpoint, body, content_type).await;
+        assert_eq!((got, content_type.as_str()), (status, "application/problem+json"), "{body}: {answer}");
+        assert_eq!(answer["code"], code, "{body}");
+        if code == "registration_refused" {
+            assert!(!answer["reasons"].as_array().expect("reasons").is_empty(), "{answer}");
+        }
+    }
+    assert_eq!(service_count(&catalog).await, stored, "nothing stored by refusals");
+    for (query, param) in
+        [("", "url"), ("url=not%20a%20url", "url"), ("url=http://example.com/&method=TRACE", "method")]
+    {
+        let (status, _, body) = get(&format!("{base}/api/v1/services/lookup?{query}")).await;
+        assert_eq!((status, &body["param"]), (400, &Value::from(param)), "{query}: {body}");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

@@ -1,6 +1,7 @@
 //! The JSON catalog API under `/api/v1` (`shared/INTERFACES.md` "HTTP"; `docs/API.md`).
 
 mod detail;
+mod register;
 mod search;
 
 use super::HttpState;
@@ -8,5 +9,8 @@ use axum::Router;
 use axum::routing::get;
 
 pub fn routes() -> Router<HttpState> {
-    Router::new().route("/services", get(search::services)).route("/services/{id}", get(detail::service))
+    Router::new()
+        .route("/services", get(search::services).post(register::create))
+        .route("/services/lookup", get(register::lookup))
+        .route("/services/{id}", get(detail::service))
 }

@@ -1,0 +1,117 @@
+//! Sellers' side of the API: `POST /api/v1/services` registers a URL and answers with the first
+//! probe's verdict (201 new, 200 already known — re-probed), and `GET /api/v1/services/lookup`
+//! answers "why am I (not) listed" for any URL: the stored service and its latest report when
+//! registered, otherwise a fresh probe that stores nothing.
+
+use crate::db::services::{self, ServiceRow};
+use crate::http::HttpState;
+use crate::http::problem::Problem;
+use crate::jobs::register::{RegisterError, register};
+use agora_crawler::{Offer, ProbeReport, ProbeTarget};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The registration body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegistration {
+    pub url: String,
+    pub method: Option<String>,
+}
+
+/// A stored service with its offers and latest probe report.
+#[derive(Debug, Serialize)]
+pub struct ServiceWithReport {
+    #[serde(flatten)]
+    pub service: ServiceRow,
+    pub offers: Vec<Offer>,
+    pub report: Option<Value>,
+}
+
+pub async fn create(
+    State(state): State<HttpState>,
+    body: Result<Json<NewRegistration>, JsonRejection>,
+) -> Result<Response, Problem> {
+    let Json(body) = body.map_err(body_problem)?;
+    let registration =
+        register(&state.dispatcher, &body.url, body.method.as_deref()).await.map_err(|error| match error {
+            RegisterError::Refused(report) => refused(&report),
+            RegisterError::Store(error) => error.into(),
+            RegisterError::Cancelled => Problem::unavailable("shutting_down", error.to_string()),
+            RegisterError::Failed(_) => Problem::internal(&error),
+        })?;
+    let pool = state.store.read();
+    let id = registration.service.id;
+    let answer = ServiceWithReport {
+        offers: services::offers(pool, id).await?,
+        report: Some(serde_json::to_value(&*registration.report).map_err(|e| Problem::internal(&e))?),
+        service: registration.service,
+    };
+    let status = if registration.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(answer)).into_response())
+}
+
+/// `?url=&method=`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupQuery {
+    pub url: String,
+    pub method: Option<String>,
+}
+
+/// The lookup answer: `registered` says which of the two halves is filled.
+#[derive(Debug, Serialize)]
+pub struct Lookup {
+    pub registered: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceWithReport>,
+    /// For a URL not registered: what a probe finds now (nothing stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ProbeReport>,
+}
+
+pub async fn lookup(
+    State(state): State<HttpState>,
+    query: Result<Query<LookupQuery>, QueryRejection>,
+) -> Result<Json<Lookup>, Problem> {
+    let Query(query) = query.map_err(|e| Problem::invalid_param("url", e.body_text()))?;
+    let target = ProbeTarget::parse(&query.url, query.method.as_deref()).map_err(|finding| {
+        let param = if finding.code == "method_unsupported" { "method" } else { "url" };
+        Problem::invalid_param(param, finding.message)
+    })?;
+    let pool = state.store.read();
+    if let Some(service) = services::lookup(pool, target.url.as_str(), target.method.as_str()).await? {
+        let id = service.id;
+        let service = ServiceWithReport {
+            offers: services::offers(pool, id).await?,
+            report: services::latest_report(pool, id).await?,
+            service,
+        };
+        return Ok(Json(Lookup { registered: true, service: Some(service), report: None }));
+    }
+    let report = state.dispatcher.worker().prober().probe(&target).await;
+    Ok(Json(Lookup { registered: false, service: None, report: Some(report) }))
+}
+
+/// A refused registration: 422 with the report's first problem as the code, and the whole
+/// report attached.
+fn refused(report: &ProbeReport) -> Problem {
+    let first = report.problems.first();
+    let detail = first.map_or_else(|| "The URL cannot be registered.".to_string(), |p| p.message.clone());
+    let mut problem =
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "registration_refused", "Registration refused", detail);
+    problem.param = Some("url".into());
+    problem.reasons = report.problems.iter().map(|p| p.code.clone()).collect();
+    problem
+}
+
+/// A body that is not the expected JSON.
+pub fn body_problem(rejection: JsonRejection) -> Problem {
+    let status = rejection.status();
+    Problem::new(status, "invalid_body", "Invalid request body", rejection.body_text())
+}
