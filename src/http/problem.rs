@@ -17,7 +17,9 @@ pub struct Problem {
     /// The query or body parameter at fault, when there is one.
     pub param: Option<String>,
     /// Every problem code behind a refusal (a registration's probe report), first is `detail`.
-    pub reasons: Vec<String>,
+    pub reasons: Box<[String]>,
+    /// Seconds, sent as `Retry-After` (429 and 503).
+    pub retry_after: Option<u32>,
 }
 
 /// The JSON form.
@@ -38,7 +40,15 @@ struct Wire<'a> {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Problem {
-        Problem { title, status: status.as_u16(), detail: detail.into(), code, param: None, reasons: Vec::new() }
+        Problem {
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+            code,
+            param: None,
+            reasons: Box::default(),
+            retry_after: None,
+        }
     }
 
     /// A bad query or body parameter.
@@ -64,6 +74,14 @@ impl Problem {
         )
     }
 
+    /// 429: try again in `seconds`.
+    pub fn too_many(code: &'static str, detail: impl Into<String>, seconds: u32) -> Problem {
+        Problem {
+            retry_after: Some(seconds.max(1)),
+            ..Problem::new(StatusCode::TOO_MANY_REQUESTS, code, "Too many requests", detail)
+        }
+    }
+
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::SERVICE_UNAVAILABLE, code, "Temporarily unavailable", detail)
     }
@@ -82,7 +100,11 @@ impl IntoResponse for Problem {
             reasons: &self.reasons,
         };
         let body = serde_json::to_vec(&wire).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

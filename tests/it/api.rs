@@ -273,3 +273,37 @@ async fn registration_lookup_refusals_bad_bodies_and_concurrent_duplicates() {
 fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn recrawl_probes_now_then_asks_to_wait() {
+    let mut catalog = Catalog::build(relevance_specs()[..1].to_vec()).await;
+    let base = serve(&catalog).await;
+    let id = catalog.specs[0].id;
+    let recrawl = format!("{base}/api/v1/services/{id}/recrawl");
+    // Just registered: too soon.
+    let response = reqwest::Client::new().post(&recrawl).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 429);
+    let retry: u64 = response.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = serde_json::from_str(&response.text().await.expect("body")).expect("JSON");
+    assert_eq!(body["code"], "recrawl_too_soon");
+
+    // The seller fixed a price; a minute later the recrawl shows it at once.
+    catalog.specs[0].offers[0].amount = 5_000;
+    let spec = catalog.specs[0].clone();
+    catalog.serve(&spec);
+    catalog.clock.advance(std::time::Duration::from_secs(61));
+    let (status, _, body) = post(&recrawl, "", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["offers"][0]["amount"], "5000");
+    assert_eq!(body["report"]["verdict"], "listed");
+    let probes = agora::db::history::probe_count(catalog.app.store.read(), id).await.expect("count");
+    assert_eq!(probes, 2);
+    // And again right away: refused, nothing probed.
+    let (status, _, _) = post(&recrawl, "", None).await;
+    assert_eq!(status, 429);
+    assert_eq!(agora::db::history::probe_count(catalog.app.store.read(), id).await.expect("count"), 2);
+
+    let (status, _, body) = post(&format!("{base}/api/v1/services/424242/recrawl"), "", None).await;
+    assert_eq!((status, &body["code"]), (404, &Value::from("not_found")));
+}

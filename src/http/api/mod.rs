@@ -1,16 +1,18 @@
 //! The JSON catalog API under `/api/v1` (`shared/INTERFACES.md` "HTTP"; `docs/API.md`).
 
 mod detail;
+mod recrawl;
 mod register;
 mod search;
 
 use super::HttpState;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 pub fn routes() -> Router<HttpState> {
     Router::new()
         .route("/services", get(search::services).post(register::create))
         .route("/services/lookup", get(register::lookup))
         .route("/services/{id}", get(detail::service))
+        .route("/services/{id}/recrawl", post(recrawl::recrawl))
 }

@@ -106,7 +106,7 @@ fn refused(report: &ProbeReport) -> Problem {
     let mut problem =
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "registration_refused", "Registration refused", detail);
     problem.param = Some("url".into());
-    problem.reasons = report.problems.iter().map(|p| p.code.clone()).collect();
+    problem.reasons = report.problems.iter().map(|p| p.code.clone()).collect::<Vec<_>>().into();
     problem
 }
 

@@ -1,0 +1,51 @@
+//! `POST /api/v1/services/{id}/recrawl`: a seller who fixed something asks for a probe now and
+//! gets its result, ahead of scheduled work on the host but still one request at a time per host.
+//! At most one such probe per service per [`RECRAWL_INTERVAL_MS`] (counted from the last probe of
+//! any kind), so a loop of requests cannot turn Agora against a seller.
+
+use super::detail::parse_id;
+use super::register::ServiceWithReport;
+use crate::db::services::{self, DueService};
+use crate::http::HttpState;
+use crate::http::problem::Problem;
+use crate::jobs::worker::JobError;
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+
+/// Shortest time between a service's last probe and a requested one.
+pub const RECRAWL_INTERVAL_MS: i64 = 60_000;
+
+pub async fn recrawl(
+    State(state): State<HttpState>,
+    raw: Result<Path<String>, PathRejection>,
+) -> Result<Json<ServiceWithReport>, Problem> {
+    let id = parse_id(&raw.map_err(|e| Problem::invalid_param("id", e.body_text()))?.0)?;
+    let pool = state.store.read();
+    let service =
+        services::get(pool, id).await?.ok_or_else(|| Problem::not_found(format!("No service with id {id}.")))?;
+    let now = state.dispatcher.worker().clock().now_ms();
+    if let Some(last) = service.last_probed_at
+        && now - last < RECRAWL_INTERVAL_MS
+    {
+        let wait = (RECRAWL_INTERVAL_MS - (now - last) + 999) / 1000;
+        return Err(Problem::too_many(
+            "recrawl_too_soon",
+            format!("This service was probed {}s ago; ask again in {wait}s.", (now - last) / 1000),
+            u32::try_from(wait).unwrap_or(1),
+        ));
+    }
+    let due = DueService { id, url: service.url.clone(), method: service.method.clone(), host: service.host.clone() };
+    let probed = state.dispatcher.probe_now(due).await.map_err(|error| match error {
+        JobError::Cancelled => Problem::unavailable("shutting_down", "The server is shutting down."),
+        JobError::Store(error) => error.into(),
+        JobError::Failed(_) => Problem::internal(&error),
+    })?;
+    let service =
+        services::get(pool, id).await?.ok_or_else(|| Problem::not_found(format!("No service with id {id}.")))?;
+    Ok(Json(ServiceWithReport {
+        offers: services::offers(pool, id).await?,
+        report: Some(serde_json::to_value(&*probed.report).map_err(|e| Problem::internal(&e))?),
+        service,
+    }))
+}
