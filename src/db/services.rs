@@ -209,3 +209,25 @@ pub async fn discovery(pool: &SqlitePool, id: i64) -> Result<Option<serde_json::
         sqlx::query_scalar("SELECT discovery FROM services WHERE id = ?").bind(id).fetch_optional(pool).await?;
     Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
 }
+
+/// Listed services with ids above `after_id`, in id order, with their offers (the export).
+pub async fn listed_after(
+    pool: &SqlitePool,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<(ServiceRow, Vec<Offer>)>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!(
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE status = 'listed' AND id > ? ORDER BY id LIMIT ?"
+    ));
+    let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(pool).await?;
+    let services: Vec<ServiceRow> = rows.iter().map(service_row).collect::<Result<_, _>>()?;
+    let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
+    let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
+    Ok(services
+        .into_iter()
+        .map(|s| {
+            let o = offers.remove(&s.id).unwrap_or_default();
+            (s, o)
+        })
+        .collect())
+}

@@ -307,3 +307,85 @@ async fn recrawl_probes_now_then_asks_to_wait() {
     let (status, _, body) = post(&format!("{base}/api/v1/services/424242/recrawl"), "", None).await;
     assert_eq!((status, &body["code"]), (404, &Value::from("not_found")));
 }
+
+#[tokio::test]
+async fn changes_feed_pages_by_cursor_and_export_streams_every_listed_service() {
+    let mut catalog = Catalog::build(relevance_specs()[..3].to_vec()).await;
+    let base = serve(&catalog).await;
+    catalog.specs[1].offers[0].amount = 7_000;
+    let spec = catalog.specs[1].clone();
+    catalog.serve(&spec);
+    catalog.clock.advance(std::time::Duration::from_secs(60));
+    let price_time = catalog.clock_now();
+    catalog.reprobe(1).await;
+
+    let (status, _, all) = get(&format!("{base}/api/v1/changes?limit=500")).await;
+    assert_eq!(status, 200, "{all}");
+    let events = all["events"].as_array().expect("events");
+    let kinds: Vec<(i64, &str)> =
+        events.iter().map(|e| (e["service_id"].as_i64().expect("id"), e["kind"].as_str().expect("kind"))).collect();
+    for spec in &catalog.specs {
+        let mine: Vec<&str> = kinds.iter().filter(|(id, _)| *id == spec.id).map(|(_, k)| *k).collect();
+        let expected: &[&str] = if spec.id == catalog.specs[1].id {
+            &["registered", "listed", "price_changed"]
+        } else {
+            &["registered", "listed"]
+        };
+        assert_eq!(mine, expected, "{}", spec.path);
+    }
+    let price = events.iter().find(|e| e["kind"] == "price_changed").expect("price event");
+    assert_eq!((price["old_value"].as_str(), price["new_value"].as_str()), (Some("1000"), Some("7000")));
+    assert_eq!(price["offer"]["network"], "eip155:8453");
+    assert_eq!(price["at"], price_time);
+    assert_eq!(all["more"], false);
+
+    // Pages of two, by cursor, give the same events; an empty page keeps the cursor.
+    let mut walked = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{base}/api/v1/changes?limit=2&cursor={c}"),
+            None => format!("{base}/api/v1/changes?limit=2"),
+        };
+        let (status, _, page) = get(&url).await;
+        assert_eq!(status, 200, "{page}");
+        let got = page["events"].as_array().expect("events").clone();
+        let next = page["next_cursor"].as_str().expect("cursor").to_string();
+        if got.is_empty() {
+            assert_eq!(Some(&next), cursor.as_ref(), "an empty page keeps the cursor");
+            break;
+        }
+        walked.extend(got);
+        cursor = Some(next);
+    }
+    assert_eq!(&walked, events);
+    let (_, _, since) = get(&format!("{base}/api/v1/changes?since={price_time}")).await;
+    let since_kinds: Vec<&str> =
+        since["events"].as_array().expect("events").iter().map(|e| e["kind"].as_str().expect("kind")).collect();
+    assert_eq!(since_kinds, ["price_changed"]);
+    for (query, param) in [
+        ("cursor=zzz", "cursor"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("since=1&cursor=1.0.0", "since"),
+        ("since=soon", "since"),
+        ("page=2", "page"),
+        ("limit=1&limit=2", "limit"),
+    ] {
+        let (status, content_type, body) = get(&format!("{base}/api/v1/changes?{query}")).await;
+        assert_eq!((status, content_type.as_str()), (400, "application/problem+json"), "{query}");
+        assert_eq!(body["param"], param, "{query}: {body}");
+    }
+
+    let response = reqwest::get(format!("{base}/api/v1/export.ndjson")).await.expect("export");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/x-ndjson");
+    let text = response.text().await.expect("body");
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let ids: Vec<i64> = lines.iter().map(|l| l["id"].as_i64().expect("id")).collect();
+    let mut expected: Vec<i64> = catalog.specs.iter().map(|s| s.id).collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    assert!(lines.iter().all(|l| l["status"] == "listed" && !l["offers"].as_array().expect("offers").is_empty()));
+    assert_eq!(lines.iter().find(|l| l["id"] == catalog.specs[1].id).expect("repriced")["offers"][0]["amount"], "7000");
+}

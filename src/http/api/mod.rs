@@ -1,6 +1,9 @@
 //! The JSON catalog API under `/api/v1` (`shared/INTERFACES.md` "HTTP"; `docs/API.md`).
 
+mod changes;
 mod detail;
+mod export;
+mod params;
 mod recrawl;
 mod register;
 mod search;
@@ -15,4 +18,6 @@ pub fn routes() -> Router<HttpState> {
         .route("/services/lookup", get(register::lookup))
         .route("/services/{id}", get(detail::service))
         .route("/services/{id}/recrawl", post(recrawl::recrawl))
+        .route("/changes", get(changes::changes))
+        .route("/export.ndjson", get(export::export))
 }

@@ -1,0 +1,152 @@
+//! The catalog's event feed: status transitions and offer changes of every service merged in one
+//! order — (time, source, row id) — so a cursor naming the last event seen resumes exactly after
+//! it. Agents keeping a local copy poll it (`GET /api/v1/changes`).
+
+use super::StoreError;
+use sqlx::SqlitePool;
+
+/// One event.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Event {
+    pub at: i64,
+    pub service_id: i64,
+    pub url: String,
+    pub method: String,
+    /// `registered`, `listed`, `rejected`, `degraded`, `delisted` (status events) or
+    /// `price_changed`, `pay_to_changed`, `offer_added`, `offer_removed` (offer events).
+    pub kind: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    /// The problem code behind a status change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// The offer an offer event is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<EventOffer>,
+    /// Resume after this event.
+    pub cursor: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EventOffer {
+    pub scheme: String,
+    pub network: String,
+    pub asset: String,
+}
+
+/// Where a page starts: after the event with this (time, source, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cursor {
+    pub at: i64,
+    pub source: i64,
+    pub id: i64,
+}
+
+impl Cursor {
+    /// The cursor's text form, `at.source.id` (opaque to clients).
+    pub fn encode(&self) -> String {
+        format!("{}.{}.{}", self.at, self.source, self.id)
+    }
+
+    pub fn parse(text: &str) -> Option<Cursor> {
+        let mut parts = text.split('.').map(|p| p.parse::<i64>().ok());
+        let cursor = Cursor { at: parts.next()??, source: parts.next()??, id: parts.next()?? };
+        parts.next().is_none().then_some(cursor)
+    }
+}
+
+type Row = (
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Up to `limit` events after `after`, oldest first.
+pub async fn after(pool: &SqlitePool, after: Cursor, limit: i64) -> Result<Vec<Event>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.at, e.source, e.id, e.service_id, s.url, s.method, e.kind, e.old_value, e.new_value, e.reason_code,
+                e.scheme, e.network, e.asset
+         FROM (SELECT changed_at AS at, 0 AS source, id, service_id,
+                      CASE new_status WHEN 'pending' THEN 'registered' ELSE new_status END AS kind,
+                      old_status AS old_value, new_status AS new_value, reason_code,
+                      NULL AS scheme, NULL AS network, NULL AS asset
+               FROM status_changes WHERE changed_at >= ?1
+               UNION ALL
+               SELECT changed_at, 1, id, service_id,
+                      CASE kind WHEN 'price' THEN 'price_changed' WHEN 'pay_to' THEN 'pay_to_changed'
+                                WHEN 'added' THEN 'offer_added' ELSE 'offer_removed' END,
+                      old_value, new_value, NULL, scheme, network, asset
+               FROM offer_changes WHERE changed_at >= ?1) e
+         JOIN services s ON s.id = e.service_id
+         WHERE (e.at, e.source, e.id) > (?1, ?2, ?3)
+         ORDER BY e.at, e.source, e.id
+         LIMIT ?4",
+    )
+    .bind(after.at)
+    .bind(after.source)
+    .bind(after.id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                at,
+                source,
+                id,
+                service_id,
+                url,
+                method,
+                kind,
+                old_value,
+                new_value,
+                reason_code,
+                scheme,
+                network,
+                asset,
+            )| {
+                let offer = match (scheme, network, asset) {
+                    (Some(scheme), Some(network), Some(asset)) => Some(EventOffer { scheme, network, asset }),
+                    _ => None,
+                };
+                Event {
+                    at,
+                    service_id,
+                    url,
+                    method,
+                    kind,
+                    old_value,
+                    new_value,
+                    reason_code,
+                    offer,
+                    cursor: Cursor { at, source, id }.encode(),
+                }
+            },
+        )
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor { at: 1_795_240_801_000, source: 1, id: 42 };
+        assert_eq!(Cursor::parse(&cursor.encode()), Some(cursor));
+        for bad in ["", "1.2", "1.2.3.4", "a.b.c", "1..3", "1.2.3 "] {
+            assert_eq!(Cursor::parse(bad), None, "{bad:?}");
+        }
+    }
+}
