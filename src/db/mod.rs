@@ -7,6 +7,7 @@
 //! - [`record`], [`register`], [`maintain`]: what the writer applies inside its transactions.
 
 pub mod connect;
+pub mod discovery;
 pub mod events;
 pub mod history;
 pub mod maintain;

@@ -231,3 +231,21 @@ pub async fn listed_after(
         })
         .collect())
 }
+
+/// The latest probe reports of several services (JSON), by id.
+pub async fn latest_reports_many(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, serde_json::Value>, StoreError> {
+    let mut reports = HashMap::new();
+    if ids.is_empty() {
+        return Ok(reports);
+    }
+    let mut builder = QueryBuilder::<Sqlite>::new("SELECT service_id, report FROM latest_reports WHERE service_id IN ");
+    super::in_list(&mut builder, ids);
+    for row in builder.build().fetch_all(conn).await? {
+        let text: String = row.try_get("report")?;
+        reports.insert(row.try_get("service_id")?, serde_json::from_str(&text)?);
+    }
+    Ok(reports)
+}

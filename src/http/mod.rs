@@ -2,6 +2,7 @@
 //! `GET /healthz`; every error, unknown paths and methods included, is a [`problem::Problem`].
 
 pub mod api;
+pub mod discovery;
 pub mod problem;
 
 use crate::db::{Store, services};
@@ -26,6 +27,8 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes())
+        .route("/discovery/resources", get(discovery::resources))
+        .route("/discovery/search", get(discovery::search_resources))
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
         .with_state(state)

@@ -8,7 +8,7 @@ use agora::search::results::search;
 use serde_json::Value;
 
 /// Serves the catalog's API; returns the base URL.
-async fn serve(catalog: &Catalog) -> String {
+pub async fn serve(catalog: &Catalog) -> String {
     let state = HttpState {
         store: catalog.app.store.clone(),
         dispatcher: catalog.app.dispatcher.clone(),

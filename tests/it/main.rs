@@ -1,6 +1,7 @@
 //! Integration tests of the `agora` product: one test binary, one module per area.
 
 mod api;
+mod bazaar;
 mod catalog;
 mod cli;
 mod conformance;

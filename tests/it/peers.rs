@@ -65,3 +65,36 @@ fn peers_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers"))
 }
+
+/// Which SDK runs a one-shot client script.
+#[derive(Debug, Clone, Copy)]
+pub enum Sdk {
+    Npm,
+    PyPi,
+}
+
+/// Runs a client script of tests/peers with `args` and parses the JSON it prints.
+pub async fn run_client(sdk: Sdk, args: &[&str]) -> serde_json::Value {
+    let dir = peers_dir();
+    let mut command = match sdk {
+        Sdk::Npm => {
+            assert!(dir.join("node_modules/@x402/extensions").exists(), "npm test peers missing: run `scripts/test`");
+            let mut c = tokio::process::Command::new("node");
+            c.arg(dir.join("bazaar-client.mjs"));
+            c
+        }
+        Sdk::PyPi => {
+            let python =
+                std::env::var("AGORA_TEST_PYTHON").map(PathBuf::from).unwrap_or_else(|_| dir.join(".venv/bin/python"));
+            assert!(python.exists(), "the PyPI test peer is not installed: run `scripts/test`");
+            let mut c = tokio::process::Command::new(python);
+            c.arg(dir.join("bazaar_client.py"));
+            c
+        }
+    };
+    let output = command.args(args).current_dir(&dir).output().await.expect("run the SDK client");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!("{sdk:?} client printed {stdout:?} ({e}); stderr: {}", String::from_utf8_lossy(&output.stderr))
+    })
+}

@@ -3,7 +3,7 @@
 mod changes;
 mod detail;
 mod export;
-mod params;
+pub mod params;
 mod recrawl;
 mod register;
 mod search;

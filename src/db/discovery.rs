@@ -1,0 +1,111 @@
+//! The Bazaar discovery list (`GET /discovery/resources`) straight from SQLite: every listed
+//! service in id order (stable, and offsets reach the whole catalog), testnets included, with
+//! offer filters that must hold for one offer, like the catalog search.
+
+use super::StoreError;
+use super::services::{SERVICE_COLUMNS, ServiceRow, offers_many, service_row};
+use agora_crawler::Offer;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+
+/// Offer filters of a discovery list (all optional; each must hold for the same offer).
+#[derive(Debug, Clone, Default)]
+pub struct DiscoveryFilter {
+    /// Canonical CAIP-2 ids (a v1 name already mapped).
+    pub networks: Vec<String>,
+    pub schemes: Vec<String>,
+    /// Lower-cased for EVM addresses; compared case-insensitively.
+    pub pay_to: Option<String>,
+    /// A symbol (any case) or an address (any case).
+    pub asset: Option<String>,
+    /// The offer's USD price (an `upto` offer at its cap) is at most this, in micro-dollars.
+    pub max_usd_micros: Option<i64>,
+    /// Only services whose listing carries valid discovery metadata (`extensions=bazaar`).
+    pub with_discovery: bool,
+}
+
+/// One listed service with its offers and the raw `accepts` of its latest valid challenge.
+#[derive(Debug, Clone)]
+pub struct DiscoveryItem {
+    pub service: ServiceRow,
+    pub offers: Vec<Offer>,
+    /// The latest report (for the seller's raw challenge and discovery metadata).
+    pub report: Option<serde_json::Value>,
+    pub discovery: Option<serde_json::Value>,
+}
+
+fn push_filters(builder: &mut QueryBuilder<Sqlite>, filter: &DiscoveryFilter) {
+    builder.push(" FROM services s WHERE s.status = 'listed'");
+    if filter.with_discovery {
+        builder.push(" AND s.discovery IS NOT NULL");
+    }
+    let offer_filtered = !filter.networks.is_empty()
+        || !filter.schemes.is_empty()
+        || filter.pay_to.is_some()
+        || filter.asset.is_some()
+        || filter.max_usd_micros.is_some();
+    if !offer_filtered {
+        return;
+    }
+    builder.push(" AND EXISTS (SELECT 1 FROM offers o WHERE o.service_id = s.id");
+    for (column, values) in [("o.network", &filter.networks), ("o.scheme", &filter.schemes)] {
+        if !values.is_empty() {
+            builder.push(format!(" AND {column} IN ("));
+            let mut list = builder.separated(", ");
+            for value in values {
+                list.push_bind(value.clone());
+            }
+            list.push_unseparated(")");
+        }
+    }
+    if let Some(pay_to) = &filter.pay_to {
+        builder.push(" AND lower(o.pay_to) = lower(").push_bind(pay_to.clone()).push(")");
+    }
+    if let Some(asset) = &filter.asset {
+        builder.push(" AND (lower(o.asset) = lower(").push_bind(asset.clone());
+        builder.push(") OR upper(o.asset_symbol) = upper(").push_bind(asset.clone()).push("))");
+    }
+    if let Some(max) = filter.max_usd_micros {
+        builder.push(" AND o.usd_micros <= ").push_bind(max);
+    }
+    builder.push(")");
+}
+
+/// A page of the list and the total under the filters.
+pub async fn list(
+    pool: &SqlitePool,
+    filter: &DiscoveryFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<DiscoveryItem>, i64), StoreError> {
+    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+    push_filters(&mut count, filter);
+    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    let columns = SERVICE_COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let mut page = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {columns}, s.discovery AS discovery_json, \
+         (SELECT report FROM latest_reports r WHERE r.service_id = s.id) AS report_json"
+    ));
+    push_filters(&mut page, filter);
+    page.push(" ORDER BY s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let rows = page.build().fetch_all(pool).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        use sqlx::Row;
+        let json = |column: &str| -> Result<Option<serde_json::Value>, StoreError> {
+            let text: Option<String> = row.try_get(column)?;
+            Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+        };
+        items.push(DiscoveryItem {
+            service: service_row(row)?,
+            offers: Vec::new(),
+            report: json("report_json")?,
+            discovery: json("discovery_json")?,
+        });
+    }
+    let ids: Vec<i64> = items.iter().map(|i| i.service.id).collect();
+    let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
+    for item in &mut items {
+        item.offers = offers.remove(&item.service.id).unwrap_or_default();
+    }
+    Ok((items, total))
+}

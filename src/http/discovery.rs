@@ -1,0 +1,235 @@
+//! Bazaar compatibility: `GET /discovery/resources` and `GET /discovery/search` exactly as the
+//! official x402 discovery clients speak them (`shared/x402/PROTOCOL.md` §3.5), so an SDK client
+//! pointed at Agora as its facilitator URL lists and searches the catalog unmodified. Unlike the
+//! catalog API these hide no testnets, list in a stable order (registration id), and page through
+//! the whole catalog. Also accepted: the CDP-style `asset` and `maxUsdPrice` filters.
+
+use super::HttpState;
+use super::api::params::Params;
+use super::problem::Problem;
+use crate::db::discovery::{self, DiscoveryFilter};
+use crate::db::services::{self, ServiceRow};
+use crate::search::request::parse_usd;
+use crate::search::results::search;
+use crate::search::{SearchRequest, TestnetMode};
+use agora_crawler::Offer;
+use agora_crawler::x402::networks;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// The envelope's `x402Version`.
+const ENVELOPE_VERSION: u8 = 2;
+const COMMON: &[&str] = &["type", "payTo", "scheme", "network", "extensions", "asset", "maxUsdPrice", "limit"];
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryResource {
+    pub resource: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub x402_version: i64,
+    /// The payment requirements as the seller sent them in its latest valid challenge.
+    pub accepts: Vec<Value>,
+    /// ISO-8601: when Agora last verified the challenge.
+    pub last_updated: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The seller's `extensions` (the bazaar `info`/`schema`), echoed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Value>,
+}
+
+/// Filters both endpoints share; `None` when `type` asks for resources Agora does not list.
+struct Common {
+    filter: DiscoveryFilter,
+    limit: i64,
+    http: bool,
+}
+
+fn common(params: &Params) -> Result<Common, Problem> {
+    let http = match params.get("type") {
+        None | Some("http") => true,
+        Some("mcp" | "a2a") => false,
+        Some(other) => {
+            return Err(Problem::invalid_param(
+                "type",
+                format!("unknown resource type {other:?}; known: http, mcp, a2a"),
+            ));
+        }
+    };
+    let list = |name: &str| -> Vec<String> {
+        params
+            .get(name)
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    };
+    let mut networks_wanted = Vec::new();
+    for value in list("network") {
+        let canonical = networks::by_caip2(&value)
+            .map(|n| n.caip2)
+            .or_else(|| networks::canonical_for(&value))
+            .ok_or_else(|| Problem::invalid_param("network", format!("unknown network {value:?}")))?;
+        networks_wanted.push(canonical.to_string());
+    }
+    let with_discovery = match params.get("extensions") {
+        None => false,
+        Some(value) if value.split(',').all(|e| e.trim() == "bazaar") => true,
+        Some(other) => {
+            return Err(Problem::invalid_param("extensions", format!("unknown extension {other:?}; known: bazaar")));
+        }
+    };
+    let max_usd_micros = params.get("maxUsdPrice").map(|v| parse_usd("maxUsdPrice", v)).transpose()?;
+    Ok(Common {
+        filter: DiscoveryFilter {
+            networks: networks_wanted,
+            schemes: list("scheme"),
+            pay_to: params.get("payTo").map(str::to_string),
+            asset: params.get("asset").map(str::to_string),
+            max_usd_micros,
+            with_discovery,
+        },
+        limit: params.int("limit", 1..=100, 20)?,
+        http,
+    })
+}
+
+pub async fn resources(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Result<Json<Value>, Problem> {
+    let known: Vec<&str> = COMMON.iter().copied().chain(["offset"]).collect();
+    let params = Params::parse(query.as_deref(), &known)?;
+    let common = common(&params)?;
+    let offset = params.int("offset", 0..=i64::MAX, 0)?;
+    let (items, total) = if common.http {
+        discovery::list(state.store.read(), &common.filter, common.limit, offset).await?
+    } else {
+        (Vec::new(), 0)
+    };
+    let items: Vec<DiscoveryResource> = items
+        .into_iter()
+        .map(|item| resource(item.service, &item.offers, item.report.as_ref(), item.discovery.as_ref()))
+        .collect();
+    Ok(Json(json!({
+        "x402Version": ENVELOPE_VERSION,
+        "items": items,
+        "pagination": { "limit": common.limit, "offset": offset, "total": total },
+    })))
+}
+
+pub async fn search_resources(
+    State(state): State<HttpState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, Problem> {
+    let known: Vec<&str> = COMMON.iter().copied().chain(["query", "cursor"]).collect();
+    let params = Params::parse(query.as_deref(), &known)?;
+    let common = common(&params)?;
+    let text = params.get("query").map(str::trim).filter(|q| !q.is_empty());
+    let text = text.ok_or_else(|| Problem::invalid_param("query", "required: what to search for"))?;
+    let offset = match params.get("cursor") {
+        None => 0,
+        Some(cursor) => cursor
+            .parse::<i64>()
+            .ok()
+            .filter(|o| (0..=10_000).contains(o))
+            .ok_or_else(|| Problem::invalid_param("cursor", "not a cursor from this endpoint"))?,
+    };
+    if !common.http {
+        return Ok(Json(json!({ "x402Version": ENVELOPE_VERSION, "resources": [], "partialResults": false })));
+    }
+    // The catalog search with the discovery filters mapped; testnets included.
+    let mut request = SearchRequest::new(text);
+    request.networks = common.filter.networks.clone();
+    request.schemes = common.filter.schemes.clone();
+    request.assets = common.filter.asset.iter().cloned().collect();
+    request.max_usd_micros = common.filter.max_usd_micros;
+    request.has_schema = false;
+    request.testnet = TestnetMode::Include;
+    request.limit = usize::try_from(common.limit).unwrap_or(20);
+    request.offset = usize::try_from(offset).unwrap_or(0);
+    let results = search(&state.search, state.store.read(), &request).await?;
+    let ids: Vec<i64> = results.hits.iter().map(|h| h.service.id).collect();
+    let mut conn = state.store.read().acquire().await.map_err(crate::db::StoreError::from)?;
+    let reports = services::latest_reports_many(&mut conn, &ids).await?;
+    drop(conn);
+    let returned = results.hits.len();
+    let mut resources = Vec::new();
+    for hit in results.hits {
+        // payTo and bazaar-metadata filters are not in the index: applied to the page.
+        let pay_to_ok =
+            common.filter.pay_to.as_ref().is_none_or(|p| hit.offers.iter().any(|o| o.pay_to.eq_ignore_ascii_case(p)));
+        let discovery = services::discovery(state.store.read(), hit.service.id).await?;
+        if !pay_to_ok || (common.filter.with_discovery && discovery.is_none()) {
+            continue;
+        }
+        let report = reports.get(&hit.service.id);
+        resources.push(resource(hit.service, &hit.offers, report, discovery.as_ref()));
+    }
+    let next = offset + returned as i64;
+    let more = (next as u64) < results.total && next <= 10_000;
+    let mut answer = json!({
+        "x402Version": ENVELOPE_VERSION,
+        "resources": resources,
+        "partialResults": resources.len() < returned,
+        "pagination": { "limit": common.limit },
+    });
+    if more {
+        answer["pagination"]["cursor"] = json!(next.to_string());
+    }
+    Ok(Json(answer))
+}
+
+/// A service in the Bazaar shape: the raw `accepts` and `extensions` of the latest valid
+/// challenge when the latest report has it, else the normalized offers.
+fn resource(
+    service: ServiceRow,
+    offers: &[Offer],
+    report: Option<&Value>,
+    discovery: Option<&Value>,
+) -> DiscoveryResource {
+    let challenge =
+        report.filter(|r| r["verdict"] == "listed").and_then(|r| r.get("challenge")).filter(|c| c.is_object());
+    let accepts = challenge
+        .and_then(|c| c.get("accepts"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_else(|| offers.iter().map(normalized_accept).collect());
+    let extensions = challenge.and_then(|c| c.get("extensions")).cloned().filter(|e| !e.is_null());
+    DiscoveryResource {
+        resource: service.url,
+        kind: "http",
+        x402_version: service.x402_version.unwrap_or(2),
+        accepts,
+        last_updated: iso8601(service.last_listed_at.unwrap_or(service.registered_at)),
+        description: service.description.filter(|d| !d.is_empty()),
+        mime_type: service.mime_type,
+        service_name: service.name.or_else(|| discovery.and_then(|d| d["service_name"].as_str()).map(str::to_string)),
+        tags: service.tags,
+        extensions,
+    }
+}
+
+/// An offer in the v2 `PaymentRequirements` shape.
+fn normalized_accept(offer: &Offer) -> Value {
+    json!({
+        "scheme": offer.scheme,
+        "network": offer.network,
+        "amount": offer.amount,
+        "asset": offer.asset,
+        "payTo": offer.pay_to,
+        "maxTimeoutSeconds": offer.max_timeout_seconds,
+        "extra": offer.extra,
+    })
+}
+
+/// Epoch milliseconds as ISO-8601 (RFC 3339) UTC, e.g. `2026-11-21T13:45:00.25Z`.
+pub fn iso8601(ms: i64) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
