@@ -133,6 +133,28 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "AGORA_LISTEN", default_value = "127.0.0.1:8402", value_name = "ADDR")]
     pub listen: SocketAddr,
+    /// Turn per-client rate limits off (private deployments, load tests).
+    #[arg(long)]
+    pub no_rate_limits: bool,
+    /// Read requests per minute per client address.
+    #[arg(long, default_value_t = crate::http::limits::DEFAULT_READS_PER_MINUTE, value_name = "N")]
+    pub reads_per_minute: u32,
+    /// Registrations and recrawl requests per hour per client address.
+    #[arg(long, default_value_t = crate::http::limits::DEFAULT_WRITES_PER_HOUR, value_name = "N")]
+    pub registrations_per_hour: u32,
+    /// A reverse proxy in front of Agora (CIDR, repeatable): only from these peers is the client
+    /// address read from `X-Forwarded-For`.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_proxy_cidr)]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Longest a request may run, in seconds (a registration waits for its first probe).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub request_timeout: u64,
+}
+
+fn parse_proxy_cidr(text: &str) -> Result<IpNet, String> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or CIDR range (e.g. 10.0.0.0/8)"))
 }
 
 #[derive(Debug, Args)]

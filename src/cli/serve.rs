@@ -1,8 +1,12 @@
 //! `agora serve`: the HTTP server and the background crawler until SIGINT/SIGTERM.
 
 use crate::config::{GlobalOptions, ServeArgs};
+use crate::http::limits::{HttpLimits, Rates};
 use crate::http::{HttpState, router};
 use crate::jobs::scheduler;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     let Some(app) = super::open_app(global, true).await else { return 2 };
@@ -23,9 +27,15 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     println!("agora listening on http://{address}");
     crate::app::cancel_on_signals(app.cancel.clone());
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
-    let state = HttpState { store: app.store.clone(), dispatcher: app.dispatcher.clone(), search };
-    let served =
-        axum::serve(listener, router(state)).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
+    let limits = HttpLimits {
+        rates: (!args.no_rate_limits).then(|| Rates::new(args.reads_per_minute, args.registrations_per_hour)),
+        trusted_proxies: args.trusted_proxies.clone(),
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+    };
+    let state =
+        HttpState { store: app.store.clone(), dispatcher: app.dispatcher.clone(), search, limits: Arc::new(limits) };
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();
     let _ = crawl.await;
     app.shutdown().await;

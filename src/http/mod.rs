@@ -2,28 +2,64 @@
 //! `GET /healthz`; every error, unknown paths and methods included, is a [`problem::Problem`].
 
 pub mod api;
+pub mod client;
 pub mod discovery;
+pub mod limits;
 pub mod problem;
 
 use crate::db::{Store, services};
 use crate::jobs::Dispatcher;
 use crate::search::SearchIndex;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::http::{Method, StatusCode, Uri};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use limits::HttpLimits;
 use problem::Problem;
 use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 #[derive(Clone)]
 pub struct HttpState {
     pub store: Store,
     pub dispatcher: Dispatcher,
     pub search: SearchIndex,
+    pub limits: Arc<HttpLimits>,
 }
 
+impl HttpState {
+    /// With the default limits (rate limits on, no trusted proxies).
+    pub fn new(store: Store, dispatcher: Dispatcher, search: SearchIndex) -> HttpState {
+        HttpState { store, dispatcher, search, limits: Arc::default() }
+    }
+}
+
+/// Largest request body (registration bodies are a URL and a method).
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// Numbers requests (`x-request-id`) when the client sent none: short, and ordered in logs.
+#[derive(Clone, Default)]
+struct RequestSeq(Arc<AtomicU64>);
+
+impl MakeRequestId for RequestSeq {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("r{n}")).ok().map(RequestId::new)
+    }
+}
+
+/// Every route behind the protective layers. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so rate limits see client addresses.
 pub fn router(state: HttpState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes())
@@ -31,6 +67,20 @@ pub fn router(state: HttpState) -> Router {
         .route("/discovery/search", get(discovery::search_resources))
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::guard))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        // Anyone's page may read the catalog; writes stay same-origin.
+        .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::HEAD]))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("http", id, method = %request.method(), path = request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(request_id, RequestSeq::default()))
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            Problem::internal(&"a request handler panicked").into_response()
+        }))
         .with_state(state)
 }
 

@@ -9,14 +9,16 @@ use serde_json::Value;
 
 /// Serves the catalog's API; returns the base URL.
 pub async fn serve(catalog: &Catalog) -> String {
-    let state = HttpState {
-        store: catalog.app.store.clone(),
-        dispatcher: catalog.app.dispatcher.clone(),
-        search: catalog.search().clone(),
-    };
+    let state = HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+    serve_state(state).await
+}
+
+/// Serves `state` on 127.0.0.1:0 with client addresses; returns the base URL.
+pub async fn serve_state(state: HttpState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
     base
 }
 
@@ -388,4 +390,79 @@ async fn changes_feed_pages_by_cursor_and_export_streams_every_listed_service() 
     assert_eq!(ids, expected);
     assert!(lines.iter().all(|l| l["status"] == "listed" && !l["offers"].as_array().expect("offers").is_empty()));
     assert_eq!(lines.iter().find(|l| l["id"] == catalog.specs[1].id).expect("repriced")["offers"][0]["amount"], "7000");
+}
+
+#[tokio::test]
+async fn rate_limits_proxies_request_ids_compression_cors_body_limit_and_deadline() {
+    use agora::http::limits::{HttpLimits, Rates};
+    let catalog = Catalog::build(relevance_specs()[..2].to_vec()).await;
+    let state = |rates: Option<Rates>, proxies: &[&str], timeout_ms: u64| {
+        let mut state =
+            HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+        state.limits = std::sync::Arc::new(HttpLimits {
+            rates,
+            trusted_proxies: proxies.iter().map(|p| p.parse().expect("cidr")).collect(),
+            request_timeout: std::time::Duration::from_millis(timeout_ms),
+        });
+        state
+    };
+    let client = reqwest::Client::builder().no_gzip().build().expect("client");
+
+    // 5 reads a minute: the sixth is a 429 with Retry-After; /healthz is never limited.
+    let base = serve_state(state(Some(Rates::new(5, 2)), &[], 30_000)).await;
+    for _ in 0..5 {
+        assert_eq!(client.get(format!("{base}/api/v1/services")).send().await.expect("get").status().as_u16(), 200);
+    }
+    let limited = client.get(format!("{base}/api/v1/services")).send().await.expect("get");
+    assert_eq!(limited.status().as_u16(), 429);
+    assert!(limited.headers()["retry-after"].to_str().expect("ascii").parse::<u64>().expect("seconds") >= 1);
+    let body: Value = serde_json::from_str(&limited.text().await.expect("body")).expect("JSON");
+    assert_eq!(body["code"], "rate_limited");
+    assert_eq!(client.get(format!("{base}/healthz")).send().await.expect("get").status().as_u16(), 200);
+    // Writes have their own budget (2 an hour), counted before the body is even read.
+    for expected in [422, 422, 429] {
+        let response = client
+            .post(format!("{base}/api/v1/services"))
+            .header("content-type", "application/json")
+            .body(r#"{"url": 1}"#)
+            .send();
+        assert_eq!(response.await.expect("post").status().as_u16(), expected);
+    }
+    // A forwarded address is somebody's claim unless the peer is a trusted proxy.
+    let spoofed = client.get(format!("{base}/api/v1/services")).header("x-forwarded-for", "198.51.100.1");
+    assert_eq!(spoofed.send().await.expect("get").status().as_u16(), 429, "not a trusted proxy: same budget");
+    let proxied = serve_state(state(Some(Rates::new(1, 1)), &["127.0.0.0/8"], 30_000)).await;
+    for client_ip in ["198.51.100.1", "198.51.100.2"] {
+        let request = client.get(format!("{proxied}/api/v1/services")).header("x-forwarded-for", client_ip);
+        assert_eq!(request.send().await.expect("get").status().as_u16(), 200, "{client_ip} has its own budget");
+    }
+    let again = client.get(format!("{proxied}/api/v1/services")).header("x-forwarded-for", "198.51.100.1");
+    assert_eq!(again.send().await.expect("get").status().as_u16(), 429);
+
+    // No limits: request ids, compression, CORS, the body limit.
+    let open = serve_state(state(None, &[], 30_000)).await;
+    let response =
+        client.get(format!("{open}/api/v1/services")).header("accept-encoding", "gzip").send().await.expect("get");
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    assert!(response.headers().contains_key("x-request-id"));
+    let echoed = client.get(format!("{open}/healthz")).header("x-request-id", "trace-me-42").send().await.expect("get");
+    assert_eq!(echoed.headers()["x-request-id"], "trace-me-42");
+    let cors = client.get(format!("{open}/api/v1/services")).header("origin", "https://elsewhere.example").send();
+    assert_eq!(cors.await.expect("get").headers()["access-control-allow-origin"], "*");
+    let big = serde_json::json!({ "url": format!("http://127.0.0.1/{}", "x".repeat(20_000)) }).to_string();
+    let (status, content_type, body) = post(&format!("{open}/api/v1/services"), &big, Some("application/json")).await;
+    assert_eq!((status, content_type.as_str()), (413, "application/problem+json"), "{body}");
+    assert_eq!(body["code"], "invalid_body");
+
+    // The deadline: a registration whose seller drips its answer is stopped with a 503.
+    let mut slow = relevance_specs()[3].clone();
+    slow.path = "/slow".into();
+    catalog.set_reply(
+        &slow,
+        agora_crawler::testkit::Reply::new(402).drip(b" ", std::time::Duration::from_millis(300), 20),
+    );
+    let hurried = serve_state(state(None, &[], 500)).await;
+    let json = serde_json::json!({ "url": catalog.url(&slow) }).to_string();
+    let (status, _, body) = post(&format!("{hurried}/api/v1/services"), &json, Some("application/json")).await;
+    assert_eq!((status, &body["code"]), (503, &Value::from("timeout")), "{body}");
 }

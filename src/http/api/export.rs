@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use futures_util::stream;
+use futures_util::{StreamExt, stream};
 
 /// Services read per batch.
 const BATCH: i64 = 500;
@@ -41,5 +41,6 @@ pub async fn export(State(state): State<HttpState>) -> Response {
             }
         }
     });
-    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(batches)).into_response()
+    // Fused: the compression layer may poll once more after the end, which `unfold` forbids.
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(batches.fuse())).into_response()
 }

@@ -1,0 +1,55 @@
+//! Who is asking: the peer address of the connection, or — only when that peer is a configured
+//! trusted proxy — the nearest untrusted address in `X-Forwarded-For`. Forwarded headers from
+//! anyone else are ignored, so a client cannot choose its own rate-limit key.
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+pub fn client_ip<B>(request: &Request<B>, trusted_proxies: &[IpNet]) -> IpAddr {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
+    if !trusted(&peer) {
+        return peer;
+    }
+    let forwarded = request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|hop| hop.trim().parse().ok()).collect();
+    // Rightmost first: each proxy appends the address it received the request from.
+    hops.into_iter().rev().find(|hop| !trusted(hop)).unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(peer: &str, forwarded: &[&str]) -> Request<()> {
+        let mut builder = Request::builder();
+        for value in forwarded {
+            builder = builder.header("x-forwarded-for", *value);
+        }
+        let mut request = builder.body(()).expect("request");
+        request.extensions_mut().insert(ConnectInfo(peer.parse::<SocketAddr>().expect("address")));
+        request
+    }
+
+    #[test]
+    fn forwarded_headers_count_only_from_trusted_proxies() {
+        let proxies: Vec<IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        // Not a proxy: the header is the client's own claim, ignored.
+        assert_eq!(client_ip(&request("203.0.113.9:5000", &["198.51.100.1"]), &proxies), ip("203.0.113.9"));
+        // Through our proxy: the nearest untrusted hop, not a spoofed leftmost one.
+        assert_eq!(
+            client_ip(&request("10.0.0.2:5000", &["1.2.3.4, 198.51.100.7", "10.0.0.3"]), &proxies),
+            ip("198.51.100.7")
+        );
+        // A proxy without the header, or garbage in it: the proxy itself.
+        assert_eq!(client_ip(&request("10.0.0.2:5000", &[]), &proxies), ip("10.0.0.2"));
+        assert_eq!(client_ip(&request("10.0.0.2:5000", &["not an ip"]), &proxies), ip("10.0.0.2"));
+        assert_eq!(client_ip(&request("10.0.0.2:5000", &["198.51.100.7"]), &[]), ip("10.0.0.2"));
+    }
+}
