@@ -81,6 +81,17 @@ async fn register_json_then_serve_crawls_and_stops_gracefully() {
         tokio::task::yield_now().await;
     }
     assert_eq!(seller.requests_to("/due"), 1);
+    // The API of the real binary: once the index has both, search finds both.
+    while get(&addr, "/healthz").await.1["search"]["documents"] != 2 {
+        tokio::task::yield_now().await;
+    }
+    let search = reqwest::get(format!("http://{addr}/api/v1/services")).await.expect("search");
+    assert_eq!(search.status().as_u16(), 200);
+    let search: Value = serde_json::from_str(&search.text().await.expect("body")).expect("JSON");
+    assert_eq!(search["total"], 2, "{search}");
+    let missing = reqwest::get(format!("http://{addr}/api/v1/services/9999")).await.expect("detail");
+    assert_eq!(missing.status().as_u16(), 404);
+    assert_eq!(missing.headers()["content-type"], "application/problem+json");
     let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
     assert!(status.success());
     let exit = child.wait().await.expect("exit");
