@@ -5,7 +5,7 @@
 use super::StoreError;
 use super::services::{SERVICE_COLUMNS, ServiceRow, offers_many, service_row};
 use agora_crawler::Offer;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 /// Offer filters of a discovery list (all optional; each must hold for the same offer).
 #[derive(Debug, Clone, Default)]
@@ -19,7 +19,8 @@ pub struct DiscoveryFilter {
     pub asset: Option<String>,
     /// The offer's USD price (an `upto` offer at its cap) is at most this, in micro-dollars.
     pub max_usd_micros: Option<i64>,
-    /// Only services whose listing carries valid discovery metadata (`extensions=bazaar`).
+    /// Only services whose listing declares a valid input/output schema (`extensions=bazaar`;
+    /// the same `has_schema` the catalog search filters on).
     pub with_discovery: bool,
 }
 
@@ -28,15 +29,14 @@ pub struct DiscoveryFilter {
 pub struct DiscoveryItem {
     pub service: ServiceRow,
     pub offers: Vec<Offer>,
-    /// The latest report (for the seller's raw challenge and discovery metadata).
+    /// The latest report (for the seller's raw challenge).
     pub report: Option<serde_json::Value>,
-    pub discovery: Option<serde_json::Value>,
 }
 
 fn push_filters(builder: &mut QueryBuilder<Sqlite>, filter: &DiscoveryFilter) {
     builder.push(" FROM services s WHERE s.status = 'listed'");
     if filter.with_discovery {
-        builder.push(" AND s.discovery IS NOT NULL");
+        builder.push(" AND s.has_schema = 1");
     }
     let offer_filtered = !filter.networks.is_empty()
         || !filter.schemes.is_empty()
@@ -82,24 +82,18 @@ pub async fn list(
     let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
     let columns = SERVICE_COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>().join(", ");
     let mut page = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT {columns}, s.discovery AS discovery_json, \
-         (SELECT report FROM latest_reports r WHERE r.service_id = s.id) AS report_json"
+        "SELECT {columns}, (SELECT report FROM latest_reports r WHERE r.service_id = s.id) AS report_json"
     ));
     push_filters(&mut page, filter);
     page.push(" ORDER BY s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
     let rows = page.build().fetch_all(pool).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
-        use sqlx::Row;
-        let json = |column: &str| -> Result<Option<serde_json::Value>, StoreError> {
-            let text: Option<String> = row.try_get(column)?;
-            Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
-        };
+        let report: Option<String> = row.try_get("report_json")?;
         items.push(DiscoveryItem {
             service: service_row(row)?,
             offers: Vec::new(),
-            report: json("report_json")?,
-            discovery: json("discovery_json")?,
+            report: report.and_then(|t| serde_json::from_str(&t).ok()),
         });
     }
     let ids: Vec<i64> = items.iter().map(|i| i.service.id).collect();

@@ -47,7 +47,7 @@ pub struct DiscoveryResource {
     pub extensions: Option<Value>,
 }
 
-/// Filters both endpoints share; `None` when `type` asks for resources Agora does not list.
+/// Filters both endpoints share; `http` is false when `type` asks for resources Agora does not list.
 struct Common {
     filter: DiscoveryFilter,
     limit: i64,
@@ -111,10 +111,8 @@ pub async fn resources(State(state): State<HttpState>, RawQuery(query): RawQuery
     } else {
         (Vec::new(), 0)
     };
-    let items: Vec<DiscoveryResource> = items
-        .into_iter()
-        .map(|item| resource(item.service, &item.offers, item.report.as_ref(), item.discovery.as_ref()))
-        .collect();
+    let items: Vec<DiscoveryResource> =
+        items.into_iter().map(|item| resource(item.service, &item.offers, item.report.as_ref())).collect();
     Ok(Json(json!({
         "x402Version": ENVELOPE_VERSION,
         "items": items,
@@ -148,7 +146,7 @@ pub async fn search_resources(
     request.schemes = common.filter.schemes.clone();
     request.assets = common.filter.asset.iter().cloned().collect();
     request.max_usd_micros = common.filter.max_usd_micros;
-    request.has_schema = false;
+    request.has_schema = common.filter.with_discovery;
     request.testnet = TestnetMode::Include;
     request.limit = usize::try_from(common.limit).unwrap_or(20);
     request.offset = usize::try_from(offset).unwrap_or(0);
@@ -160,15 +158,13 @@ pub async fn search_resources(
     let returned = results.hits.len();
     let mut resources = Vec::new();
     for hit in results.hits {
-        // payTo and bazaar-metadata filters are not in the index: applied to the page.
-        let pay_to_ok =
-            common.filter.pay_to.as_ref().is_none_or(|p| hit.offers.iter().any(|o| o.pay_to.eq_ignore_ascii_case(p)));
-        let discovery = services::discovery(state.store.read(), hit.service.id).await?;
-        if !pay_to_ok || (common.filter.with_discovery && discovery.is_none()) {
+        // payTo is not in the index: applied to the page.
+        let pay_to = common.filter.pay_to.as_ref();
+        if pay_to.is_some_and(|p| !hit.offers.iter().any(|o| o.pay_to.eq_ignore_ascii_case(p))) {
             continue;
         }
         let report = reports.get(&hit.service.id);
-        resources.push(resource(hit.service, &hit.offers, report, discovery.as_ref()));
+        resources.push(resource(hit.service, &hit.offers, report));
     }
     let next = offset + returned as i64;
     let more = (next as u64) < results.total && next <= 10_000;
@@ -186,12 +182,7 @@ pub async fn search_resources(
 
 /// A service in the Bazaar shape: the raw `accepts` and `extensions` of the latest valid
 /// challenge when the latest report has it, else the normalized offers.
-fn resource(
-    service: ServiceRow,
-    offers: &[Offer],
-    report: Option<&Value>,
-    discovery: Option<&Value>,
-) -> DiscoveryResource {
+fn resource(service: ServiceRow, offers: &[Offer], report: Option<&Value>) -> DiscoveryResource {
     let challenge =
         report.filter(|r| r["verdict"] == "listed").and_then(|r| r.get("challenge")).filter(|c| c.is_object());
     let accepts = challenge
@@ -208,7 +199,7 @@ fn resource(
         last_updated: iso8601(service.last_listed_at.unwrap_or(service.registered_at)),
         description: service.description.filter(|d| !d.is_empty()),
         mime_type: service.mime_type,
-        service_name: service.name.or_else(|| discovery.and_then(|d| d["service_name"].as_str()).map(str::to_string)),
+        service_name: service.name,
         tags: service.tags,
         extensions,
     }

@@ -27,6 +27,7 @@ fn resources<'a>(answer: &'a Value, key: &str) -> Vec<&'a str> {
 async fn the_official_discovery_clients_list_filter_page_and_search_agora() {
     let mut specs = relevance_specs();
     specs[2].offers = vec![SEPOLIA_USDC];
+    specs[1].schema = false;
     let catalog = Catalog::build(specs).await;
     catalog.search().flush().await.expect("flush");
     let base = serve(&catalog).await;
@@ -72,6 +73,32 @@ async fn the_official_discovery_clients_list_filter_page_and_search_agora() {
     let (npm, _) = both(&base, "list", json!({"scheme": "upto"}), json!({})).await;
     assert!(resources(&npm, "items").is_empty());
     assert_eq!(npm["pagination"]["total"], 0);
+
+    // `extensions=bazaar`: only listings with a declared schema; `payTo` on list and search.
+    let with_schema: Vec<&str> =
+        urls.iter().filter(|(id, _)| *id != catalog.specs[1].id).map(|(_, u)| u.as_str()).collect();
+    let (npm, pypi) = both(
+        &base,
+        "list",
+        json!({"extensions": "bazaar", "limit": 100}),
+        json!({"extensions": "bazaar", "limit": 100}),
+    )
+    .await;
+    assert_eq!(resources(&npm, "items"), with_schema);
+    assert_eq!(resources(&pypi, "items"), with_schema);
+    let pay_to = "0x209693BC6AFC0C5328BA36FAF03C514EF312287C";
+    let (npm, _) = both(&base, "list", json!({"payTo": pay_to, "limit": 100}), json!({})).await;
+    assert_eq!(resources(&npm, "items"), all, "payTo matches in any case");
+    let (npm, _) = both(&base, "list", json!({"payTo": "0x0000000000000000000000000000000000000001"}), json!({})).await;
+    assert!(resources(&npm, "items").is_empty());
+    let search = json!({"query": "weather", "payTo": "0x0000000000000000000000000000000000000001"});
+    let (npm, _) = both(&base, "search", search, json!({"query": "weather"})).await;
+    assert!(resources(&npm, "resources").is_empty());
+    assert_eq!(npm["partialResults"], true, "the page was trimmed: {npm}");
+    let (npm, _) =
+        both(&base, "search", json!({"query": "weather", "extensions": "bazaar"}), json!({"query": "weather"})).await;
+    let air = catalog.url(&catalog.specs[1]);
+    assert!(!resources(&npm, "resources").contains(&air.as_str()), "{npm}");
 
     // Search: relevance first; both clients agree.
     let (npm, pypi) = both(&base, "search", json!({"query": "weather"}), json!({"query": "weather"})).await;
