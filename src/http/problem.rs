@@ -82,6 +82,10 @@ impl Problem {
         }
     }
 
+    pub fn shutting_down() -> Problem {
+        Problem::unavailable("shutting_down", "The server is shutting down.")
+    }
+
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::SERVICE_UNAVAILABLE, code, "Temporarily unavailable", detail)
     }
@@ -118,7 +122,7 @@ impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::NoSuchService(id) => Problem::not_found(format!("No service with id {id}.")),
-            StoreError::Closed => Problem::unavailable("shutting_down", "The server is shutting down."),
+            StoreError::Closed => Problem::shutting_down(),
             other => Problem::internal(&other),
         }
     }
@@ -129,7 +133,7 @@ impl From<SearchError> for Problem {
         match error {
             SearchError::Param(error) => error.into(),
             SearchError::Store(error) => error.into(),
-            SearchError::Closed => Problem::unavailable("shutting_down", "The server is shutting down."),
+            SearchError::Closed => Problem::shutting_down(),
             other => Problem::internal(&other),
         }
     }

@@ -2,6 +2,7 @@
 //! offers, the discovery metadata and the latest probe report, uptime over 24 hours, 7 and 30
 //! days, response-time percentiles, the most recent probes, and its offer and status history.
 
+use crate::db::StoreError;
 use crate::db::history::{self, OfferChange, StatusChange, Uptime};
 use crate::db::maintain::DAY_MS;
 use crate::db::probes::{self, Latency, ProbeRow};
@@ -14,6 +15,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use serde::Serialize;
 use serde_json::Value;
+use sqlx::SqlitePool;
 
 /// Probes listed under `recent_probes`.
 const RECENT_PROBES: i64 = 20;
@@ -67,14 +69,19 @@ pub fn parse_id(raw: &str) -> Result<i64, Problem> {
         .ok_or_else(|| Problem::invalid_param("id", format!("{raw:?} is not a service id (a positive integer)")))
 }
 
+/// The service a `{id}` path names: 400 for a malformed id, 404 for an unknown one.
+pub async fn service_at(pool: &SqlitePool, raw: Result<Path<String>, PathRejection>) -> Result<ServiceRow, Problem> {
+    let id = parse_id(&raw.map_err(|e| Problem::invalid_param("id", e.body_text()))?.0)?;
+    Ok(services::get(pool, id).await?.ok_or(StoreError::NoSuchService(id))?)
+}
+
 pub async fn service(
     State(state): State<HttpState>,
     raw: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ServiceDetail>, Problem> {
-    let id = parse_id(&raw.map_err(|e| Problem::invalid_param("id", e.body_text()))?.0)?;
     let pool = state.store.read();
-    let service =
-        services::get(pool, id).await?.ok_or_else(|| Problem::not_found(format!("No service with id {id}.")))?;
+    let service = service_at(pool, raw).await?;
+    let id = service.id;
     let now = state.dispatcher.worker().clock().now_ms();
     Ok(Json(ServiceDetail {
         offers: services::offers(pool, id).await?,

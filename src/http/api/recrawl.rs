@@ -3,8 +3,9 @@
 //! At most one such probe per service per [`RECRAWL_INTERVAL_MS`] (counted from the last probe of
 //! any kind), so a loop of requests cannot turn Agora against a seller.
 
-use super::detail::parse_id;
+use super::detail::service_at;
 use super::register::ServiceWithReport;
+use crate::db::StoreError;
 use crate::db::services::{self, DueService};
 use crate::http::HttpState;
 use crate::http::problem::Problem;
@@ -20,10 +21,8 @@ pub async fn recrawl(
     State(state): State<HttpState>,
     raw: Result<Path<String>, PathRejection>,
 ) -> Result<Json<ServiceWithReport>, Problem> {
-    let id = parse_id(&raw.map_err(|e| Problem::invalid_param("id", e.body_text()))?.0)?;
     let pool = state.store.read();
-    let service =
-        services::get(pool, id).await?.ok_or_else(|| Problem::not_found(format!("No service with id {id}.")))?;
+    let service = service_at(pool, raw).await?;
     let now = state.dispatcher.worker().clock().now_ms();
     if let Some(last) = service.last_probed_at
         && now - last < RECRAWL_INTERVAL_MS
@@ -35,17 +34,13 @@ pub async fn recrawl(
             u32::try_from(wait).unwrap_or(1),
         ));
     }
-    let due = DueService { id, url: service.url.clone(), method: service.method.clone(), host: service.host.clone() };
+    let id = service.id;
+    let due = DueService { id, url: service.url, method: service.method, host: service.host };
     let probed = state.dispatcher.probe_now(due).await.map_err(|error| match error {
-        JobError::Cancelled => Problem::unavailable("shutting_down", "The server is shutting down."),
+        JobError::Cancelled => Problem::shutting_down(),
         JobError::Store(error) => error.into(),
         JobError::Failed(_) => Problem::internal(&error),
     })?;
-    let service =
-        services::get(pool, id).await?.ok_or_else(|| Problem::not_found(format!("No service with id {id}.")))?;
-    Ok(Json(ServiceWithReport {
-        offers: services::offers(pool, id).await?,
-        report: Some(serde_json::to_value(&*probed.report).map_err(|e| Problem::internal(&e))?),
-        service,
-    }))
+    let service = services::get(pool, id).await?.ok_or(StoreError::NoSuchService(id))?;
+    Ok(Json(ServiceWithReport::probed(pool, service, &probed.report).await?))
 }

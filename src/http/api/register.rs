@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sqlx::SqlitePool;
 
 /// The registration body.
 #[derive(Debug, Deserialize)]
@@ -33,6 +34,17 @@ pub struct ServiceWithReport {
     pub report: Option<Value>,
 }
 
+impl ServiceWithReport {
+    /// The answer after a probe Agora just ran: the stored row and offers, and that probe's report.
+    pub async fn probed(pool: &SqlitePool, service: ServiceRow, report: &ProbeReport) -> Result<Self, Problem> {
+        Ok(ServiceWithReport {
+            offers: services::offers(pool, service.id).await?,
+            report: Some(serde_json::to_value(report).map_err(|e| Problem::internal(&e))?),
+            service,
+        })
+    }
+}
+
 pub async fn create(
     State(state): State<HttpState>,
     body: Result<Json<NewRegistration>, JsonRejection>,
@@ -45,13 +57,7 @@ pub async fn create(
             RegisterError::Cancelled => Problem::unavailable("shutting_down", error.to_string()),
             RegisterError::Failed(_) => Problem::internal(&error),
         })?;
-    let pool = state.store.read();
-    let id = registration.service.id;
-    let answer = ServiceWithReport {
-        offers: services::offers(pool, id).await?,
-        report: Some(serde_json::to_value(&*registration.report).map_err(|e| Problem::internal(&e))?),
-        service: registration.service,
-    };
+    let answer = ServiceWithReport::probed(state.store.read(), registration.service, &registration.report).await?;
     let status = if registration.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(answer)).into_response())
 }
