@@ -90,14 +90,6 @@ impl Interner {
     pub fn value(&self, code: u32) -> Option<&str> {
         self.values.get(code as usize).map(String::as_str)
     }
-
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
 }
 
 /// Every value seen in indexed offers. Asset symbols and addresses share one interner (a symbol

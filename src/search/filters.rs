@@ -24,16 +24,13 @@ pub fn price_bucket(usd_micros: i64) -> usize {
 /// The offer filters of one search, as interned codes.
 #[derive(Debug, Clone, Default)]
 pub struct OfferFilter {
-    /// `None`: any value. `Some(codes)`: one of these (possibly none in the index).
-    pub networks: Option<Vec<u32>>,
-    pub assets: Option<Vec<u32>>,
-    pub schemes: Option<Vec<u32>>,
+    /// Network, asset and scheme codes as lookup tables (`check` runs for every offer of every
+    /// match). `None`: any value; `Some`: one of these (possibly none in the index).
+    tables: [Option<CodeTable>; 3],
     pub min_usd: Option<i64>,
     pub max_usd: Option<i64>,
     pub testnet: TestnetMode,
-    /// The code lists above as lookup tables: `check` runs for every offer of every match.
-    tables: [Option<CodeTable>; 3],
-    /// No filter on offers but the testnet one.
+    /// No filter on offers but the testnet one: `check`'s fast path.
     testnet_only: bool,
 }
 
@@ -52,6 +49,11 @@ impl CodeTable {
 
     fn contains(&self, code: u32) -> bool {
         self.0.get(code as usize).copied().unwrap_or(false)
+    }
+
+    #[cfg(test)]
+    fn codes(&self) -> Vec<u32> {
+        self.0.iter().enumerate().filter(|(_, on)| **on).map(|(code, _)| code as u32).collect()
     }
 }
 
@@ -82,19 +84,22 @@ impl OfferFilter {
         let networks = resolve_all(&request.networks, |v| network_codes(v, vocab), "network", "network")?;
         let assets = resolve_all(&request.assets, |v| asset_codes(v, vocab), "asset", "asset")?;
         let schemes = resolve_all(&request.schemes, |v| scheme_codes(v, vocab), "scheme", "scheme")?;
-        let tables = [&networks, &assets, &schemes].map(|codes| codes.as_deref().map(CodeTable::of));
+        let tables = [networks, assets, schemes].map(|codes| codes.as_deref().map(CodeTable::of));
         let testnet_only =
             tables.iter().all(Option::is_none) && request.min_usd_micros.is_none() && request.max_usd_micros.is_none();
         Ok(OfferFilter {
-            testnet_only,
-            networks,
-            assets,
-            schemes,
+            tables,
             min_usd: request.min_usd_micros,
             max_usd: request.max_usd_micros,
             testnet: request.testnet,
-            tables,
+            testnet_only,
         })
+    }
+
+    /// The codes one dimension (0 network, 1 asset, 2 scheme) accepts, for tests.
+    #[cfg(test)]
+    fn codes(&self, dimension: usize) -> Option<Vec<u32>> {
+        self.tables[dimension].as_ref().map(CodeTable::codes)
     }
 
     #[inline]
@@ -210,13 +215,13 @@ mod tests {
         };
         let filter =
             OfferFilter::resolve(&request(&["base", "eip155:999999"], &["usdc"], &["exact"]), &vocab).expect("known");
-        assert_eq!(filter.networks, Some(vec![base, odd]));
-        assert_eq!(filter.assets, Some(vec![usdc]));
-        assert_eq!(filter.schemes, Some(vec![exact]));
+        assert_eq!(filter.codes(0), Some(vec![base, odd]));
+        assert_eq!(filter.codes(1), Some(vec![usdc]));
+        assert_eq!(filter.codes(2), Some(vec![exact]));
         // Known to the table, absent from the index: valid, matches nothing.
         let filter = OfferFilter::resolve(&request(&["polygon"], &[], &["upto"]), &vocab).expect("known");
-        assert_eq!(filter.networks, Some(vec![]));
-        assert_eq!(filter.schemes, Some(vec![]));
+        assert_eq!(filter.codes(0), Some(vec![]));
+        assert_eq!(filter.codes(2), Some(vec![]));
         for (networks, assets, schemes, param) in [
             (&["ethereum-classic"][..], &[][..], &[][..], "network"),
             (&[], &["DOGE"], &[], "asset"),
