@@ -3,6 +3,7 @@
 //! shape, with a stable machine-readable `code` (`shared/INTERFACES.md` "HTTP").
 
 use crate::db::StoreError;
+use crate::jobs::worker::JobError;
 use crate::search::{ParamError, SearchError};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -135,6 +136,16 @@ impl From<SearchError> for Problem {
             SearchError::Store(error) => error.into(),
             SearchError::Closed => Problem::shutting_down(),
             other => Problem::internal(&other),
+        }
+    }
+}
+
+impl From<JobError> for Problem {
+    fn from(error: JobError) -> Self {
+        match error {
+            JobError::Cancelled => Problem::shutting_down(),
+            JobError::Store(error) => error.into(),
+            JobError::Failed(_) => Problem::internal(&error),
         }
     }
 }

@@ -48,7 +48,8 @@ pub async fn check(dispatcher: &Dispatcher, url: &str, method: Option<&str>) -> 
     Ok(new_service(&target))
 }
 
-fn new_service(target: &ProbeTarget) -> NewService {
+/// The stored identity of a checked target: canonical URL, method, lower-cased host.
+pub fn new_service(target: &ProbeTarget) -> NewService {
     NewService {
         url: target.url.to_string(),
         method: target.method.to_string(),

@@ -87,6 +87,22 @@ impl Worker {
     /// Probes `service` politely and records the outcome.
     pub async fn probe(&self, service: &DueService, lane: Lane) -> Result<Probed, JobError> {
         let parts = &*self.parts;
+        let report = Arc::new(self.fetch_report(service, lane).await?);
+        let record = ProbeRecord {
+            service_id: service.id,
+            report: Arc::clone(&report),
+            probed_at: parts.clock.now_ms(),
+            jitter: fastrand::f64() * 2.0 - 1.0,
+            policy: parts.policy,
+        };
+        let recorded = parts.store.writer().record(record).await?;
+        Ok(Probed { service: service.clone(), report, recorded })
+    }
+
+    /// Probes `service` under the same rules as every probe — the host's politeness gap,
+    /// robots.txt, the lane's permits — and records nothing (a lookup of an unregistered URL).
+    pub async fn fetch_report(&self, service: &DueService, lane: Lane) -> Result<ProbeReport, JobError> {
+        let parts = &*self.parts;
         let cancel = &parts.cancel;
         let report = match ProbeTarget::parse(&service.url, Some(&service.method)) {
             Err(problem) => refused_report(&service.url, &service.method, problem),
@@ -122,16 +138,7 @@ impl Worker {
                 }
             }
         };
-        let report = Arc::new(report);
-        let record = ProbeRecord {
-            service_id: service.id,
-            report: Arc::clone(&report),
-            probed_at: parts.clock.now_ms(),
-            jitter: fastrand::f64() * 2.0 - 1.0,
-            policy: parts.policy,
-        };
-        let recorded = parts.store.writer().record(record).await?;
-        Ok(Probed { service: service.clone(), report, recorded })
+        Ok(report)
     }
 
     async fn permit(&self, lane: Lane) -> Result<tokio::sync::SemaphorePermit<'_>, JobError> {

@@ -264,6 +264,21 @@ async fn registration_lookup_refusals_bad_bodies_and_concurrent_duplicates() {
         }
     }
     assert_eq!(service_count(&catalog).await, stored, "nothing stored by refusals");
+    // A lookup probes under the crawler's rules: the seller's robots.txt is obeyed (on the second
+    // seller, whose robots.txt nothing has read yet).
+    let mut robots = relevance_specs()[0].clone();
+    robots.seller = 1;
+    robots.path = "/robots.txt".into();
+    catalog.set_reply(&robots, agora_crawler::testkit::Reply::new(200).body("User-agent: *\nDisallow: /private\n"));
+    let mut private = relevance_specs()[0].clone();
+    private.seller = 1;
+    private.path = "/private/api".into();
+    catalog.serve(&private);
+    let blocked = format!("{base}/api/v1/services/lookup?url={}", urlencode(&catalog.url(&private)));
+    let (status, _, body) = get(&blocked).await;
+    assert_eq!((status, &body["registered"]), (200, &Value::Bool(false)), "{body}");
+    assert_eq!(body["report"]["problems"][0]["code"], "robots_disallowed", "{body}");
+    assert_eq!(service_count(&catalog).await, stored);
     for (query, param) in
         [("", "url"), ("url=not%20a%20url", "url"), ("url=http://example.com/&method=TRACE", "method")]
     {

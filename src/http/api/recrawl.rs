@@ -9,7 +9,6 @@ use crate::db::StoreError;
 use crate::db::services::{self, DueService};
 use crate::http::HttpState;
 use crate::http::problem::Problem;
-use crate::jobs::worker::JobError;
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -36,11 +35,7 @@ pub async fn recrawl(
     }
     let id = service.id;
     let due = DueService { id, url: service.url, method: service.method, host: service.host };
-    let probed = state.dispatcher.probe_now(due).await.map_err(|error| match error {
-        JobError::Cancelled => Problem::shutting_down(),
-        JobError::Store(error) => error.into(),
-        JobError::Failed(_) => Problem::internal(&error),
-    })?;
+    let probed = state.dispatcher.probe_now(due).await?;
     let service = services::get(pool, id).await?.ok_or(StoreError::NoSuchService(id))?;
     Ok(Json(ServiceWithReport::probed(pool, service, &probed.report).await?))
 }

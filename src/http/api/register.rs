@@ -3,10 +3,12 @@
 //! answers "why am I (not) listed" for any URL: the stored service and its latest report when
 //! registered, otherwise a fresh probe that stores nothing.
 
+use crate::db::services::DueService;
 use crate::db::services::{self, ServiceRow};
 use crate::http::HttpState;
 use crate::http::problem::Problem;
-use crate::jobs::register::{RegisterError, register};
+use crate::jobs::register::{RegisterError, new_service, register};
+use crate::jobs::worker::Lane;
 use agora_crawler::{Offer, ProbeReport, ProbeTarget};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -100,7 +102,10 @@ pub async fn lookup(
         };
         return Ok(Json(Lookup { registered: true, service: Some(service), report: None }));
     }
-    let report = state.dispatcher.worker().prober().probe(&target).await;
+    // Not registered: a probe under the crawler's rules (politeness gap, robots.txt), not stored.
+    let new = new_service(&target);
+    let due = DueService { id: 0, url: new.url, method: new.method, host: new.host };
+    let report = state.dispatcher.worker().fetch_report(&due, Lane::Priority).await?;
     Ok(Json(Lookup { registered: false, service: None, report: Some(report) }))
 }
 
