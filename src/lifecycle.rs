@@ -11,7 +11,8 @@ use agora_crawler::Verdict;
 use std::time::Duration;
 
 /// A service's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Status {
     Pending,
     Listed,

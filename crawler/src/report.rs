@@ -4,9 +4,10 @@
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 /// The judgement on one URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 pub enum Verdict {
     /// A valid x402 challenge: the URL belongs in the catalog.
     #[serde(rename = "listed")]
@@ -51,7 +52,7 @@ impl std::fmt::Display for Verdict {
 
 /// One problem or warning: a stable machine code, a sentence a seller can act on, and where in
 /// the challenge it was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Finding {
     pub code: String,
     pub message: String,
@@ -71,7 +72,7 @@ impl Finding {
 }
 
 /// Time spent in each phase of the final hop, in milliseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
 pub struct Timings {
     /// TCP (and TLS) connect; `null` when a pooled connection was reused or it was not observed.
     pub connect: Option<f64>,
@@ -82,7 +83,7 @@ pub struct Timings {
 }
 
 /// What happened on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct HttpInfo {
     /// Status of the final answer; `null` when no answer arrived (connect failure, timeout).
     pub status: Option<u16>,
@@ -93,7 +94,7 @@ pub struct HttpInfo {
 }
 
 /// The resource a challenge is for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Resource {
     pub url: String,
     pub description: String,
@@ -101,7 +102,7 @@ pub struct Resource {
 }
 
 /// Discovery metadata: the v2 `extensions.bazaar` or the v1 `outputSchema`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Discovery {
     pub service_name: Option<String>,
     pub tags: Vec<String>,
@@ -115,7 +116,7 @@ pub struct Discovery {
 }
 
 /// One `accepts` entry, normalized.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Offer {
     pub scheme: String,
     /// Canonical CAIP-2 id.
@@ -135,11 +136,12 @@ pub struct Offer {
     pub usd_is_max: bool,
     pub pay_to: String,
     pub max_timeout_seconds: u64,
+    #[schema(value_type = Object)]
     pub extra: Value,
 }
 
 /// A valid challenge, normalized.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Listing {
     pub x402_version: u8,
     pub resource: Resource,
@@ -148,7 +150,7 @@ pub struct Listing {
 }
 
 /// Everything one probe found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ProbeReport {
     pub url: String,
     pub method: String,
@@ -160,6 +162,7 @@ pub struct ProbeReport {
     /// Present only when the verdict is `listed`.
     pub listing: Option<Listing>,
     /// The decoded challenge JSON as the seller sent it (size-capped), whatever the verdict.
+    #[schema(value_type = Option<Object>)]
     pub challenge: Option<Value>,
     /// How long the seller asked us to wait (`Retry-After`), for the scheduler.
     #[serde(skip)]

@@ -33,7 +33,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
     };
     let state =
-        HttpState { store: app.store.clone(), dispatcher: app.dispatcher.clone(), search, limits: Arc::new(limits) };
+        HttpState { limits: Arc::new(limits), ..HttpState::new(app.store.clone(), app.dispatcher.clone(), search) };
     let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();

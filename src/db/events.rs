@@ -6,7 +6,7 @@ use super::StoreError;
 use sqlx::SqlitePool;
 
 /// One event.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Event {
     pub at: i64,
     pub service_id: i64,
@@ -27,7 +27,7 @@ pub struct Event {
     pub cursor: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct EventOffer {
     pub scheme: String,
     pub network: String,

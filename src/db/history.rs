@@ -5,7 +5,7 @@ use super::maintain::DAY_MS;
 use sqlx::SqlitePool;
 
 /// One status transition.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct StatusChange {
     pub changed_at: i64,
     pub old_status: Option<String>,
@@ -36,7 +36,7 @@ type OfferChangeRow = (i64, String, String, String, String, Option<String>, Opti
 type DailyRow = (i64, i64, i64, Option<f64>, Option<f64>, Option<f64>);
 
 /// One change in a service's offers.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct OfferChange {
     pub changed_at: i64,
     /// `price`, `pay_to`, `added` or `removed`.

@@ -7,7 +7,7 @@ use super::history::Uptime;
 use sqlx::SqlitePool;
 
 /// One probe as the detail answer shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ProbeRow {
     pub probed_at: i64,
     pub verdict: String,
@@ -58,7 +58,7 @@ pub async fn uptime_since(pool: &SqlitePool, id: i64, since: i64) -> Result<Upti
 }
 
 /// Response-time percentiles of the probes since `since` that got an answer.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Latency {
     pub samples: usize,
     pub p50_ms: Option<f64>,

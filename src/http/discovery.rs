@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 const ENVELOPE_VERSION: u8 = 2;
 const COMMON: &[&str] = &["type", "payTo", "scheme", "network", "extensions", "asset", "maxUsdPrice", "limit"];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiscoveryResource {
     pub resource: String,
@@ -31,6 +31,7 @@ pub struct DiscoveryResource {
     pub kind: &'static str,
     pub x402_version: i64,
     /// The payment requirements as the seller sent them in its latest valid challenge.
+    #[schema(value_type = Vec<Object>)]
     pub accepts: Vec<Value>,
     /// ISO-8601: when Agora last verified the challenge.
     pub last_updated: String,
@@ -44,7 +45,44 @@ pub struct DiscoveryResource {
     pub tags: Vec<String>,
     /// The seller's `extensions` (the bazaar `info`/`schema`), echoed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub extensions: Option<Value>,
+}
+
+/// `GET /discovery/resources`: one page of the whole catalog.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryList {
+    pub x402_version: u8,
+    pub items: Vec<DiscoveryResource>,
+    pub pagination: ListPagination,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ListPagination {
+    pub limit: i64,
+    pub offset: i64,
+    /// Resources matching the filters (all pages).
+    pub total: i64,
+}
+
+/// `GET /discovery/search`: one page of search results.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoverySearch {
+    pub x402_version: u8,
+    pub resources: Vec<DiscoveryResource>,
+    /// True when a filter applied to the page (`payTo`) dropped some of its results.
+    pub partial_results: bool,
+    pub pagination: SearchPagination,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchPagination {
+    pub limit: i64,
+    /// Pass back as `cursor` for the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 /// Filters both endpoints share; `http` is false when `type` asks for resources Agora does not list.
@@ -101,7 +139,26 @@ fn common(params: &Params) -> Result<Common, Problem> {
     })
 }
 
-pub async fn resources(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Result<Json<Value>, Problem> {
+/// List the catalog (Bazaar).
+///
+/// Every listed service, testnets included, in registration order; `offset` reaches the whole catalog.
+#[utoipa::path(get, path = "/discovery/resources", tag = "bazaar",
+    params(
+        ("type" = Option<String>, Query, description = "`http` (what Agora lists); `mcp` and `a2a` give empty pages"),
+        ("payTo" = Option<String>, Query, description = "Offers paying this address"),
+        ("scheme" = Option<String>, Query, description = "Comma-separated schemes"),
+        ("network" = Option<String>, Query, description = "Comma-separated CAIP-2 ids or v1 names"),
+        ("extensions" = Option<String>, Query, description = "`bazaar`: only resources declaring discovery metadata"),
+        ("asset" = Option<String>, Query, description = "Token address or symbol"),
+        ("maxUsdPrice" = Option<String>, Query, description = "Highest price, decimal USD"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, description = "Items to skip"),
+    ),
+    responses((status = 200, description = "One page of resources", body = DiscoveryList)))]
+pub async fn resources(
+    State(state): State<HttpState>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<DiscoveryList>, Problem> {
     let known: Vec<&str> = COMMON.iter().copied().chain(["offset"]).collect();
     let params = Params::parse(query.as_deref(), &known)?;
     let common = common(&params)?;
@@ -113,17 +170,34 @@ pub async fn resources(State(state): State<HttpState>, RawQuery(query): RawQuery
     };
     let items: Vec<DiscoveryResource> =
         items.into_iter().map(|item| resource(item.service, &item.offers, item.report.as_ref())).collect();
-    Ok(Json(json!({
-        "x402Version": ENVELOPE_VERSION,
-        "items": items,
-        "pagination": { "limit": common.limit, "offset": offset, "total": total },
-    })))
+    Ok(Json(DiscoveryList {
+        x402_version: ENVELOPE_VERSION,
+        items,
+        pagination: ListPagination { limit: common.limit, offset, total },
+    }))
 }
 
+/// Search the catalog (Bazaar).
+///
+/// The catalog search with testnets included; page on with `cursor`.
+#[utoipa::path(get, path = "/discovery/search", tag = "bazaar",
+    params(
+        ("query" = String, Query, description = "What to search for"),
+        ("type" = Option<String>, Query, description = "`http` (what Agora lists); `mcp` and `a2a` give empty pages"),
+        ("payTo" = Option<String>, Query, description = "Offers paying this address (applied to the page: `partialResults`)"),
+        ("scheme" = Option<String>, Query, description = "Comma-separated schemes"),
+        ("network" = Option<String>, Query, description = "Comma-separated CAIP-2 ids or v1 names"),
+        ("extensions" = Option<String>, Query, description = "`bazaar`: only resources declaring discovery metadata"),
+        ("asset" = Option<String>, Query, description = "Token address or symbol"),
+        ("maxUsdPrice" = Option<String>, Query, description = "Highest price, decimal USD"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Results per page (default 20)"),
+        ("cursor" = Option<String>, Query, description = "`pagination.cursor` of the previous page"),
+    ),
+    responses((status = 200, description = "One page of results", body = DiscoverySearch)))]
 pub async fn search_resources(
     State(state): State<HttpState>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<DiscoverySearch>, Problem> {
     let known: Vec<&str> = COMMON.iter().copied().chain(["query", "cursor"]).collect();
     let params = Params::parse(query.as_deref(), &known)?;
     let common = common(&params)?;
@@ -138,7 +212,12 @@ pub async fn search_resources(
             .ok_or_else(|| Problem::invalid_param("cursor", "not a cursor from this endpoint"))?,
     };
     if !common.http {
-        return Ok(Json(json!({ "x402Version": ENVELOPE_VERSION, "resources": [], "partialResults": false })));
+        return Ok(Json(DiscoverySearch {
+            x402_version: ENVELOPE_VERSION,
+            resources: Vec::new(),
+            partial_results: false,
+            pagination: SearchPagination { limit: common.limit, cursor: None },
+        }));
     }
     // The catalog search with the discovery filters mapped; testnets included.
     let mut request = SearchRequest::new(text);
@@ -168,16 +247,12 @@ pub async fn search_resources(
     }
     let next = offset + returned as i64;
     let more = (next as u64) < results.total && next <= 10_000;
-    let mut answer = json!({
-        "x402Version": ENVELOPE_VERSION,
-        "resources": resources,
-        "partialResults": resources.len() < returned,
-        "pagination": { "limit": common.limit },
-    });
-    if more {
-        answer["pagination"]["cursor"] = json!(next.to_string());
-    }
-    Ok(Json(answer))
+    Ok(Json(DiscoverySearch {
+        x402_version: ENVELOPE_VERSION,
+        partial_results: resources.len() < returned,
+        resources,
+        pagination: SearchPagination { limit: common.limit, cursor: more.then(|| next.to_string()) },
+    }))
 }
 
 /// A service in the Bazaar shape: the raw `accepts` and `extensions` of the latest valid

@@ -4,21 +4,22 @@
 pub mod api;
 pub mod client;
 pub mod discovery;
+pub mod health;
 pub mod limits;
+pub mod metrics;
+pub mod openapi;
 pub mod problem;
 
-use crate::db::{Store, services};
+use crate::db::Store;
 use crate::jobs::Dispatcher;
 use crate::search::SearchIndex;
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
 use limits::HttpLimits;
 use problem::Problem;
-use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -33,12 +34,13 @@ pub struct HttpState {
     pub dispatcher: Dispatcher,
     pub search: SearchIndex,
     pub limits: Arc<HttpLimits>,
+    pub metrics: metrics::HttpMetrics,
 }
 
 impl HttpState {
     /// With the default limits (rate limits on, no trusted proxies).
     pub fn new(store: Store, dispatcher: Dispatcher, search: SearchIndex) -> HttpState {
-        HttpState { store, dispatcher, search, limits: Arc::default() }
+        HttpState { store, dispatcher, search, limits: Arc::default(), metrics: Default::default() }
     }
 }
 
@@ -61,13 +63,17 @@ impl MakeRequestId for RequestSeq {
 pub fn router(state: HttpState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/llms.txt", get(llms_txt))
+        .merge(openapi::routes())
         .nest("/api/v1", api::routes())
         .route("/discovery/resources", get(discovery::resources))
         .route("/discovery/search", get(discovery::search_resources))
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new())
         // Anyone's page may read the catalog; writes stay same-origin.
@@ -84,6 +90,11 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
+/// `GET /llms.txt`: the API in a page an agent reads first (llmstxt.org).
+async fn llms_txt() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], include_str!("text/llms.txt"))
+}
+
 async fn unknown_path(uri: Uri) -> Problem {
     Problem::not_found(format!("Nothing at {}.", uri.path()))
 }
@@ -95,24 +106,4 @@ async fn wrong_method(method: Method, uri: Uri) -> Problem {
         "Method not allowed",
         format!("{method} is not allowed on {}.", uri.path()),
     )
-}
-
-/// Liveness plus what an operator checks first: can the database be read, how big is the
-/// catalog, how much crawl work is queued, how far the search index has caught up.
-async fn healthz(State(state): State<HttpState>) -> Response {
-    match services::count_by_status(state.store.read()).await {
-        Ok(counts) => {
-            let services: serde_json::Map<String, serde_json::Value> =
-                counts.into_iter().map(|(status, n)| (status.as_str().to_string(), json!(n))).collect();
-            let search = json!({
-                "documents": state.search.num_docs(),
-                "applied_seq": *state.search.applied_seq().borrow(),
-            });
-            Json(json!({
-                "status": "ok", "services": services, "crawl_queue": state.dispatcher.pending(), "search": search
-            }))
-            .into_response()
-        }
-        Err(error) => Problem::unavailable("database_unavailable", error.to_string()).into_response(),
-    }
 }

@@ -23,19 +23,25 @@ pub struct Problem {
     pub retry_after: Option<u32>,
 }
 
-/// The JSON form.
-#[derive(Serialize)]
-struct Wire<'a> {
+/// The JSON form (the OpenAPI schema `Problem`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct Wire<'a> {
     /// `urn:agora:problem:<code>`: stable, one per code.
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
     status: u16,
+    /// What went wrong, in a sentence a person can act on.
     detail: &'a str,
+    /// Stable machine-readable code (`docs/API.md` lists them).
     code: &'a str,
+    /// The query or body parameter at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
     param: Option<&'a str>,
+    /// Every problem code behind a refused registration.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
     reasons: &'a [String],
 }
 

@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod dispatch;
 pub mod hosts;
+pub mod probe_metrics;
 pub mod register;
 pub mod robots;
 pub mod scheduler;
@@ -17,6 +18,7 @@ pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::Dispatcher;
+pub use probe_metrics::ProbeMetrics;
 pub use worker::{JobError, Lane, Probed, Worker};
 
 use crate::db::Store;
@@ -73,6 +75,7 @@ pub fn start(
         scheduled: Semaphore::new(settings.concurrency.max(1)),
         priority: Semaphore::new(PRIORITY_PERMITS),
         cancel,
+        metrics: ProbeMetrics::default(),
     });
     Ok(Dispatcher::new(worker))
 }

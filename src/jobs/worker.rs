@@ -4,6 +4,7 @@
 
 use super::clock::Clock;
 use super::hosts::HostGate;
+use super::probe_metrics::ProbeMetrics;
 use super::robots::RobotsCache;
 use crate::db::record::{ProbeRecord, Recorded};
 use crate::db::services::DueService;
@@ -55,6 +56,7 @@ pub(super) struct WorkerParts {
     pub scheduled: Semaphore,
     pub priority: Semaphore,
     pub cancel: CancellationToken,
+    pub metrics: ProbeMetrics,
 }
 
 /// Probes services. Cheap to clone.
@@ -74,6 +76,11 @@ impl Worker {
 
     pub fn prober(&self) -> &Prober {
         &self.parts.prober
+    }
+
+    /// Probe outcome counters (`GET /metrics`).
+    pub fn metrics(&self) -> &ProbeMetrics {
+        &self.parts.metrics
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -138,6 +145,7 @@ impl Worker {
                 }
             }
         };
+        parts.metrics.observe(&report, lane);
         Ok(report)
     }
 

@@ -25,7 +25,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{Executor, Term};
 
 /// One page of results.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Services matching (all pages).
@@ -39,7 +39,7 @@ pub struct SearchResults {
     pub processing_ms: f64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Hit {
     #[serde(flatten)]
     pub service: ServiceRow,
@@ -50,14 +50,14 @@ pub struct Hit {
     pub matched: Vec<Matched>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Matched {
     pub field: &'static str,
     pub terms: Vec<String>,
 }
 
 /// Facet counts (services), each computed with every filter but its own.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Facets {
     pub network: Vec<FacetValue>,
     pub asset: Vec<FacetValue>,
@@ -66,7 +66,7 @@ pub struct Facets {
     pub price: Vec<PriceFacet>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FacetValue {
     /// What to pass back as the filter value.
     pub value: String,
@@ -76,7 +76,7 @@ pub struct FacetValue {
 }
 
 /// A price range: `min_usd` exclusive, `max_usd` inclusive (decimal USD).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct PriceFacet {
     pub min_usd: Option<String>,
     pub max_usd: Option<String>,

@@ -7,6 +7,8 @@ mod cli;
 mod conformance;
 mod crash;
 mod lifecycle;
+mod openapi;
+mod operations;
 mod peers;
 mod politeness;
 mod registration;

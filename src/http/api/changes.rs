@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChangesPage {
     pub events: Vec<Event>,
     /// Pass as `cursor` for the next page.
@@ -20,6 +20,16 @@ pub struct ChangesPage {
     pub more: bool,
 }
 
+/// The event feed, oldest first.
+///
+/// Start with `since` or from the beginning; continue with the previous page's `next_cursor`.
+#[utoipa::path(get, path = "/api/v1/changes", tag = "catalog",
+    params(
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("since" = Option<i64>, Query, minimum = 0, description = "Epoch milliseconds (instead of `cursor`)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 500, description = "Events per page (default 100)"),
+    ),
+    responses((status = 200, description = "One page of events", body = ChangesPage)))]
 pub async fn changes(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Result<Json<ChangesPage>, Problem> {
     let params = Params::parse(query.as_deref(), &["cursor", "since", "limit"])?;
     let limit = params.int("limit", 1..=500, 100)?;

@@ -20,14 +20,16 @@ use sqlx::SqlitePool;
 /// Probes listed under `recent_probes`.
 const RECENT_PROBES: i64 = 20;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceDetail {
     #[serde(flatten)]
     pub service: ServiceRow,
     pub offers: Vec<Offer>,
     /// Service name, tags, input/output schemas as the seller declared them (last valid listing).
+    #[schema(value_type = Option<Object>)]
     pub discovery: Option<Value>,
     /// The latest probe report: the "why" behind the status (`shared/INTERFACES.md`).
+    #[schema(value_type = Option<agora_crawler::ProbeReport>)]
     pub report: Option<Value>,
     pub uptime: UptimeWindows,
     /// Over the last 7 days.
@@ -37,7 +39,7 @@ pub struct ServiceDetail {
     pub status_changes: Vec<StatusChange>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UptimeWindows {
     #[serde(rename = "24h")]
     pub day: UptimeFigure,
@@ -47,7 +49,7 @@ pub struct UptimeWindows {
     pub month: UptimeFigure,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UptimeFigure {
     pub probes: i64,
     pub successes: i64,
@@ -75,6 +77,13 @@ pub async fn service_at(pool: &SqlitePool, raw: Result<Path<String>, PathRejecti
     Ok(services::get(pool, id).await?.ok_or(StoreError::NoSuchService(id))?)
 }
 
+/// Everything known about one service.
+///
+/// Offers, discovery metadata, the latest probe report, uptime over 24 hours, 7 and 30 days,
+/// latency percentiles, recent probes, and its price, payTo and status history.
+#[utoipa::path(get, path = "/api/v1/services/{id}", tag = "catalog",
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "Service id")),
+    responses((status = 200, description = "The service", body = ServiceDetail)))]
 pub async fn service(
     State(state): State<HttpState>,
     raw: Result<Path<String>, PathRejection>,

@@ -3,10 +3,12 @@
 //! A store error mid-stream ends the body early (the status line is already sent), which a client
 //! sees as a truncated transfer.
 
+use super::params::Params;
 use crate::db::services;
 use crate::http::HttpState;
+use crate::http::problem::Problem;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, stream};
@@ -14,7 +16,13 @@ use futures_util::{StreamExt, stream};
 /// Services read per batch.
 const BATCH: i64 = 500;
 
-pub async fn export(State(state): State<HttpState>) -> Response {
+/// The whole listed catalog as NDJSON.
+///
+/// One service per line, with its offers (the shape of a search hit without `score`/`matched`).
+#[utoipa::path(get, path = "/api/v1/export.ndjson", tag = "catalog",
+    responses((status = 200, description = "One JSON object per line", content_type = "application/x-ndjson", body = String)))]
+pub async fn export(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Result<Response, Problem> {
+    Params::parse(query.as_deref(), &[])?;
     let pool = state.store.read().clone();
     let batches = stream::unfold(Some(0i64), move |after| {
         let pool = pool.clone();
@@ -42,5 +50,5 @@ pub async fn export(State(state): State<HttpState>) -> Response {
         }
     });
     // Fused: the compression layer may poll once more after the end, which `unfold` forbids.
-    ([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(batches.fuse())).into_response()
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], Body::from_stream(batches.fuse())).into_response())
 }

@@ -1,12 +1,12 @@
 //! The JSON catalog API under `/api/v1` (`shared/INTERFACES.md` "HTTP"; `docs/API.md`).
 
-mod changes;
-mod detail;
-mod export;
+pub(crate) mod changes;
+pub(crate) mod detail;
+pub(crate) mod export;
 pub mod params;
-mod recrawl;
-mod register;
-mod search;
+pub(crate) mod recrawl;
+pub(crate) mod register;
+pub(crate) mod search;
 
 use super::HttpState;
 use axum::Router;

@@ -16,6 +16,12 @@ use axum::extract::{Path, State};
 /// Shortest time between a service's last probe and a requested one.
 pub const RECRAWL_INTERVAL_MS: i64 = 60_000;
 
+/// Probe a registered service now.
+///
+/// At most once a minute per service (429 `recrawl_too_soon` with `Retry-After`).
+#[utoipa::path(post, path = "/api/v1/services/{id}/recrawl", tag = "sellers",
+    params(("id" = i64, Path, minimum = 1, example = 1, description = "Service id")),
+    responses((status = 200, description = "The service after the probe, with its report", body = ServiceWithReport)))]
 pub async fn recrawl(
     State(state): State<HttpState>,
     raw: Result<Path<String>, PathRejection>,

@@ -20,7 +20,7 @@ use serde_json::Value;
 use sqlx::SqlitePool;
 
 /// The registration body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRegistration {
     pub url: String,
@@ -28,11 +28,13 @@ pub struct NewRegistration {
 }
 
 /// A stored service with its offers and latest probe report.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ServiceWithReport {
     #[serde(flatten)]
     pub service: ServiceRow,
     pub offers: Vec<Offer>,
+    /// The latest probe report (`null` before the first probe).
+    #[schema(value_type = Option<ProbeReport>)]
     pub report: Option<Value>,
 }
 
@@ -47,6 +49,16 @@ impl ServiceWithReport {
     }
 }
 
+/// Register a URL.
+///
+/// Probes it at once and answers with the verdict. A URL that is not a valid x402 endpoint is
+/// refused with 422 and the probe's problem codes in `reasons`; nothing is stored for it.
+#[utoipa::path(post, path = "/api/v1/services", tag = "sellers",
+    request_body(content = NewRegistration, description = "The endpoint; `method` defaults to GET"),
+    responses(
+        (status = 201, description = "Registered and probed", body = ServiceWithReport),
+        (status = 200, description = "Already registered: probed again", body = ServiceWithReport),
+    ))]
 pub async fn create(
     State(state): State<HttpState>,
     body: Result<Json<NewRegistration>, JsonRejection>,
@@ -73,7 +85,7 @@ pub struct LookupQuery {
 }
 
 /// The lookup answer: `registered` says which of the two halves is filled.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Lookup {
     pub registered: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,6 +95,16 @@ pub struct Lookup {
     pub report: Option<ProbeReport>,
 }
 
+/// Why is this URL (not) listed?
+///
+/// For a registered URL: the stored service and its latest report. Otherwise a probe run now
+/// under the crawler's rules; nothing is stored.
+#[utoipa::path(get, path = "/api/v1/services/lookup", tag = "sellers",
+    params(
+        ("url" = String, Query, description = "The endpoint URL"),
+        ("method" = Option<String>, Query, description = "`GET` (default) or `POST`"),
+    ),
+    responses((status = 200, description = "What Agora knows or finds", body = Lookup)))]
 pub async fn lookup(
     State(state): State<HttpState>,
     query: Result<Query<LookupQuery>, QueryRejection>,

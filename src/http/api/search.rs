@@ -9,6 +9,28 @@ use crate::search::results::{SearchResults, search};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 
+/// Search the catalog.
+///
+/// Free text plus filters; `network`, `asset` and `scheme` may repeat (any of them). Unknown
+/// parameter names and values are 400s naming the parameter.
+#[utoipa::path(get, path = "/api/v1/services", tag = "catalog",
+    params(
+        ("q" = Option<String>, Query, max_length = 512, description = "Free text: words, typos and prefixes forgiven"),
+        ("network" = Option<Vec<String>>, Query, description = "CAIP-2 id or v1 name (`base`, `eip155:8453`); repeatable"),
+        ("asset" = Option<Vec<String>>, Query, description = "Symbol (`USDC`) or token address; repeatable"),
+        ("scheme" = Option<Vec<String>>, Query, description = "`exact`, `upto`, ...; repeatable"),
+        ("min_usd" = Option<String>, Query, description = "Lowest price, decimal USD (an `upto` offer counts at its cap)"),
+        ("max_usd" = Option<String>, Query, description = "Highest price, decimal USD"),
+        ("testnet" = Option<String>, Query, description = "`exclude` (default), `include` or `only`"),
+        ("status" = Option<String>, Query, description = "`listed` (default), `degraded` or `all`"),
+        ("version" = Option<i64>, Query, description = "x402 version: 1 or 2"),
+        ("has_schema" = Option<bool>, Query, description = "`true`: only services declaring input/output schemas"),
+        ("host" = Option<String>, Query, description = "Exact host"),
+        ("sort" = Option<String>, Query, description = "`relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Hits per page (default 20)"),
+        ("offset" = Option<i64>, Query, minimum = 0, maximum = 10000, description = "Hits to skip"),
+    ),
+    responses((status = 200, description = "One page of hits with totals and facets", body = SearchResults)))]
 pub async fn services(
     State(state): State<HttpState>,
     RawQuery(query): RawQuery,

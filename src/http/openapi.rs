@@ -1,0 +1,94 @@
+//! The OpenAPI 3.1 document (`GET /openapi.json`), generated from the handlers' `#[utoipa::path]`
+//! annotations and the answer types' `ToSchema` derives, and the Swagger UI over it at `/docs`
+//! (its assets are compiled in, so it works offline).
+//!
+//! The problem answers every operation can give (400, 404, 429, 503, ...) are added here, in
+//! one place, rather than repeated on each handler.
+
+use super::api::{changes, detail, export, recrawl, register, search};
+use super::{discovery, health};
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa::openapi::{ContentBuilder, HttpMethod, OpenApi as Document, Ref, RefOr, ResponseBuilder, path::Operation};
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Agora",
+        description = "An open discovery catalog for x402 paid APIs: search the catalog, register endpoints, \
+                       follow changes. Free, no key. Errors are RFC 9457 problem details with a stable `code`.",
+        license(name = "MIT OR Apache-2.0"),
+    ),
+    paths(
+        search::services,
+        detail::service,
+        register::create,
+        register::lookup,
+        recrawl::recrawl,
+        changes::changes,
+        export::export,
+        discovery::resources,
+        discovery::search_resources,
+        health::healthz,
+    ),
+    components(schemas(super::problem::Wire)),
+    tags(
+        (name = "catalog", description = "Search and read the catalog"),
+        (name = "sellers", description = "Register endpoints and see why they are (not) listed"),
+        (name = "bazaar", description = "The x402 Bazaar discovery API, for the official SDK clients"),
+        (name = "operations", description = "Health"),
+    )
+)]
+struct ApiDoc;
+
+/// The whole document, problem answers included.
+pub fn document() -> Document {
+    let mut doc = ApiDoc::openapi();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for method in [HttpMethod::Get, HttpMethod::Post] {
+            let operation = match method {
+                HttpMethod::Get => item.get.as_mut(),
+                _ => item.post.as_mut(),
+            };
+            if let Some(operation) = operation {
+                add_problems(path, method, operation);
+            }
+        }
+    }
+    doc
+}
+
+/// `GET /openapi.json` and the Swagger UI at `/docs`.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::from(SwaggerUi::new("/docs").url("/openapi.json", document()))
+}
+
+fn add_problems(path: &str, method: HttpMethod, operation: &mut Operation) {
+    if path == "/healthz" {
+        return add(operation, 503, "The database cannot be read");
+    }
+    add(operation, 400, "A parameter is malformed or unknown (`invalid_parameter`, naming `param`)");
+    if path.contains("{id}") {
+        add(operation, 404, "No service with this id (`not_found`)");
+    }
+    if method == HttpMethod::Post && operation.request_body.is_some() {
+        add(operation, 413, "The body is larger than 16 KiB");
+        add(operation, 415, "The body is not `application/json` (`invalid_body`)");
+        add(
+            operation,
+            422,
+            "The body is not a registration (`invalid_body`), or the URL is refused \
+                             (`registration_refused`, with the probe's codes in `reasons`)",
+        );
+    }
+    add(operation, 429, "Rate limited (`rate_limited`, `recrawl_too_soon`); see `Retry-After`");
+    add(operation, 500, "A failure on Agora's side (`internal`), logged under the request id");
+    add(operation, 503, "Shutting down (`shutting_down`) or out of time (`timeout`)");
+}
+
+fn add(operation: &mut Operation, status: u16, description: &str) {
+    let content = ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
+    let response = ResponseBuilder::new().description(description).content("application/problem+json", content);
+    operation.responses.responses.entry(status.to_string()).or_insert_with(|| RefOr::T(response.build()));
+}

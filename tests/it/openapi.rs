@@ -1,0 +1,149 @@
+//! The OpenAPI document: it covers every API path of `shared/INTERFACES.md`, each operation
+//! documents its problem answers, `/docs` works offline, and schemathesis — a property-based
+//! API fuzzer (PyPI, installed by `scripts/test` into tests/peers/.venv-fuzz) — run against a
+//! real catalog finds no 5xx and no answer that contradicts the document.
+
+use crate::api::serve_state;
+use crate::catalog::{Catalog, relevance_specs};
+use agora::http::HttpState;
+use agora::http::limits::{DEFAULT_REQUEST_TIMEOUT, HttpLimits};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The catalog's API without rate limits (a fuzzer sends thousands of requests).
+async fn serve_unlimited(catalog: &Catalog) -> String {
+    let mut state = HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+    state.limits =
+        Arc::new(HttpLimits { rates: None, trusted_proxies: Vec::new(), request_timeout: DEFAULT_REQUEST_TIMEOUT });
+    serve_state(state).await
+}
+
+#[tokio::test]
+async fn the_document_covers_every_api_path_with_its_problems() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    let base = serve_unlimited(&catalog).await;
+    let text = reqwest::get(format!("{base}/openapi.json")).await.expect("get").text().await.expect("body");
+    let doc: Value = serde_json::from_str(&text).expect("a JSON document");
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"), "{}", doc["openapi"]);
+    let operations = [
+        ("/api/v1/services", "get"),
+        ("/api/v1/services", "post"),
+        ("/api/v1/services/{id}", "get"),
+        ("/api/v1/services/lookup", "get"),
+        ("/api/v1/services/{id}/recrawl", "post"),
+        ("/api/v1/changes", "get"),
+        ("/api/v1/export.ndjson", "get"),
+        ("/discovery/resources", "get"),
+        ("/discovery/search", "get"),
+        ("/healthz", "get"),
+    ];
+    for (path, method) in operations {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is not documented");
+        assert!(operation["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path}: no summary");
+        let responses = operation["responses"].as_object().expect("responses");
+        let success = if method == "post" && path == "/api/v1/services" { "201" } else { "200" };
+        assert!(responses.contains_key(success), "{method} {path}: no {success}");
+        let problems: &[&str] = if path == "/healthz" { &["503"] } else { &["400", "429", "500", "503"] };
+        for status in problems {
+            let schema = &responses[*status]["content"]["application/problem+json"]["schema"]["$ref"];
+            assert_eq!(schema, "#/components/schemas/Problem", "{method} {path} {status}");
+        }
+    }
+    let documented = doc["paths"].as_object().expect("paths").len();
+    assert_eq!(documented, 9, "a path the list above does not know");
+    // The search parameters of INTERFACES.md, all documented.
+    let names: Vec<&str> = doc["paths"]["/api/v1/services"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for name in [
+        "q",
+        "network",
+        "asset",
+        "scheme",
+        "min_usd",
+        "max_usd",
+        "testnet",
+        "status",
+        "version",
+        "has_schema",
+        "host",
+        "sort",
+        "limit",
+        "offset",
+    ] {
+        assert!(names.contains(&name), "search parameter {name} undocumented: {names:?}");
+    }
+    let problem = &doc["components"]["schemas"]["Problem"]["properties"];
+    for field in ["type", "title", "status", "detail", "code"] {
+        assert!(problem.get(field).is_some(), "Problem lacks {field}");
+    }
+}
+
+#[tokio::test]
+async fn docs_are_served_from_the_binary() {
+    let catalog = Catalog::build(Vec::new()).await;
+    let base = serve_unlimited(&catalog).await;
+    let page = reqwest::get(format!("{base}/docs/")).await.expect("get");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("//cdn") && !html.contains("unpkg") && !html.contains("jsdelivr"), "a CDN reference");
+    // The page's own assets come from Agora, and its configuration points at our document.
+    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+        let response = reqwest::get(format!("{base}/docs/{asset}")).await.expect("get");
+        assert_eq!(response.status(), 200, "{asset}");
+        let body = response.text().await.expect("body");
+        assert!(body.len() > 100, "{asset} is empty");
+        if asset == "swagger-initializer.js" {
+            assert!(body.contains("/openapi.json"), "{body}");
+        }
+    }
+}
+
+/// `st` from the fuzz venv, or the command that installs it.
+fn schemathesis() -> PathBuf {
+    let st = std::env::var("AGORA_TEST_FUZZ")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/.venv-fuzz/bin/st"));
+    assert!(st.exists(), "schemathesis is not installed: run `scripts/test` (it builds tests/peers/.venv-fuzz)");
+    st
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve_unlimited(&catalog).await;
+    let reports = tempfile::tempdir().expect("temp dir");
+    let output = tokio::process::Command::new(schemathesis())
+        .arg("run")
+        .arg(format!("{base}/openapi.json"))
+        .args([
+            "--checks",
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+        ])
+        .args(["--max-examples", "40", "--seed", "402", "--workers", "2", "--no-color"])
+        .args(["--generation-database", "none", "--request-timeout", "20"])
+        .arg("--report-dir")
+        .arg(reports.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .await
+        .expect("run schemathesis");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // It really ran: every operation was tested and cases were generated.
+    assert!(stdout.contains("Tested: 10"), "{stdout}");
+    let cases = stdout.lines().find(|l| l.contains(" generated, ")).unwrap_or_default();
+    let generated: u64 = cases.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(generated >= 300, "only {generated} cases: {stdout}");
+}
