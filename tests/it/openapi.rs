@@ -132,6 +132,8 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema() {
         .arg("--report-dir")
         .arg(reports.path())
         .env("NO_COLOR", "1")
+        // Its caches go where it runs: the temp dir, not the checkout.
+        .current_dir(reports.path())
         .output()
         .await
         .expect("run schemathesis");
