@@ -133,6 +133,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "AGORA_LISTEN", default_value = "127.0.0.1:8402", value_name = "ADDR")]
     pub listen: SocketAddr,
+    /// Also start built-in demo sellers on 127.0.0.88 and register them (a tour of the whole
+    /// flow; only that one address is opened to probes).
+    #[arg(long)]
+    pub demo: bool,
     /// Turn per-client rate limits off (private deployments, load tests).
     #[arg(long)]
     pub no_rate_limits: bool,

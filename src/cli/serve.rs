@@ -1,14 +1,37 @@
 //! `agora serve`: the HTTP server and the background crawler until SIGINT/SIGTERM.
 
 use crate::config::{GlobalOptions, ServeArgs};
+use crate::demo::{self, DEMO_IP, DemoSellers};
 use crate::http::limits::{HttpLimits, Rates};
 use crate::http::{HttpState, router};
+use crate::jobs::Dispatcher;
+use crate::jobs::register::{RegisterError, register};
 use crate::jobs::scheduler;
+use crate::search::SearchIndex;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
+    let demo_stop = CancellationToken::new();
+    let mut global = global.clone();
+    let demo = if args.demo {
+        match DemoSellers::start(demo_stop.clone()).await {
+            Ok(sellers) => {
+                global.allow_cidrs.push(DemoSellers::cidr());
+                Some(sellers)
+            }
+            Err(error) => {
+                eprintln!("agora: cannot start the demo sellers on {DEMO_IP}: {error}");
+                return 2;
+            }
+        }
+    } else {
+        None
+    };
+    let _stop_demo = demo_stop.drop_guard();
+    let global = &global;
     let Some(app) = super::open_app(global, true).await else { return 2 };
     let Some(search) = app.search.clone() else {
         app.shutdown().await;
@@ -27,6 +50,9 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     println!("agora listening on http://{address}");
     crate::app::cancel_on_signals(app.cancel.clone());
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
+    if let Some(sellers) = demo {
+        tokio::spawn(register_demo(app.dispatcher.clone(), search.clone(), sellers, address.clone()));
+    }
     let limits = HttpLimits {
         rates: (!args.no_rate_limits).then(|| Rates::new(args.reads_per_minute, args.registrations_per_hour)),
         trusted_proxies: args.trusted_proxies.clone(),
@@ -45,5 +71,28 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
             eprintln!("agora: server error: {error}");
             1
         }
+    }
+}
+
+/// Registers every demo endpoint through the normal path, reporting each verdict on stderr,
+/// then makes them searchable at once and says where to look.
+async fn register_demo(dispatcher: Dispatcher, search: SearchIndex, sellers: DemoSellers, address: String) {
+    for route in demo::ROUTES {
+        let url = sellers.url(route.path);
+        match register(&dispatcher, &url, Some(route.method)).await {
+            Ok(registration) => {
+                let status = registration.service.status.as_str();
+                eprintln!("demo: {} {url} -> {status} (service {})", route.method, registration.service.id);
+            }
+            Err(RegisterError::Refused(report)) => {
+                let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
+                eprintln!("demo: {} {url} -> refused: {}", route.method, codes.join(", "));
+            }
+            Err(error) => eprintln!("demo: {} {url} -> {error}", route.method),
+        }
+    }
+    match search.flush().await {
+        Ok(_) => eprintln!("demo: ready: http://{address}/api/v1/services?testnet=include"),
+        Err(error) => eprintln!("demo: the search index did not catch up: {error}"),
     }
 }

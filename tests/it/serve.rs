@@ -114,3 +114,73 @@ async fn migrate_creates_the_database_and_is_idempotent() {
     let second = agora(&data).arg("migrate").output().await.expect("run");
     assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_demo_registers_its_sellers_and_lists_all_but_the_broken_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // No --allow-cidr: --demo opens exactly its own address.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["--host-delay-ms", "0", "serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env_remove("AGORA_ALLOW_CIDRS")
+        .env_remove("AGORA_LISTEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start agora serve --demo");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = stdout.next_line().await.expect("read").expect("a listening line");
+    let addr = line.rsplit("http://").next().expect("address").to_string();
+    // Each demo registration reports on stderr once its first probe is recorded.
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    // Then, once the index has caught up, a ready line.
+    let mut verdicts = Vec::new();
+    loop {
+        let line = stderr.next_line().await.expect("read").expect("a demo line before exit");
+        if let Some(rest) = line.strip_prefix("demo: ") {
+            if rest.starts_with("ready: ") {
+                break;
+            }
+            verdicts.push(rest.to_string());
+        }
+    }
+    assert_eq!(verdicts.len(), 7, "{verdicts:#?}");
+    let rejected: Vec<&String> = verdicts.iter().filter(|v| !v.contains("-> listed")).collect();
+    assert_eq!(rejected.len(), 1, "{verdicts:#?}");
+    assert!(rejected[0].contains("/broken/quote -> rejected"), "{verdicts:#?}");
+    assert!(verdicts.iter().all(|v| v.contains("http://127.0.0.88:")), "{verdicts:#?}");
+
+    let (status, body) = get(&addr, "/api/v1/services?testnet=include&limit=100").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["total"], 6, "{body}");
+    let facet = |name: &str| -> Vec<String> {
+        body["facets"][name]
+            .as_array()
+            .expect("facet")
+            .iter()
+            .map(|v| v["value"].as_str().expect("value").into())
+            .collect()
+    };
+    let networks = facet("network");
+    for network in ["eip155:8453", "eip155:137", "eip155:84532", "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"] {
+        assert!(networks.iter().any(|n| n == network), "{network} missing from {networks:?}");
+    }
+    assert_eq!(facet("version").len(), 2, "v1 and v2 challenges: {body}");
+    assert!(facet("scheme").iter().any(|s| s == "upto"), "{body}");
+    // The demo opened only its own address: another loopback address is still refused.
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let body = r#"{"url":"http://127.0.0.1:9/private"}"#;
+    let request = format!(
+        "POST /api/v1/services HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 422"), "{response}");
+    assert!(response.contains("registration_refused"), "{response}");
+    child.start_kill().expect("stop");
+}
