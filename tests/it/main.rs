@@ -5,6 +5,7 @@ mod bazaar;
 mod catalog;
 mod cli;
 mod conformance;
+mod contract;
 mod crash;
 mod lifecycle;
 mod openapi;

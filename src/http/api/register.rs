@@ -51,8 +51,10 @@ impl ServiceWithReport {
 
 /// Register a URL.
 ///
-/// Probes it at once and answers with the verdict. A URL that is not a valid x402 endpoint is
-/// refused with 422 and the probe's problem codes in `reasons`; nothing is stored for it.
+/// Probes it at once and answers with the stored service and the probe's report: `listed`, or
+/// `rejected` with the reasons (re-checked later, so a fix is noticed). A URL that cannot be
+/// probed at all (malformed, private address, unresolvable host) is refused with 422 and the
+/// problem codes in `reasons`; nothing is stored for it.
 #[utoipa::path(post, path = "/api/v1/services", tag = "sellers",
     request_body(content = NewRegistration, description = "The endpoint; `method` defaults to GET"),
     responses(
