@@ -1,0 +1,227 @@
+//! The HTTP API under load: `agora serve` (the real binary) holding N synthetic listings
+//! (100,000; `AGORA_BENCH_SMOKE=1` runs 3,000 for CI) with its crawler running, loaded by `wrk`
+//! (Debian package) on loopback: requests per second, p50 and p99 for search (a rotating mix of
+//! text, filter and facet queries) and for service detail (random ids), next to a trivial axum
+//! JSON endpoint measured in the same run as the ceiling. Prints errors (non-2xx, socket
+//! errors) and how many probes the crawler ran meanwhile.
+//!
+//! `AGORA_BENCH_SIZES=N`, `AGORA_BENCH_SECONDS=S` (per run), `AGORA_BENCH_CONNECTIONS=C`.
+
+#[path = "../search/data.rs"]
+mod data;
+
+use agora::db::connect;
+use agora::jobs::{Clock, SystemClock};
+use sqlx::{Connection, SqliteConnection};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+/// The search mix wrk rotates through (the search benchmark's, as URLs).
+const SEARCHES: &[&str] = &[
+    "q=weather",
+    "q=stock+price",
+    "q=translate+text",
+    "q=image+resize",
+    "q=crypto&network=base",
+    "q=geocode+address&min_usd=0.001&max_usd=0.01",
+    "q=llm+chat&testnet=include",
+    "q=speech&network=solana&network=polygon",
+    "q=forecast+temperature+city",
+    "q=market&asset=USDC&sort=price_asc",
+    "q=embedding&version=2&has_schema=true",
+    "q=t1234",
+    "q=realtime+data",
+    "q=wether",
+    "q=transalte+txt",
+    "q=forec",
+    "sort=newest",
+    "network=base&sort=price_asc",
+    "min_usd=0.01&max_usd=0.1&sort=verified",
+    "testnet=only",
+    "sort=uptime&version=1",
+];
+
+/// Share of the listings due for a probe when the server starts, so the crawler works during
+/// the load (their hosts do not resolve here: each probe is a quick fetch error, written as one).
+const DUE_EVERY: i64 = 20;
+
+struct Figures {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    requests: u64,
+    errors: u64,
+}
+
+/// Runs wrk against `url` with `script` (Lua) and reads its summary.
+fn wrk(url: &str, script: &Path, seconds: u64, connections: u32) -> Figures {
+    let output = Command::new("wrk")
+        .args(["-t2", &format!("-c{connections}"), &format!("-d{seconds}s"), "--latency", "-s"])
+        .arg(script)
+        .arg(url)
+        .output()
+        .expect("wrk is not installed: apt-get install wrk (.ci/run installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
+    let field = |prefix: &str| -> Option<String> {
+        text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|rest| rest.trim().to_string()))
+    };
+    let millis = |value: String| -> f64 {
+        let number = |suffix: &str| value.strip_suffix(suffix).and_then(|v| v.parse::<f64>().ok());
+        number("us")
+            .map(|v| v / 1000.0)
+            .or_else(|| number("ms"))
+            .or_else(|| number("s").map(|v| v * 1000.0))
+            .unwrap_or(f64::NAN)
+    };
+    let requests = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let socket_errors: u64 = field("Socket errors:")
+        .map_or(0, |s| s.split(',').filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok()).sum());
+    let non_2xx: u64 = field("Non-2xx or 3xx responses:").and_then(|s| s.parse().ok()).unwrap_or(0);
+    Figures {
+        requests_per_second: field("Requests/sec:").and_then(|s| s.parse().ok()).unwrap_or(0.0),
+        p50_ms: field("50%").map_or(f64::NAN, millis),
+        p99_ms: field("99%").map_or(f64::NAN, millis),
+        requests,
+        errors: socket_errors + non_2xx,
+    }
+}
+
+/// A wrk script cycling through `paths`, each connection starting at a different one.
+fn rotating_script(dir: &Path, name: &str, paths: &[String]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
+    let lua = format!(
+        "local paths = {{{}}}\nlocal i = 0\nsetup = function(thread) thread:set(\"offset\", math.random(#paths)) end\n\
+         init = function() i = tonumber(wrk.thread:get(\"offset\") or 0) or 0 end\n\
+         request = function() i = i % #paths + 1; return wrk.format(\"GET\", paths[i]) end\n",
+        list.join(", ")
+    );
+    std::fs::File::create(&path).and_then(|mut f| f.write_all(lua.as_bytes())).expect("write script");
+    path
+}
+
+fn report(label: &str, figures: &Figures, ceiling: &Figures) {
+    println!(
+        "{label:<24} {:>8.0} req/s ({:>4.1}% of ceiling)  p50 {:>6.2} ms  p99 {:>6.2} ms  {} requests, {} errors",
+        figures.requests_per_second,
+        100.0 * figures.requests_per_second / ceiling.requests_per_second.max(1.0),
+        figures.p50_ms,
+        figures.p99_ms,
+        figures.requests,
+        figures.errors
+    );
+}
+
+/// The ceiling: a trivial axum JSON endpoint on its own 2-thread runtime in this process.
+fn start_ceiling() -> String {
+    let (ready, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("rt");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            ready.send(listener.local_addr().expect("addr").to_string()).expect("send");
+            let app = axum::Router::new()
+                .route("/ping", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }));
+            axum::serve(listener, app).await.expect("serve");
+        });
+    });
+    address.recv().expect("ceiling address")
+}
+
+/// `agora serve` on port 0, no rate limits; returns the child and its address once it listens.
+fn start_agora(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-rate-limits"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start agora serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+    let address = line.trim().rsplit("http://").next().expect("a listening line").to_string();
+    (child, address)
+}
+
+fn probes_run(address: &str) -> f64 {
+    let output = Command::new("curl").args(["-s", &format!("http://{address}/metrics")]).output();
+    let text = output.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("agora_probes_total"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn seed(dir: &Path, n: usize) {
+    let now = SystemClock.now_ms();
+    connect::migrate(dir).await.expect("migrate");
+    let url = format!("sqlite://{}", dir.join(connect::DB_FILE).display());
+    let mut conn = SqliteConnection::connect(&url).await.expect("connect");
+    data::seed(&mut conn, n, now).await.expect("seed");
+    sqlx::query("UPDATE services SET next_due_at = ? WHERE id % ? = 0")
+        .bind(now)
+        .bind(DUE_EVERY)
+        .execute(&mut conn)
+        .await
+        .expect("make some due");
+    conn.close().await.expect("close");
+}
+
+fn main() {
+    let smoke = std::env::var("AGORA_BENCH_SMOKE").is_ok_and(|v| v == "1");
+    let number = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let n = number("AGORA_BENCH_SIZES", if smoke { 3_000 } else { 100_000 }) as usize;
+    let seconds = number("AGORA_BENCH_SECONDS", if smoke { 2 } else { 10 });
+    let connections = number("AGORA_BENCH_CONNECTIONS", 32) as u32;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let seeded = Instant::now();
+    runtime.block_on(seed(dir.path(), n));
+    println!(
+        "\n== API under load: {n} listings (seeded in {:.1} s), wrk -t2 -c{connections} -d{seconds}s",
+        seeded.elapsed().as_secs_f64()
+    );
+    drop(runtime);
+
+    let started = Instant::now();
+    let (mut agora, address) = start_agora(dir.path());
+    println!("agora serve listening after {:.1} s (index built from SQLite)", started.elapsed().as_secs_f64());
+    let ceiling_address = start_ceiling();
+
+    let scripts = dir.path().join("wrk");
+    std::fs::create_dir_all(&scripts).expect("script dir");
+    let ping = rotating_script(&scripts, "ping.lua", &["/ping".to_string()]);
+    let searches: Vec<String> = SEARCHES.iter().map(|q| format!("/api/v1/services?{q}")).collect();
+    let search = rotating_script(&scripts, "search.lua", &searches);
+    let mut rng = fastrand::Rng::with_seed(7);
+    let ids: Vec<String> = (0..4096).map(|_| format!("/api/v1/services/{}", rng.usize(1..=n))).collect();
+    let detail = rotating_script(&scripts, "detail.lua", &ids);
+
+    // Warm-up: the first pass of each query fills caches and page cache, as in steady state.
+    wrk(&format!("http://{address}"), &search, 1, connections);
+    wrk(&format!("http://{address}"), &detail, 1, connections);
+    let probes_before = probes_run(&address);
+    let ceiling = wrk(&format!("http://{ceiling_address}"), &ping, seconds, connections);
+    let search_figures = wrk(&format!("http://{address}"), &search, seconds, connections);
+    let detail_figures = wrk(&format!("http://{address}"), &detail, seconds, connections);
+    let probes = probes_run(&address) - probes_before;
+
+    report("trivial axum JSON", &ceiling, &ceiling);
+    report("search (21-query mix)", &search_figures, &ceiling);
+    report("service detail", &detail_figures, &ceiling);
+    println!("crawler: {probes:.0} probes during the measured runs (1 in {DUE_EVERY} listings due at start)");
+    println!("targets: search >= 3,000 req/s, detail >= 10,000 req/s, p99 <= 25 ms, zero errors");
+    let _ = agora.kill();
+    let _ = agora.wait();
+}
