@@ -4,7 +4,7 @@
 //!
 //! The variety is deliberate: v2 (`PAYMENT-REQUIRED` header) and v1 (JSON body) challenges,
 //! Base, Polygon, Solana and a testnet, `exact` and `upto`, one service with two offers, one with
-//! a POST route, and one broken challenge that is refused. Payments are never settled: these
+//! a POST route, and one broken challenge that ends up `rejected`. Payments are never settled: these
 //! sellers only ever answer 402.
 //!
 //! They listen on [`DEMO_IP`] only, and `serve --demo` opens exactly that /32 in the address
@@ -35,23 +35,22 @@ const USDC_BASE_SEPOLIA: &str = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
 const USDC_POLYGON: &str = "0x3c499c542cEF5E3811e1192ce70d8cC03d5c3359";
 const USDC_SOLANA: &str = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
 
-/// One demo endpoint: its route, method and the challenge it answers with.
+/// One demo endpoint: its route, method and the challenge it answers with (built for its URL).
 pub struct DemoRoute {
     pub path: &'static str,
     pub method: &'static str,
-    /// Expected to be refused (the broken one).
-    pub broken: bool,
+    challenge: fn(&str) -> Value,
 }
 
 /// Every demo endpoint, in registration order.
 pub const ROUTES: &[DemoRoute] = &[
-    DemoRoute { path: "/weather", method: "GET", broken: false },
-    DemoRoute { path: "/translate", method: "POST", broken: false },
-    DemoRoute { path: "/news/summary", method: "GET", broken: false },
-    DemoRoute { path: "/llm/complete", method: "POST", broken: false },
-    DemoRoute { path: "/images/resize", method: "GET", broken: false },
-    DemoRoute { path: "/testnet/echo", method: "GET", broken: false },
-    DemoRoute { path: "/broken/quote", method: "GET", broken: true },
+    DemoRoute { path: "/weather", method: "GET", challenge: weather },
+    DemoRoute { path: "/translate", method: "POST", challenge: translate },
+    DemoRoute { path: "/news/summary", method: "GET", challenge: news },
+    DemoRoute { path: "/llm/complete", method: "POST", challenge: completion },
+    DemoRoute { path: "/images/resize", method: "GET", challenge: resize },
+    DemoRoute { path: "/testnet/echo", method: "GET", challenge: echo },
+    DemoRoute { path: "/broken/quote", method: "GET", challenge: broken },
 ];
 
 /// The running demo sellers.
@@ -91,18 +90,12 @@ impl DemoSellers {
 /// The 402 for a known route (any method: a wrong one is the crawler's finding, not ours), else 404.
 fn answer(base: &str, request: &Request) -> Response {
     let path = request.uri().path();
-    let url = format!("{base}{path}");
-    let (version, challenge) = match path {
-        "/weather" => (2, weather(&url)),
-        "/translate" => (2, translate(&url)),
-        "/news/summary" => (1, news(&url)),
-        "/llm/complete" => (2, completion(&url)),
-        "/images/resize" => (2, resize(&url)),
-        "/testnet/echo" => (2, echo(&url)),
-        "/broken/quote" => (2, broken(&url)),
-        _ => return plain(StatusCode::NOT_FOUND, "not found"),
+    let Some(route) = ROUTES.iter().find(|route| route.path == path) else {
+        return plain(StatusCode::NOT_FOUND, "not found");
     };
-    let mut response = if version == 2 {
+    let challenge = (route.challenge)(&format!("{base}{path}"));
+    // v2 sends the challenge base64-encoded in a header, v1 as the body.
+    let mut response = if challenge["x402Version"] == 2 {
         let encoded = base64::engine::general_purpose::STANDARD.encode(challenge.to_string());
         let mut response = json_response(&json!({}));
         if let Ok(value) = HeaderValue::from_str(&encoded) {
