@@ -154,9 +154,13 @@ fn start_agora(dir: &Path) -> (Child, String) {
     (child, address)
 }
 
+/// Probes the server has run so far (`agora_probes_total` summed), read from `/metrics` over a
+/// plain HTTP/1.1 request (no client tool needed).
 fn probes_run(address: &str) -> f64 {
-    let output = Command::new("curl").args(["-s", &format!("http://{address}/metrics")]).output();
-    let text = output.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let mut text = String::new();
+    let mut stream = std::net::TcpStream::connect(address).expect("connect for /metrics");
+    write!(stream, "GET /metrics HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n").expect("send");
+    std::io::Read::read_to_string(&mut stream, &mut text).expect("read /metrics");
     text.lines()
         .filter(|l| l.starts_with("agora_probes_total"))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
