@@ -85,6 +85,33 @@ pub struct SearchPagination {
     pub cursor: Option<String>,
 }
 
+/// The parameters both endpoints take, for the OpenAPI document (the handlers read the raw
+/// query strictly through [`common`]; `COMMON` lists the same names).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiscoveryFilters {
+    /// `http` (what Agora lists); `mcp` and `a2a` give empty pages.
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// Offers paying this address (on `/discovery/search` applied to each page: `partialResults`).
+    #[param(rename = "payTo")]
+    pub pay_to: Option<String>,
+    /// Comma-separated schemes.
+    pub scheme: Option<String>,
+    /// Comma-separated CAIP-2 ids or v1 names.
+    pub network: Option<String>,
+    /// `bazaar`: only resources declaring discovery metadata.
+    pub extensions: Option<String>,
+    /// Token address or symbol.
+    pub asset: Option<String>,
+    /// Highest price, decimal USD.
+    #[param(rename = "maxUsdPrice")]
+    pub max_usd_price: Option<String>,
+    /// Per page (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+}
+
 /// Filters both endpoints share; `http` is false when `type` asks for resources Agora does not list.
 struct Common {
     filter: DiscoveryFilter,
@@ -144,14 +171,7 @@ fn common(params: &Params) -> Result<Common, Problem> {
 /// Every listed service, testnets included, in registration order; `offset` reaches the whole catalog.
 #[utoipa::path(get, path = "/discovery/resources", tag = "bazaar",
     params(
-        ("type" = Option<String>, Query, description = "`http` (what Agora lists); `mcp` and `a2a` give empty pages"),
-        ("payTo" = Option<String>, Query, description = "Offers paying this address"),
-        ("scheme" = Option<String>, Query, description = "Comma-separated schemes"),
-        ("network" = Option<String>, Query, description = "Comma-separated CAIP-2 ids or v1 names"),
-        ("extensions" = Option<String>, Query, description = "`bazaar`: only resources declaring discovery metadata"),
-        ("asset" = Option<String>, Query, description = "Token address or symbol"),
-        ("maxUsdPrice" = Option<String>, Query, description = "Highest price, decimal USD"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"),
+        DiscoveryFilters,
         ("offset" = Option<i64>, Query, minimum = 0, description = "Items to skip"),
     ),
     responses((status = 200, description = "One page of resources", body = DiscoveryList)))]
@@ -183,14 +203,7 @@ pub async fn resources(
 #[utoipa::path(get, path = "/discovery/search", tag = "bazaar",
     params(
         ("query" = String, Query, description = "What to search for"),
-        ("type" = Option<String>, Query, description = "`http` (what Agora lists); `mcp` and `a2a` give empty pages"),
-        ("payTo" = Option<String>, Query, description = "Offers paying this address (applied to the page: `partialResults`)"),
-        ("scheme" = Option<String>, Query, description = "Comma-separated schemes"),
-        ("network" = Option<String>, Query, description = "Comma-separated CAIP-2 ids or v1 names"),
-        ("extensions" = Option<String>, Query, description = "`bazaar`: only resources declaring discovery metadata"),
-        ("asset" = Option<String>, Query, description = "Token address or symbol"),
-        ("maxUsdPrice" = Option<String>, Query, description = "Highest price, decimal USD"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Results per page (default 20)"),
+        DiscoveryFilters,
         ("cursor" = Option<String>, Query, description = "`pagination.cursor` of the previous page"),
     ),
     responses((status = 200, description = "One page of results", body = DiscoverySearch)))]

@@ -46,11 +46,7 @@ struct ApiDoc;
 pub fn document() -> Document {
     let mut doc = ApiDoc::openapi();
     for (path, item) in doc.paths.paths.iter_mut() {
-        for method in [HttpMethod::Get, HttpMethod::Post] {
-            let operation = match method {
-                HttpMethod::Get => item.get.as_mut(),
-                _ => item.post.as_mut(),
-            };
+        for (method, operation) in [(HttpMethod::Get, item.get.as_mut()), (HttpMethod::Post, item.post.as_mut())] {
             if let Some(operation) = operation {
                 add_problems(path, method, operation);
             }
