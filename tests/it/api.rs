@@ -481,3 +481,51 @@ async fn rate_limits_proxies_request_ids_compression_cors_body_limit_and_deadlin
     let (status, _, body) = post(&format!("{hurried}/api/v1/services"), &json, Some("application/json")).await;
     assert_eq!((status, &body["code"]), (503, &Value::from("timeout")), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_streams_a_catalog_larger_than_one_batch_once_each() {
+    // Export reads 500 services per batch: 1,203 listed services take three batches, the last partial.
+    let catalog = Catalog::build(crate::catalog::random_specs(1_203, 11)).await;
+    let base = serve(&catalog).await;
+    let response = reqwest::get(format!("{base}/api/v1/export.ndjson")).await.expect("export");
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.expect("body");
+    let ids: Vec<i64> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line")["id"].as_i64().expect("id"))
+        .collect();
+    let mut expected: Vec<i64> = catalog.specs.iter().map(|s| s.id).collect();
+    expected.sort_unstable();
+    assert_eq!(ids.len(), 1_203);
+    assert_eq!(ids, expected, "every listed service once, in id order, across batch edges");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_recrawls_of_one_service_share_their_probe() {
+    let catalog = Catalog::build(relevance_specs()[..1].to_vec()).await;
+    let base = serve(&catalog).await;
+    let probes = |detail: &Value| detail["recent_probes"].as_array().expect("probes").len();
+    let (_, _, before) = get(&format!("{base}/api/v1/services/1")).await;
+    catalog.clock.advance(std::time::Duration::from_secs(120));
+    let client = reqwest::Client::new();
+    let asks = (0..8).map(|_| client.post(format!("{base}/api/v1/services/1/recrawl")).send());
+    let answers = futures_util::future::join_all(asks).await;
+    let mut ok = 0;
+    for answer in answers {
+        let answer = answer.expect("answer");
+        match answer.status().as_u16() {
+            200 => ok += 1,
+            429 => {
+                let body: Value = serde_json::from_str(&answer.text().await.expect("body")).expect("json");
+                assert_eq!(body["code"], "recrawl_too_soon");
+            }
+            other => panic!("recrawl answered {other}"),
+        }
+    }
+    assert!(ok >= 1, "at least the first recrawl runs");
+    let (_, _, after) = get(&format!("{base}/api/v1/services/1")).await;
+    let ran = probes(&after) - probes(&before);
+    // Recrawls in flight together join one probe; one that checked just before the first was
+    // recorded may start a second. Never one per request.
+    assert!((1..=2).contains(&ran), "8 concurrent recrawls ran {ran} probes");
+}
