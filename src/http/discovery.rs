@@ -13,6 +13,7 @@ use crate::search::request::parse_usd;
 use crate::search::results::search;
 use crate::search::{SearchRequest, TestnetMode};
 use agora_crawler::Offer;
+use agora_crawler::x402::accepts::is_caip2;
 use agora_crawler::x402::networks;
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -138,11 +139,13 @@ fn common(params: &Params) -> Result<Common, Problem> {
     };
     let mut networks_wanted = Vec::new();
     for value in list("network") {
-        let canonical = networks::by_caip2(&value)
-            .map(|n| n.caip2)
-            .or_else(|| networks::canonical_for(&value))
+        // A network Agora does not know, spelled as CAIP-2, may still be listed (unpriced): kept
+        // as spelled, as the catalog search does.
+        let canonical = networks::canonical(&value)
+            .map(str::to_string)
+            .or_else(|| is_caip2(&value).then(|| value.clone()))
             .ok_or_else(|| Problem::invalid_param("network", format!("unknown network {value:?}")))?;
-        networks_wanted.push(canonical.to_string());
+        networks_wanted.push(canonical);
     }
     let with_discovery = match params.get("extensions") {
         None => false,

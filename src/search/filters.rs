@@ -161,8 +161,7 @@ fn resolve_all(
 /// A CAIP-2 id, v1 name or known alias → the canonical id's code. Unknown to the table but seen
 /// in the index (a network Agora lists without pricing) is accepted as spelled.
 fn network_codes(value: &str, vocab: &Vocab) -> Option<Vec<u32>> {
-    let canonical = networks::by_caip2(value).map(|n| n.caip2).or_else(|| networks::canonical_for(value));
-    match canonical {
+    match networks::canonical(value) {
         Some(id) => Some(vocab.networks.code(id).into_iter().collect()),
         None => vocab.networks.code(value).map(|code| vec![code]),
     }

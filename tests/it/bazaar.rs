@@ -112,4 +112,19 @@ async fn the_official_discovery_clients_list_filter_page_and_search_agora() {
         let error = answer["error"].as_str().unwrap_or_else(|| panic!("an error: {answer}"));
         assert!(error.contains("400") && error.contains("unknown network"), "{error}");
     }
+    // Every spelling of a known network selects the same resources; a well-formed CAIP-2 id
+    // Agora has no table entry for is a filter (matching nothing here), not an error.
+    let total = |query: &'static str| {
+        let base = base.clone();
+        async move {
+            let text = reqwest::get(format!("{base}/discovery/resources?{query}")).await.expect("get").text().await;
+            let body: Value = serde_json::from_str(&text.expect("body")).expect("json");
+            body["pagination"]["total"].as_i64().unwrap_or_else(|| panic!("{query}: {body}"))
+        }
+    };
+    let on_base = total("network=base").await;
+    assert!(on_base > 0);
+    assert_eq!(total("network=eip155:8453").await, on_base);
+    assert_eq!(total("network=8453").await, on_base);
+    assert_eq!(total("network=eip155:424242").await, 0);
 }

@@ -332,6 +332,12 @@ pub fn by_v1_name(name: &str) -> Option<&'static Network> {
     NETWORKS.iter().find(|n| n.v1_name == Some(name))
 }
 
+/// Any spelling of a known network — its CAIP-2 id, an alias, a v1 name, a bare EVM chain id —
+/// as the canonical CAIP-2 id.
+pub fn canonical(spelling: &str) -> Option<&'static str> {
+    by_caip2(spelling).map(|n| n.caip2).or_else(|| canonical_for(spelling))
+}
+
 /// The canonical id a non-canonical spelling stands for: a known alias, a v1 name, or a bare
 /// EVM chain id such as `8453`.
 pub fn canonical_for(spelling: &str) -> Option<&'static str> {
