@@ -127,7 +127,9 @@ async fn schemathesis_finds_no_server_error_and_no_answer_off_the_schema() {
             "--checks",
             "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
         ])
-        .args(["--max-examples", "40", "--seed", "402", "--workers", "2", "--no-color"])
+        // One worker: Python 3.11's parser is not thread-safe, and hypothesis parses lambda
+        // sources while generating ("AST constructor recursion depth mismatch" with two).
+        .args(["--max-examples", "40", "--seed", "402", "--workers", "1", "--no-color"])
         .args(["--generation-database", "none", "--request-timeout", "20"])
         .arg("--report-dir")
         .arg(reports.path())
