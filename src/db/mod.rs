@@ -16,6 +16,7 @@ pub mod record;
 pub mod register;
 pub mod search_feed;
 pub mod services;
+pub mod touch;
 pub mod writer;
 
 pub use connect::{DB_FILE, MIGRATOR};

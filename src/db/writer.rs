@@ -14,7 +14,9 @@ use super::StoreError;
 use super::maintain::{MaintainReport, Retention};
 use super::record::{ProbeRecord, Recorded};
 use super::register::{NewService, Registered};
+use super::touch::TouchLog;
 use sqlx::{Connection, SqliteConnection};
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Most operations in one transaction.
@@ -34,14 +36,21 @@ enum Op {
 pub struct Writer {
     queue: mpsc::Sender<Op>,
     committed: watch::Receiver<i64>,
+    touches: Arc<TouchLog>,
 }
 
 impl Writer {
     pub(super) fn spawn(conn: SqliteConnection, committed_seq: i64) -> Writer {
         let (queue, inbox) = mpsc::channel(4096);
         let (publish, committed) = watch::channel(committed_seq);
-        tokio::spawn(run(conn, inbox, publish));
-        Writer { queue, committed }
+        let touches = Arc::new(TouchLog::default());
+        tokio::spawn(run(conn, inbox, publish, Arc::clone(&touches)));
+        Writer { queue, committed, touches }
+    }
+
+    /// Which services this process's commits touched (for answer caches).
+    pub fn touches(&self) -> &TouchLog {
+        &self.touches
     }
 
     /// The highest `services.change_seq` committed so far; changes after every commit that
@@ -115,7 +124,12 @@ impl Op {
     }
 }
 
-async fn run(mut conn: SqliteConnection, mut inbox: mpsc::Receiver<Op>, publish: watch::Sender<i64>) {
+async fn run(
+    mut conn: SqliteConnection,
+    mut inbox: mpsc::Receiver<Op>,
+    publish: watch::Sender<i64>,
+    touches: Arc<TouchLog>,
+) {
     let mut stopped = None;
     while stopped.is_none() {
         let Some(first) = inbox.recv().await else { break };
@@ -134,7 +148,22 @@ async fn run(mut conn: SqliteConnection, mut inbox: mpsc::Receiver<Op>, publish:
         }
         if !batch.is_empty() {
             let touches_services = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Record(..)));
+            let touched: Vec<i64> = batch
+                .iter()
+                .filter_map(|op| match op {
+                    Op::Record(record, _) => Some(record.service_id),
+                    Op::Recrawl(id, _, _) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            let touches_all = batch.iter().any(|op| matches!(op, Op::Maintain(..)));
             apply_batch(&mut conn, batch).await;
+            // After the commit (or the rollback: a spurious touch only costs a cache miss).
+            if touches_all {
+                touches.touch_all();
+            } else {
+                touches.touch(&touched);
+            }
             if touches_services {
                 publish_committed_seq(&mut conn, &publish).await;
             }

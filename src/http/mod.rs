@@ -1,6 +1,7 @@
 //! The HTTP side (`shared/INTERFACES.md` "HTTP"): the JSON API under `/api/v1` ([`api`]) and
 //! `GET /healthz`; every error, unknown paths and methods included, is a [`problem::Problem`].
 
+pub mod answer_cache;
 pub mod api;
 pub mod client;
 pub mod discovery;
@@ -35,12 +36,34 @@ pub struct HttpState {
     pub search: SearchIndex,
     pub limits: Arc<HttpLimits>,
     pub metrics: metrics::HttpMetrics,
+    pub answers: Arc<Answers>,
+}
+
+/// Cached answers of the hot read paths (`answer_cache`).
+pub struct Answers {
+    /// Service detail JSON by id.
+    pub detail: answer_cache::AnswerCache<i64>,
+    /// Search results by raw query string.
+    pub search: answer_cache::AnswerCache<String, Arc<crate::search::results::SearchResults>>,
+}
+
+impl Default for Answers {
+    fn default() -> Self {
+        Answers { detail: answer_cache::AnswerCache::new(20_000), search: answer_cache::AnswerCache::new(2_000) }
+    }
 }
 
 impl HttpState {
     /// With the default limits (rate limits on, no trusted proxies).
     pub fn new(store: Store, dispatcher: Dispatcher, search: SearchIndex) -> HttpState {
-        HttpState { store, dispatcher, search, limits: Arc::default(), metrics: Default::default() }
+        HttpState {
+            store,
+            dispatcher,
+            search,
+            limits: Arc::default(),
+            metrics: Default::default(),
+            answers: Arc::default(),
+        }
     }
 }
 

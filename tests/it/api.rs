@@ -529,3 +529,20 @@ async fn concurrent_recrawls_of_one_service_share_their_probe() {
     // recorded may start a second. Never one per request.
     assert!((1..=2).contains(&ran), "8 concurrent recrawls ran {ran} probes");
 }
+
+#[tokio::test]
+async fn a_cached_detail_follows_this_servers_writes_at_once() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    let base = serve(&catalog).await;
+    let (status, _, first) = get(&format!("{base}/api/v1/services/1")).await;
+    assert_eq!(status, 200);
+    let (_, _, again) = get(&format!("{base}/api/v1/services/1")).await;
+    assert_eq!(first, again, "no write in between: the same answer");
+    catalog.clock.advance(std::time::Duration::from_secs(120));
+    let recrawl = reqwest::Client::new().post(format!("{base}/api/v1/services/1/recrawl")).send().await.expect("post");
+    assert_eq!(recrawl.status(), 200);
+    let (_, _, after) = get(&format!("{base}/api/v1/services/1")).await;
+    let probes = |detail: &Value| detail["recent_probes"].as_array().expect("probes").len();
+    assert_eq!(probes(&after), probes(&first) + 1, "the recrawl's probe is in the next answer");
+    assert_ne!(after["last_probed_at"], first["last_probed_at"]);
+}

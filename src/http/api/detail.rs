@@ -10,9 +10,11 @@ use crate::db::services::{self, ServiceRow};
 use crate::http::HttpState;
 use crate::http::problem::Problem;
 use agora_crawler::Offer;
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::SqlitePool;
@@ -87,12 +89,29 @@ pub async fn service_at(pool: &SqlitePool, raw: Result<Path<String>, PathRejecti
 pub async fn service(
     State(state): State<HttpState>,
     raw: Result<Path<String>, PathRejection>,
-) -> Result<Json<ServiceDetail>, Problem> {
+) -> Result<Response, Problem> {
+    let id = parse_id(&raw.map_err(|e| Problem::invalid_param("id", e.body_text()))?.0)?;
+    let touches = state.store.writer().touches();
+    // Served from the cache until this process writes the service (or the entry expires).
+    if let Some(body) = state.answers.detail.get(&id, |made_at| !touches.touched_since(id, made_at)) {
+        return Ok(json_body(body));
+    }
+    let generation = touches.generation();
+    let detail = read_detail(&state, id).await?;
+    let body = Bytes::from(serde_json::to_vec(&detail).map_err(|e| Problem::internal(&e))?);
+    state.answers.detail.put(id, generation, body.clone());
+    Ok(json_body(body))
+}
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn read_detail(state: &HttpState, id: i64) -> Result<ServiceDetail, Problem> {
     let pool = state.store.read();
-    let service = service_at(pool, raw).await?;
-    let id = service.id;
+    let service = services::get(pool, id).await?.ok_or(StoreError::NoSuchService(id))?;
     let now = state.dispatcher.worker().clock().now_ms();
-    Ok(Json(ServiceDetail {
+    Ok(ServiceDetail {
         offers: services::offers(pool, id).await?,
         discovery: services::discovery(pool, id).await?,
         report: services::latest_report(pool, id).await?,
@@ -107,5 +126,5 @@ pub async fn service(
         offer_changes: history::offer_changes(pool, id).await?,
         status_changes: history::status_changes(pool, id).await?,
         service,
-    }))
+    })
 }

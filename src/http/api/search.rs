@@ -8,6 +8,8 @@ use crate::search::SearchRequest;
 use crate::search::results::{SearchResults, search};
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// Search the catalog.
 ///
@@ -35,8 +37,24 @@ pub async fn services(
     State(state): State<HttpState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<SearchResults>, Problem> {
-    let pairs: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let started = Instant::now();
+    let query = query.unwrap_or_default();
+    // One index snapshot answers a query the same way: cached per applied change sequence.
+    let applied = *state.search.applied_seq().borrow();
+    let current = |made_at: u64| made_at == applied.max(0) as u64;
+    if let Some(cached) = state.answers.search.get(&query, current) {
+        let mut results = SearchResults::clone(&cached);
+        results.processing_ms = started.elapsed().as_secs_f64() * 1000.0;
+        return Ok(Json(results));
+    }
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let request = SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[])?;
-    Ok(Json(search(&state.search, state.store.read(), &request).await?))
+    let results = search(&state.search, state.store.read(), &request).await?;
+    if query.len() <= MAX_CACHED_QUERY {
+        state.answers.search.put(query, applied.max(0) as u64, Arc::new(results.clone()));
+    }
+    Ok(Json(results))
 }
+
+/// Longer query strings are answered but not kept (they are rarely repeated).
+const MAX_CACHED_QUERY: usize = 1024;
