@@ -2,7 +2,7 @@
 
 use super::StoreError;
 use super::maintain::DAY_MS;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 
 /// One status transition.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -13,13 +13,13 @@ pub struct StatusChange {
     pub reason_code: Option<String>,
 }
 
-pub async fn status_changes(pool: &SqlitePool, id: i64) -> Result<Vec<StatusChange>, StoreError> {
+pub async fn status_changes(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<StatusChange>, StoreError> {
     let rows: Vec<(i64, Option<String>, String, Option<String>)> = sqlx::query_as(
         "SELECT changed_at, old_status, new_status, reason_code FROM status_changes
          WHERE service_id = ? ORDER BY changed_at, id",
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
@@ -48,13 +48,13 @@ pub struct OfferChange {
     pub new_value: Option<String>,
 }
 
-pub async fn offer_changes(pool: &SqlitePool, id: i64) -> Result<Vec<OfferChange>, StoreError> {
+pub async fn offer_changes(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<OfferChange>, StoreError> {
     let rows: Vec<OfferChangeRow> = sqlx::query_as(
         "SELECT changed_at, kind, scheme, network, asset, old_value, new_value FROM offer_changes
          WHERE service_id = ? ORDER BY changed_at, id",
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
@@ -71,31 +71,28 @@ pub async fn offer_changes(pool: &SqlitePool, id: i64) -> Result<Vec<OfferChange
 }
 
 /// Raw probes kept for a service (the retention window).
-pub async fn probe_count(pool: &SqlitePool, id: i64) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM probes WHERE service_id = ?").bind(id).fetch_one(pool).await?)
+pub async fn probe_count(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM probes WHERE service_id = ?").bind(id).fetch_one(db).await?)
 }
 
 /// Probes and successes (`listed`) since `since` (epoch ms, rounded down to its UTC day): daily
-/// rollups for finished days, raw probes for days not rolled up yet.
-pub async fn uptime(pool: &SqlitePool, id: i64, since: i64) -> Result<Uptime, StoreError> {
-    let first_day = since.div_euclid(DAY_MS);
-    let (rolled_probes, rolled_ok, last_rolled): (i64, i64, Option<i64>) = sqlx::query_as(
-        "SELECT COALESCE(SUM(probes), 0), COALESCE(SUM(successes), 0), MAX(day) FROM probe_daily
-         WHERE service_id = ? AND day >= ?",
+/// rollups for finished days, raw probes for days not rolled up yet. One statement, so a
+/// roll-up committed in between cannot be counted twice or not at all.
+pub async fn uptime(db: impl SqliteExecutor<'_>, id: i64, since: i64) -> Result<Uptime, StoreError> {
+    let (probes, successes): (i64, i64) = sqlx::query_as(
+        "WITH rolled AS (
+             SELECT COALESCE(SUM(probes), 0) AS probes, COALESCE(SUM(successes), 0) AS successes,
+                    COALESCE(MAX(day) + 1, ?2) * ?3 AS raw_from
+             FROM probe_daily WHERE service_id = ?1 AND day >= ?2)
+         SELECT rolled.probes + COUNT(p.id), rolled.successes + COALESCE(SUM(p.verdict = 'listed'), 0)
+         FROM rolled LEFT JOIN probes p ON p.service_id = ?1 AND p.probed_at >= rolled.raw_from",
     )
     .bind(id)
-    .bind(first_day)
-    .fetch_one(pool)
+    .bind(since.div_euclid(DAY_MS))
+    .bind(DAY_MS)
+    .fetch_one(db)
     .await?;
-    let raw_from = last_rolled.map_or(first_day, |d| d + 1) * DAY_MS;
-    let (raw_probes, raw_ok): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(verdict = 'listed'), 0) FROM probes WHERE service_id = ? AND probed_at >= ?",
-    )
-    .bind(id)
-    .bind(raw_from)
-    .fetch_one(pool)
-    .await?;
-    Ok(Uptime { probes: rolled_probes + raw_probes, successes: rolled_ok + raw_ok })
+    Ok(Uptime { probes, successes })
 }
 
 /// Probe counts behind an uptime figure.
@@ -123,13 +120,13 @@ pub struct DailyRollup {
     pub latency_max_ms: Option<f64>,
 }
 
-pub async fn daily(pool: &SqlitePool, id: i64) -> Result<Vec<DailyRollup>, StoreError> {
+pub async fn daily(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<DailyRollup>, StoreError> {
     let rows: Vec<DailyRow> = sqlx::query_as(
         "SELECT day, probes, successes, latency_p50_ms, latency_p95_ms, latency_max_ms FROM probe_daily
          WHERE service_id = ? ORDER BY day",
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()

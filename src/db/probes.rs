@@ -4,7 +4,7 @@
 
 use super::StoreError;
 use super::history::Uptime;
-use sqlx::SqlitePool;
+use sqlx::SqliteExecutor;
 
 /// One probe as the detail answer shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
@@ -22,14 +22,14 @@ pub struct ProbeRow {
 type Row = (i64, String, Option<i64>, Option<f64>, Option<f64>, Option<f64>, String);
 
 /// The latest `limit` probes, newest first.
-pub async fn recent(pool: &SqlitePool, id: i64, limit: i64) -> Result<Vec<ProbeRow>, StoreError> {
+pub async fn recent(db: impl SqliteExecutor<'_>, id: i64, limit: i64) -> Result<Vec<ProbeRow>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes FROM probes
          WHERE service_id = ? ORDER BY probed_at DESC, id DESC LIMIT ?",
     )
     .bind(id)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
@@ -46,13 +46,13 @@ pub async fn recent(pool: &SqlitePool, id: i64, limit: i64) -> Result<Vec<ProbeR
 }
 
 /// Probes and successes (`listed`) since exactly `since` (epoch ms), from raw probes.
-pub async fn uptime_since(pool: &SqlitePool, id: i64, since: i64) -> Result<Uptime, StoreError> {
+pub async fn uptime_since(db: impl SqliteExecutor<'_>, id: i64, since: i64) -> Result<Uptime, StoreError> {
     let (probes, successes): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(verdict = 'listed'), 0) FROM probes WHERE service_id = ? AND probed_at >= ?",
     )
     .bind(id)
     .bind(since)
-    .fetch_one(pool)
+    .fetch_one(db)
     .await?;
     Ok(Uptime { probes, successes })
 }
@@ -66,13 +66,13 @@ pub struct Latency {
     pub p99_ms: Option<f64>,
 }
 
-pub async fn latency_since(pool: &SqlitePool, id: i64, since: i64) -> Result<Latency, StoreError> {
+pub async fn latency_since(db: impl SqliteExecutor<'_>, id: i64, since: i64) -> Result<Latency, StoreError> {
     let mut totals: Vec<f64> = sqlx::query_scalar(
         "SELECT total_ms FROM probes WHERE service_id = ? AND probed_at >= ? AND total_ms IS NOT NULL",
     )
     .bind(id)
     .bind(since)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     totals.sort_by(f64::total_cmp);
     // Nearest rank: the smallest value with at least p of the samples at or below it.

@@ -4,7 +4,7 @@ use super::StoreError;
 use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 use std::collections::HashMap;
 
 /// A service as stored.
@@ -83,9 +83,9 @@ pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
 }
 
 /// One service by id.
-pub async fn get(pool: &SqlitePool, id: i64) -> Result<Option<ServiceRow>, StoreError> {
+pub async fn get(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<ServiceRow>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = ?"));
-    let row = sqlx::query(sql).bind(id).fetch_optional(pool).await?;
+    let row = sqlx::query(sql).bind(id).fetch_optional(db).await?;
     Ok(row.as_ref().map(service_row).transpose()?)
 }
 
@@ -151,9 +151,9 @@ const OFFER_COLUMNS: &str = "service_id, scheme, network, network_v1, family, te
     decimals, amount, usd, usd_is_max, pay_to, max_timeout_seconds, extra";
 
 /// The offers of a service's last valid listing, in challenge order.
-pub async fn offers(pool: &SqlitePool, id: i64) -> Result<Vec<Offer>, StoreError> {
+pub async fn offers(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<Offer>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id = ? ORDER BY position"));
-    let rows = sqlx::query(sql).bind(id).fetch_all(pool).await?;
+    let rows = sqlx::query(sql).bind(id).fetch_all(db).await?;
     rows.iter().map(|row| offer(row).map(|(_, offer)| offer)).collect()
 }
 
@@ -195,18 +195,18 @@ fn offer(row: &SqliteRow) -> Result<(i64, Offer), StoreError> {
 }
 
 /// The latest probe report (JSON, the INTERFACES.md shape), if the service was ever probed.
-pub async fn latest_report(pool: &SqlitePool, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
+pub async fn latest_report(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<String> = sqlx::query_scalar("SELECT report FROM latest_reports WHERE service_id = ?")
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
 /// The discovery metadata of the last valid listing (JSON), if it had any.
-pub async fn discovery(pool: &SqlitePool, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
+pub async fn discovery(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
     let text: Option<Option<String>> =
-        sqlx::query_scalar("SELECT discovery FROM services WHERE id = ?").bind(id).fetch_optional(pool).await?;
+        sqlx::query_scalar("SELECT discovery FROM services WHERE id = ?").bind(id).fetch_optional(db).await?;
     Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
