@@ -140,6 +140,10 @@ pub struct ServeArgs {
     /// Turn per-client rate limits off (private deployments, load tests).
     #[arg(long)]
     pub no_rate_limits: bool,
+    /// Answer every search and service detail from the index and the store, never from the
+    /// answer caches (measuring, debugging).
+    #[arg(long)]
+    pub no_answer_cache: bool,
     /// Read requests per minute per client address.
     #[arg(long, default_value_t = crate::http::limits::DEFAULT_READS_PER_MINUTE, value_name = "N")]
     pub reads_per_minute: u32,

@@ -3,7 +3,7 @@
 use crate::config::{GlobalOptions, ServeArgs};
 use crate::demo::{self, DEMO_IP, DemoSellers};
 use crate::http::limits::{HttpLimits, Rates};
-use crate::http::{HttpState, router};
+use crate::http::{Answers, HttpState, router};
 use crate::jobs::Dispatcher;
 use crate::jobs::register::{RegisterError, register};
 use crate::jobs::scheduler;
@@ -58,8 +58,12 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         trusted_proxies: args.trusted_proxies.clone(),
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
     };
-    let state =
-        HttpState { limits: Arc::new(limits), ..HttpState::new(app.store.clone(), app.dispatcher.clone(), search) };
+    let answers = if args.no_answer_cache { Answers::off() } else { Answers::default() };
+    let state = HttpState {
+        limits: Arc::new(limits),
+        answers: Arc::new(answers),
+        ..HttpState::new(app.store.clone(), app.dispatcher.clone(), search)
+    };
     let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, service).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();

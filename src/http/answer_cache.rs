@@ -4,42 +4,112 @@
 //! store's touch log for a service, the index's applied sequence for a search). Every entry also
 //! expires after [`TTL`], which bounds what no generation sees: writes by another process, and
 //! figures that move with the clock (uptime windows).
+//!
+//! A search answer goes stale for every query at once when the index commits; recomputing them
+//! all at once stalls every connection behind the recomputations. [`AnswerCache::refresh_or_stale`]
+//! lets the first request after the change recompute while the others for the same key keep
+//! getting the previous answer until it lands (bounded by [`REFRESH_GRACE`]): a client that waits
+//! for its own write and asks again is that first request, unless another one is already
+//! recomputing the same answer.
 
 use axum::body::Bytes;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Longest an answer is served from the cache.
 pub const TTL: Duration = Duration::from_secs(5);
 
+/// How long a recomputation may take before another request starts its own (the first may have
+/// failed or its client gone away), and so how long a stale answer may still be served.
+pub const REFRESH_GRACE: Duration = Duration::from_secs(1);
+
 struct Entry<V> {
     value: V,
     generation: u64,
     made: Instant,
+    /// When a request set out to replace this answer, if one did.
+    refreshing: Option<Instant>,
+}
+
+/// What [`AnswerCache::refresh_or_stale`] found.
+pub enum Lookup<V> {
+    /// A current answer.
+    Fresh(V),
+    /// The previous answer, while another request recomputes it.
+    Stale(V),
+    /// Nothing usable: compute the answer and [`AnswerCache::put`] it.
+    Compute,
 }
 
 pub struct AnswerCache<K, V = Bytes> {
     entries: Mutex<HashMap<K, Entry<V>>>,
     capacity: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl<K: Eq + Hash, V: Clone> AnswerCache<K, V> {
+    /// Keeps at most `capacity` answers; 0 keeps none (every lookup misses).
     pub fn new(capacity: usize) -> Self {
-        AnswerCache { entries: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
+        AnswerCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// Lookups so far: (hits, misses), for `/metrics`.
+    pub fn lookups(&self) -> (u64, u64) {
+        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
     /// The cached answer for `key`, if it is younger than [`TTL`] and `current(generation)` holds.
     pub fn get(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Option<V> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get(key)?;
-        (entry.made.elapsed() < TTL && current(entry.generation)).then(|| entry.value.clone())
+        let found = {
+            let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            entries.get(key).and_then(|entry| {
+                (entry.made.elapsed() < TTL && current(entry.generation)).then(|| entry.value.clone())
+            })
+        };
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Like [`Self::get`], but when the answer is outdated and another request is recomputing
+    /// it (for less than [`REFRESH_GRACE`]), the outdated answer; else the caller recomputes.
+    pub fn refresh_or_stale(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Lookup<V> {
+        let found = {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            match entries.get_mut(key) {
+                None => Lookup::Compute,
+                Some(entry) if entry.made.elapsed() < TTL && current(entry.generation) => {
+                    Lookup::Fresh(entry.value.clone())
+                }
+                Some(entry) => match entry.refreshing {
+                    Some(started) if started.elapsed() < REFRESH_GRACE => Lookup::Stale(entry.value.clone()),
+                    _ => {
+                        entry.refreshing = Some(Instant::now());
+                        Lookup::Compute
+                    }
+                },
+            }
+        };
+        let counter = if matches!(found, Lookup::Compute) { &self.misses } else { &self.hits };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
     /// Keeps `value`, read at `generation`. When full, expired entries go first, then everything
     /// (a refill costs one miss per hot key; no per-hit bookkeeping for an LRU order).
     pub fn put(&self, key: K, generation: u64, value: V) {
+        if self.capacity == 0 {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= self.capacity && !entries.contains_key(&key) {
             entries.retain(|_, entry| entry.made.elapsed() < TTL);
@@ -47,13 +117,13 @@ impl<K: Eq + Hash, V: Clone> AnswerCache<K, V> {
                 entries.clear();
             }
         }
-        entries.insert(key, Entry { value, generation, made: Instant::now() });
+        entries.insert(key, Entry { value, generation, made: Instant::now(), refreshing: None });
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::AnswerCache;
+    use super::{AnswerCache, Lookup};
     use axum::body::Bytes;
 
     #[test]
@@ -67,5 +137,24 @@ mod tests {
         cache.put(3, 5, Bytes::from_static(b"three"));
         assert!(cache.entries.lock().expect("lock").len() <= 2);
         assert_eq!(cache.get(&3, |_| true).as_deref(), Some(&b"three"[..]));
+        assert_eq!(cache.lookups(), (2, 2));
+
+        let off: AnswerCache<i32> = AnswerCache::new(0);
+        off.put(1, 5, Bytes::from_static(b"one"));
+        assert_eq!(off.get(&1, |_| true), None, "capacity 0 keeps nothing");
+    }
+
+    #[test]
+    fn one_request_recomputes_an_outdated_answer_while_others_get_the_previous_one() {
+        let cache: AnswerCache<i32> = AnswerCache::new(4);
+        assert!(matches!(cache.refresh_or_stale(&1, |_| true), Lookup::Compute));
+        cache.put(1, 5, Bytes::from_static(b"old"));
+        assert!(matches!(cache.refresh_or_stale(&1, |g| g == 5), Lookup::Fresh(v) if v == "old"));
+        // Generation 6 committed: the first asker recomputes, the next ones get "old" meanwhile.
+        assert!(matches!(cache.refresh_or_stale(&1, |g| g == 6), Lookup::Compute));
+        assert!(matches!(cache.refresh_or_stale(&1, |g| g == 6), Lookup::Stale(v) if v == "old"));
+        cache.put(1, 6, Bytes::from_static(b"new"));
+        assert!(matches!(cache.refresh_or_stale(&1, |g| g == 6), Lookup::Fresh(v) if v == "new"));
+        assert_eq!(cache.lookups(), (3, 2));
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /metrics` in the Prometheus text format: HTTP requests by route, method and status with
 //! their durations, probe outcomes (counted by the crawler), and figures read at scrape time —
-//! the crawl queue, services by status, and how far the search index trails the store.
+//! the crawl queue, services by status, how far the search index trails the store, and the
+//! answer caches' hits and misses.
 //! Routes are the matched path templates (`/api/v1/services/{id}`), so label values stay few
 //! whatever URLs clients send.
 
@@ -29,6 +30,12 @@ struct RequestLabels {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RouteLabels {
     route: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
+    outcome: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
@@ -96,6 +103,15 @@ pub async fn metrics(State(state): State<HttpState>) -> Response {
         }
         registry.register("agora_services", "Services by status", family);
     }
+
+    let lookups = Family::<CacheLabels, Counter>::default();
+    for (cache, (hits, misses)) in
+        [("detail", state.answers.detail.lookups()), ("search", state.answers.search.lookups())]
+    {
+        lookups.get_or_create(&CacheLabels { cache, outcome: "hit" }).inc_by(hits);
+        lookups.get_or_create(&CacheLabels { cache, outcome: "miss" }).inc_by(misses);
+    }
+    registry.register("agora_answer_cache_lookups", "Answer cache lookups by cache and outcome", lookups);
 
     let mut body = String::new();
     match encode(&mut body, &registry) {

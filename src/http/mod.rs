@@ -43,8 +43,15 @@ pub struct HttpState {
 pub struct Answers {
     /// Service detail JSON by id.
     pub detail: answer_cache::AnswerCache<i64>,
-    /// Search results by raw query string.
-    pub search: answer_cache::AnswerCache<String, Arc<crate::search::results::SearchResults>>,
+    /// Search results JSON by raw query string, up to the request's own `processing_ms`.
+    pub search: answer_cache::AnswerCache<String>,
+}
+
+impl Answers {
+    /// Caches that keep nothing (`agora serve --no-answer-cache`).
+    pub fn off() -> Answers {
+        Answers { detail: answer_cache::AnswerCache::new(0), search: answer_cache::AnswerCache::new(0) }
+    }
 }
 
 impl Default for Answers {

@@ -546,3 +546,35 @@ async fn a_cached_detail_follows_this_servers_writes_at_once() {
     assert_eq!(probes(&after), probes(&first) + 1, "the recrawl's probe is in the next answer");
     assert_ne!(after["last_probed_at"], first["last_probed_at"]);
 }
+
+#[tokio::test]
+async fn a_cached_search_follows_the_index_once_it_applies_a_change() {
+    let mut catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let url = format!("{base}/api/v1/services?q=weather&sort=price_desc");
+    let price = |answer: &Value, id: i64| {
+        let hit = answer["hits"].as_array().expect("hits").iter().find(|h| h["id"] == id).cloned();
+        hit.map(|h| h["offers"][0]["amount"].clone())
+    };
+    let (status, _, first) = get(&url).await;
+    assert_eq!(status, 200, "{first}");
+    let id = first["hits"][0]["id"].as_i64().expect("a weather hit");
+    let (_, _, again) = get(&url).await;
+    assert_eq!(again["hits"], first["hits"], "the same snapshot: the same answer");
+    for answer in [&first, &again] {
+        // Each request's own time, spliced into the cached JSON.
+        assert!(answer["processing_ms"].as_f64().is_some_and(|ms| ms >= 0.0), "{}", answer["processing_ms"]);
+    }
+
+    let index = catalog.specs.iter().position(|s| s.id == id).expect("the spec");
+    catalog.specs[index].offers[0].amount = 9_000_000;
+    let spec = catalog.specs[index].clone();
+    catalog.serve(&spec);
+    catalog.clock.advance(std::time::Duration::from_secs(3600));
+    catalog.reprobe(index).await;
+    catalog.search().flush().await.expect("flush");
+    let (_, _, after) = get(&url).await;
+    assert_eq!(price(&after, id), Some(Value::from("9000000")), "the new price, not the cached one: {after}");
+    assert_eq!(after["hits"][0]["id"], id, "still first by price, descending");
+}

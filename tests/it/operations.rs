@@ -57,6 +57,13 @@ async fn metrics_count_requests_by_route_and_probes_by_verdict() {
     assert_eq!(sample(&text, "agora_index_documents"), Some(catalog.specs.len() as f64), "{text}");
     assert_eq!(sample(&text, "agora_crawl_queue_depth"), Some(0.0), "{text}");
     assert_eq!(sample(&text, "agora_services{status=\"listed\"}"), Some(catalog.specs.len() as f64), "{text}");
+
+    // The same search three times: computed once, then two answer-cache hits; unknown ids miss.
+    let lookups = |cache: &str, outcome: &str| {
+        sample(&text, &format!("agora_answer_cache_lookups_total{{cache=\"{cache}\",outcome=\"{outcome}\"}}"))
+    };
+    assert_eq!((lookups("search", "miss"), lookups("search", "hit")), (Some(1.0), Some(2.0)), "{text}");
+    assert_eq!((lookups("detail", "miss"), lookups("detail", "hit")), (Some(2.0), Some(0.0)), "{text}");
 }
 
 #[tokio::test]

@@ -184,3 +184,22 @@ async fn serve_demo_registers_its_sellers_and_lists_all_but_the_broken_one() {
     assert!(response.contains("registration_refused"), "{response}");
     child.start_kill().expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_without_answer_caches_answers_every_search_afresh() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child =
+        agora(dir.path()).args(["serve", "--listen", "127.0.0.1:0", "--no-answer-cache"]).spawn().expect("serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = stdout.next_line().await.expect("read").expect("listening line");
+    let addr = line.strip_prefix("agora listening on http://").expect("address line").to_string();
+    for _ in 0..2 {
+        assert_eq!(get(&addr, "/api/v1/services?q=weather").await.0, 200);
+    }
+    let metrics = reqwest::get(format!("http://{addr}/metrics")).await.expect("metrics").text().await.expect("body");
+    for outcome in ["outcome=\"miss\"} 2", "outcome=\"hit\"} 0"] {
+        let line = format!("agora_answer_cache_lookups_total{{cache=\"search\",{outcome}");
+        assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+    }
+    let _ = child.kill().await;
+}

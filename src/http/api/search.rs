@@ -3,12 +3,14 @@
 //! and unknown names reach the strict parser, which names the parameter at fault.
 
 use crate::http::HttpState;
+use crate::http::answer_cache::Lookup;
 use crate::http::problem::Problem;
 use crate::search::SearchRequest;
 use crate::search::results::{SearchResults, search};
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use std::sync::Arc;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use std::time::Instant;
 
 /// Search the catalog.
@@ -33,28 +35,51 @@ use std::time::Instant;
         ("offset" = Option<i64>, Query, minimum = 0, maximum = 10000, description = "Hits to skip"),
     ),
     responses((status = 200, description = "One page of hits with totals and facets", body = SearchResults)))]
-pub async fn services(
-    State(state): State<HttpState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<SearchResults>, Problem> {
+pub async fn services(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Result<Response, Problem> {
     let started = Instant::now();
     let query = query.unwrap_or_default();
     // One index snapshot answers a query the same way: cached per applied change sequence.
-    let applied = *state.search.applied_seq().borrow();
-    let current = |made_at: u64| made_at == applied.max(0) as u64;
-    if let Some(cached) = state.answers.search.get(&query, current) {
-        let mut results = SearchResults::clone(&cached);
-        results.processing_ms = started.elapsed().as_secs_f64() * 1000.0;
-        return Ok(Json(results));
+    let applied = state.search.applied_seq().borrow().max(0) as u64;
+    let cacheable = query.len() <= MAX_CACHED_QUERY;
+    if cacheable {
+        match state.answers.search.refresh_or_stale(&query, |made_at| made_at == applied) {
+            Lookup::Fresh(cached) | Lookup::Stale(cached) => return Ok(with_processing_ms(&cached, started)),
+            Lookup::Compute => {}
+        }
     }
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
     let request = SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[])?;
     let results = search(&state.search, state.store.read(), &request).await?;
-    if query.len() <= MAX_CACHED_QUERY {
-        state.answers.search.put(query, applied.max(0) as u64, Arc::new(results.clone()));
+    let answer = without_processing_ms(&results)?;
+    if cacheable {
+        state.answers.search.put(query, applied, answer.clone());
     }
-    Ok(Json(results))
+    Ok(with_processing_ms(&answer, started))
 }
 
 /// Longer query strings are answered but not kept (they are rarely repeated).
 const MAX_CACHED_QUERY: usize = 1024;
+
+/// `SearchResults` ends with `processing_ms`, which is this request's own figure: the cache keeps
+/// the JSON up to that value.
+const PROCESSING_MS: &[u8] = b",\"processing_ms\":";
+
+/// The serialized results, cut just before the value of `processing_ms`.
+fn without_processing_ms(results: &SearchResults) -> Result<Bytes, Problem> {
+    let mut json = serde_json::to_vec(results).map_err(|e| Problem::internal(&e))?;
+    // The last occurrence is the field: inside JSON strings a quote is always escaped.
+    let at = json
+        .windows(PROCESSING_MS.len())
+        .rposition(|w| w == PROCESSING_MS)
+        .ok_or_else(|| Problem::internal(&"search results serialized without processing_ms"))?;
+    json.truncate(at + PROCESSING_MS.len());
+    Ok(Bytes::from(json))
+}
+
+fn with_processing_ms(prefix: &Bytes, started: Instant) -> Response {
+    let millis = started.elapsed().as_secs_f64() * 1000.0;
+    let mut body = Vec::with_capacity(prefix.len() + 24);
+    body.extend_from_slice(prefix);
+    body.extend_from_slice(format!("{millis}}}").as_bytes());
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
