@@ -5,6 +5,10 @@
 //! JSON endpoint measured in the same run as the ceiling. Prints errors (non-2xx, socket
 //! errors) and how many probes the crawler ran meanwhile.
 //!
+//! Both mixes run twice: against `agora serve` as shipped (answer caches on; the hit rate,
+//! read from `/metrics`, is printed) and against `agora serve --no-answer-cache` on the same
+//! data, where every request is answered from the index and SQLite.
+//!
 //! `AGORA_BENCH_SIZES=N`, `AGORA_BENCH_SECONDS=S` (per run), `AGORA_BENCH_CONNECTIONS=C`.
 
 #[path = "../search/data.rs"]
@@ -136,12 +140,14 @@ fn start_ceiling() -> String {
     address.recv().expect("ceiling address")
 }
 
-/// `agora serve` on port 0, no rate limits; returns the child and its address once it listens.
-fn start_agora(dir: &Path) -> (Child, String) {
+/// `agora serve` on port 0, no rate limits, plus `extra` flags; returns the child and its
+/// address once it listens.
+fn start_agora(dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
         .arg("--data-dir")
         .arg(dir)
         .args(["serve", "--listen", "127.0.0.1:0", "--no-rate-limits"])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -154,27 +160,74 @@ fn start_agora(dir: &Path) -> (Child, String) {
     (child, address)
 }
 
-/// Probes the server has run so far (`agora_probes_total` summed), read from `/metrics` over a
-/// plain HTTP/1.1 request (no client tool needed).
-fn probes_run(address: &str) -> f64 {
+/// Stops a server gracefully (SIGTERM) so its final commit lands before the next one opens the
+/// same data directory.
+fn stop(mut child: Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = child.wait();
+}
+
+/// The sum of the `/metrics` samples whose line starts with `prefix`, read over a plain
+/// HTTP/1.1 request (no client tool needed).
+fn metric(address: &str, prefix: &str) -> f64 {
     let mut text = String::new();
     let mut stream = std::net::TcpStream::connect(address).expect("connect for /metrics");
     write!(stream, "GET /metrics HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n").expect("send");
     std::io::Read::read_to_string(&mut stream, &mut text).expect("read /metrics");
-    text.lines()
-        .filter(|l| l.starts_with("agora_probes_total"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+    text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+/// Probes the server has run so far.
+fn probes_run(address: &str) -> f64 {
+    metric(address, "agora_probes_total")
+}
+
+/// Answer cache (hits, misses) of one cache so far.
+fn cache_lookups(address: &str, cache: &str) -> (f64, f64) {
+    let outcome = |outcome: &str| {
+        metric(address, &format!("agora_answer_cache_lookups_total{{cache=\"{cache}\",outcome=\"{outcome}\"}}"))
+    };
+    (outcome("hit"), outcome("miss"))
+}
+
+/// Runs `script` against the server and reports it with the cache's hit rate during the run.
+fn measured(label: &str, address: &str, script: &Path, cache: &str, run: &Run, ceiling: &Figures) -> Figures {
+    let (hits_before, misses_before) = cache_lookups(address, cache);
+    let figures = wrk(&format!("http://{address}"), script, run.seconds, run.connections);
+    let (hits, misses) = cache_lookups(address, cache);
+    let (hits, misses) = (hits - hits_before, misses - misses_before);
+    report(label, &figures, ceiling);
+    println!(
+        "{:<24} cache hits {:.1}% ({hits:.0} of {:.0})",
+        "",
+        100.0 * hits / (hits + misses).max(1.0),
+        hits + misses
+    );
+    figures
+}
+
+struct Run {
+    seconds: u64,
+    connections: u32,
 }
 
 async fn seed(dir: &Path, n: usize) {
     let now = SystemClock.now_ms();
     connect::migrate(dir).await.expect("migrate");
-    let url = format!("sqlite://{}", dir.join(connect::DB_FILE).display());
-    let mut conn = SqliteConnection::connect(&url).await.expect("connect");
+    let mut conn = SqliteConnection::connect(&database_url(dir)).await.expect("connect");
     data::seed(&mut conn, n, now).await.expect("seed");
+    conn.close().await.expect("close");
+}
+
+fn database_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join(connect::DB_FILE).display())
+}
+
+/// Makes 1 in [`DUE_EVERY`] listings due now, so each server's crawler has the same work.
+async fn make_due(dir: &Path) {
+    let mut conn = SqliteConnection::connect(&database_url(dir)).await.expect("connect");
     sqlx::query("UPDATE services SET next_due_at = ? WHERE id % ? = 0")
-        .bind(now)
+        .bind(SystemClock.now_ms())
         .bind(DUE_EVERY)
         .execute(&mut conn)
         .await
@@ -196,13 +249,9 @@ fn main() {
         "\n== API under load: {n} listings (seeded in {:.1} s), wrk -t2 -c{connections} -d{seconds}s",
         seeded.elapsed().as_secs_f64()
     );
-    drop(runtime);
 
-    let started = Instant::now();
-    let (mut agora, address) = start_agora(dir.path());
-    println!("agora serve listening after {:.1} s (index built from SQLite)", started.elapsed().as_secs_f64());
+    let run = Run { seconds, connections };
     let ceiling_address = start_ceiling();
-
     let scripts = dir.path().join("wrk");
     std::fs::create_dir_all(&scripts).expect("script dir");
     let ping = rotating_script(&scripts, "ping.lua", &["/ping".to_string()]);
@@ -211,21 +260,25 @@ fn main() {
     let mut rng = fastrand::Rng::with_seed(7);
     let ids: Vec<String> = (0..4096).map(|_| format!("/api/v1/services/{}", rng.usize(1..=n))).collect();
     let detail = rotating_script(&scripts, "detail.lua", &ids);
-
-    // Warm-up: the first pass of each query fills caches and page cache, as in steady state.
-    wrk(&format!("http://{address}"), &search, 1, connections);
-    wrk(&format!("http://{address}"), &detail, 1, connections);
-    let probes_before = probes_run(&address);
     let ceiling = wrk(&format!("http://{ceiling_address}"), &ping, seconds, connections);
-    let search_figures = wrk(&format!("http://{address}"), &search, seconds, connections);
-    let detail_figures = wrk(&format!("http://{address}"), &detail, seconds, connections);
-    let probes = probes_run(&address) - probes_before;
-
     report("trivial axum JSON", &ceiling, &ceiling);
-    report("search (21-query mix)", &search_figures, &ceiling);
-    report("service detail", &detail_figures, &ceiling);
-    println!("crawler: {probes:.0} probes during the measured runs (1 in {DUE_EVERY} listings due at start)");
+
+    for (title, extra) in
+        [("as shipped (answer caches on)", &[][..]), ("--no-answer-cache", &["--no-answer-cache"][..])]
+    {
+        runtime.block_on(make_due(dir.path()));
+        let started = Instant::now();
+        let (agora, address) = start_agora(dir.path(), extra);
+        println!("-- agora serve {title}: listening after {:.1} s", started.elapsed().as_secs_f64());
+        // Warm-up: the first pass of each mix fills the page cache (and the caches), as in steady state.
+        wrk(&format!("http://{address}"), &search, 1, connections);
+        wrk(&format!("http://{address}"), &detail, 1, connections);
+        let probes_before = probes_run(&address);
+        measured("search (21-query mix)", &address, &search, "search", &run, &ceiling);
+        measured("service detail", &address, &detail, "detail", &run, &ceiling);
+        let probes = probes_run(&address) - probes_before;
+        println!("crawler: {probes:.0} probes during the measured runs (1 in {DUE_EVERY} listings due at start)");
+        stop(agora);
+    }
     println!("targets: search >= 3,000 req/s, detail >= 10,000 req/s, p99 <= 25 ms, zero errors");
-    let _ = agora.kill();
-    let _ = agora.wait();
 }
