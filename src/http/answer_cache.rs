@@ -3,7 +3,8 @@
 //! generation it was made at; the caller says whether that generation is still current (the
 //! store's touch log for a service, the index's applied sequence for a search). Every entry also
 //! expires after [`TTL`], which bounds what no generation sees: writes by another process, and
-//! figures that move with the clock (uptime windows).
+//! figures that move with the clock (uptime windows). Memory is bounded in bytes as well as in
+//! entries, since clients choose the queries.
 //!
 //! A search answer goes stale for every query at once when the index commits; recomputing them
 //! all at once stalls every connection behind the recomputations. [`AnswerCache::refresh_or_stale`]
@@ -26,8 +27,8 @@ pub const TTL: Duration = Duration::from_secs(5);
 /// failed or its client gone away), and so how long a stale answer may still be served.
 pub const REFRESH_GRACE: Duration = Duration::from_secs(1);
 
-struct Entry<V> {
-    value: V,
+struct Entry {
+    value: Bytes,
     generation: u64,
     made: Instant,
     /// When a request set out to replace this answer, if one did.
@@ -35,28 +36,37 @@ struct Entry<V> {
 }
 
 /// What [`AnswerCache::refresh_or_stale`] found.
-pub enum Lookup<V> {
+pub enum Lookup {
     /// A current answer.
-    Fresh(V),
+    Fresh(Bytes),
     /// The previous answer, while another request recomputes it.
-    Stale(V),
+    Stale(Bytes),
     /// Nothing usable: compute the answer and [`AnswerCache::put`] it.
     Compute,
 }
 
-pub struct AnswerCache<K, V = Bytes> {
-    entries: Mutex<HashMap<K, Entry<V>>>,
+pub struct AnswerCache<K> {
+    entries: Mutex<Entries<K>>,
     capacity: usize,
+    max_bytes: usize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl<K: Eq + Hash, V: Clone> AnswerCache<K, V> {
-    /// Keeps at most `capacity` answers; 0 keeps none (every lookup misses).
-    pub fn new(capacity: usize) -> Self {
+struct Entries<K> {
+    map: HashMap<K, Entry>,
+    /// Sum of the kept answers' lengths.
+    bytes: usize,
+}
+
+impl<K: Eq + Hash> AnswerCache<K> {
+    /// Keeps at most `capacity` answers of at most `max_bytes` in all (clients choose what is
+    /// asked, so the bound is on memory, not only on entries); capacity 0 keeps none.
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         AnswerCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries { map: HashMap::new(), bytes: 0 }),
             capacity,
+            max_bytes,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -68,10 +78,10 @@ impl<K: Eq + Hash, V: Clone> AnswerCache<K, V> {
     }
 
     /// The cached answer for `key`, if it is younger than [`TTL`] and `current(generation)` holds.
-    pub fn get(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Option<V> {
+    pub fn get(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Option<Bytes> {
         let found = {
             let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            entries.get(key).and_then(|entry| {
+            entries.map.get(key).and_then(|entry| {
                 (entry.made.elapsed() < TTL && current(entry.generation)).then(|| entry.value.clone())
             })
         };
@@ -82,10 +92,10 @@ impl<K: Eq + Hash, V: Clone> AnswerCache<K, V> {
 
     /// Like [`Self::get`], but when the answer is outdated and another request is recomputing
     /// it (for less than [`REFRESH_GRACE`]), the outdated answer; else the caller recomputes.
-    pub fn refresh_or_stale(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Lookup<V> {
+    pub fn refresh_or_stale(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Lookup {
         let found = {
             let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            match entries.get_mut(key) {
+            match entries.map.get_mut(key) {
                 None => Lookup::Compute,
                 Some(entry) if entry.made.elapsed() < TTL && current(entry.generation) => {
                     Lookup::Fresh(entry.value.clone())
@@ -105,19 +115,27 @@ impl<K: Eq + Hash, V: Clone> AnswerCache<K, V> {
     }
 
     /// Keeps `value`, read at `generation`. When full, expired entries go first, then everything
-    /// (a refill costs one miss per hot key; no per-hit bookkeeping for an LRU order).
-    pub fn put(&self, key: K, generation: u64, value: V) {
-        if self.capacity == 0 {
+    /// (a refill costs one miss per hot key; no per-hit bookkeeping for an LRU order). An answer
+    /// larger than a tenth of the byte budget is not kept.
+    pub fn put(&self, key: K, generation: u64, value: Bytes) {
+        if self.capacity == 0 || value.len() > self.max_bytes / 10 {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= self.capacity && !entries.contains_key(&key) {
-            entries.retain(|_, entry| entry.made.elapsed() < TTL);
-            if entries.len() >= self.capacity {
-                entries.clear();
+        let entries = &mut *entries;
+        if let Some(replaced) = entries.map.remove(&key) {
+            entries.bytes -= replaced.value.len();
+        }
+        if entries.map.len() >= self.capacity || entries.bytes + value.len() > self.max_bytes {
+            entries.map.retain(|_, entry| entry.made.elapsed() < TTL);
+            entries.bytes = entries.map.values().map(|entry| entry.value.len()).sum();
+            if entries.map.len() >= self.capacity || entries.bytes + value.len() > self.max_bytes {
+                entries.map.clear();
+                entries.bytes = 0;
             }
         }
-        entries.insert(key, Entry { value, generation, made: Instant::now(), refreshing: None });
+        entries.bytes += value.len();
+        entries.map.insert(key, Entry { value, generation, made: Instant::now(), refreshing: None });
     }
 }
 
@@ -128,25 +146,42 @@ mod tests {
 
     #[test]
     fn answers_are_served_while_current_and_capacity_is_kept() {
-        let cache: AnswerCache<i32> = AnswerCache::new(2);
+        let cache: AnswerCache<i32> = AnswerCache::new(2, 1000);
         cache.put(1, 5, Bytes::from_static(b"one"));
         assert_eq!(cache.get(&1, |g| g == 5).as_deref(), Some(&b"one"[..]));
         assert_eq!(cache.get(&1, |g| g == 6), None, "a stale generation misses");
         assert_eq!(cache.get(&2, |_| true), None);
         cache.put(2, 5, Bytes::from_static(b"two"));
         cache.put(3, 5, Bytes::from_static(b"three"));
-        assert!(cache.entries.lock().expect("lock").len() <= 2);
+        assert!(cache.entries.lock().expect("lock").map.len() <= 2);
         assert_eq!(cache.get(&3, |_| true).as_deref(), Some(&b"three"[..]));
         assert_eq!(cache.lookups(), (2, 2));
 
-        let off: AnswerCache<i32> = AnswerCache::new(0);
+        let off: AnswerCache<i32> = AnswerCache::new(0, 1000);
         off.put(1, 5, Bytes::from_static(b"one"));
         assert_eq!(off.get(&1, |_| true), None, "capacity 0 keeps nothing");
     }
 
     #[test]
+    fn the_byte_budget_bounds_memory_whatever_clients_ask() {
+        let cache: AnswerCache<i32> = AnswerCache::new(1_000, 100);
+        cache.put(0, 1, Bytes::from(vec![b'x'; 11]));
+        assert_eq!(cache.get(&0, |_| true), None, "over a tenth of the budget: not kept");
+        for key in 0..50 {
+            cache.put(key, 1, Bytes::from(vec![b'x'; 10]));
+            let entries = cache.entries.lock().expect("lock");
+            assert!(entries.bytes <= 100, "{} bytes kept", entries.bytes);
+            assert_eq!(entries.bytes, entries.map.values().map(|e| e.value.len()).sum::<usize>());
+        }
+        cache.put(49, 1, Bytes::from(vec![b'y'; 5]));
+        assert_eq!(cache.get(&49, |_| true).as_deref(), Some(&b"yyyyy"[..]), "a replaced answer");
+        let entries = cache.entries.lock().expect("lock");
+        assert_eq!(entries.bytes, entries.map.values().map(|e| e.value.len()).sum::<usize>());
+    }
+
+    #[test]
     fn one_request_recomputes_an_outdated_answer_while_others_get_the_previous_one() {
-        let cache: AnswerCache<i32> = AnswerCache::new(4);
+        let cache: AnswerCache<i32> = AnswerCache::new(4, 1000);
         assert!(matches!(cache.refresh_or_stale(&1, |_| true), Lookup::Compute));
         cache.put(1, 5, Bytes::from_static(b"old"));
         assert!(matches!(cache.refresh_or_stale(&1, |g| g == 5), Lookup::Fresh(v) if v == "old"));

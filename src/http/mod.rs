@@ -47,16 +47,22 @@ pub struct Answers {
     pub search: answer_cache::AnswerCache<String>,
 }
 
+/// Memory each answer cache may hold.
+const ANSWER_CACHE_BYTES: usize = 64 << 20;
+
 impl Answers {
     /// Caches that keep nothing (`agora serve --no-answer-cache`).
     pub fn off() -> Answers {
-        Answers { detail: answer_cache::AnswerCache::new(0), search: answer_cache::AnswerCache::new(0) }
+        Answers { detail: answer_cache::AnswerCache::new(0, 0), search: answer_cache::AnswerCache::new(0, 0) }
     }
 }
 
 impl Default for Answers {
     fn default() -> Self {
-        Answers { detail: answer_cache::AnswerCache::new(20_000), search: answer_cache::AnswerCache::new(2_000) }
+        Answers {
+            detail: answer_cache::AnswerCache::new(20_000, ANSWER_CACHE_BYTES),
+            search: answer_cache::AnswerCache::new(2_000, ANSWER_CACHE_BYTES),
+        }
     }
 }
 
