@@ -2,6 +2,7 @@
 //! offers, the discovery metadata and the latest probe report, uptime over 24 hours, 7 and 30
 //! days, response-time percentiles, the most recent probes, and its offer and status history.
 
+use super::json_body;
 use crate::db::StoreError;
 use crate::db::history::{self, OfferChange, StatusChange, Uptime};
 use crate::db::maintain::DAY_MS;
@@ -13,8 +14,7 @@ use agora_crawler::Offer;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::SqlitePool;
@@ -101,10 +101,6 @@ pub async fn service(
     let body = Bytes::from(serde_json::to_vec(&detail).map_err(|e| Problem::internal(&e))?);
     state.answers.detail.put(id, generation, body.clone());
     Ok(json_body(body))
-}
-
-fn json_body(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn read_detail(state: &HttpState, id: i64) -> Result<ServiceDetail, Problem> {

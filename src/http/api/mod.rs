@@ -10,6 +10,8 @@ pub(crate) mod search;
 
 use super::HttpState;
 use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 pub fn routes() -> Router<HttpState> {
@@ -20,4 +22,9 @@ pub fn routes() -> Router<HttpState> {
         .route("/services/{id}/recrawl", post(recrawl::recrawl))
         .route("/changes", get(changes::changes))
         .route("/export.ndjson", get(export::export))
+}
+
+/// An answer already serialized (from an answer cache).
+fn json_body(body: impl Into<axum::body::Body>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body.into()).into_response()
 }

@@ -2,6 +2,7 @@
 //! The query string is read as raw pairs so repeated parameters (`network=base&network=solana`)
 //! and unknown names reach the strict parser, which names the parameter at fault.
 
+use super::json_body;
 use crate::http::HttpState;
 use crate::http::answer_cache::Lookup;
 use crate::http::problem::Problem;
@@ -9,8 +10,7 @@ use crate::search::SearchRequest;
 use crate::search::results::{SearchResults, search};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::time::Instant;
 
 /// Search the catalog.
@@ -81,5 +81,5 @@ fn with_processing_ms(prefix: &Bytes, started: Instant) -> Response {
     let mut body = Vec::with_capacity(prefix.len() + 24);
     body.extend_from_slice(prefix);
     body.extend_from_slice(format!("{millis}}}").as_bytes());
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    json_body(body)
 }
