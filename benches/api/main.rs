@@ -191,7 +191,7 @@ fn cache_lookups(address: &str, cache: &str) -> (f64, f64) {
 }
 
 /// Runs `script` against the server and reports it with the cache's hit rate during the run.
-fn measured(label: &str, address: &str, script: &Path, cache: &str, run: &Run, ceiling: &Figures) -> Figures {
+fn measured(label: &str, address: &str, script: &Path, cache: &str, run: &Run, ceiling: &Figures) {
     let (hits_before, misses_before) = cache_lookups(address, cache);
     let figures = wrk(&format!("http://{address}"), script, run.seconds, run.connections);
     let (hits, misses) = cache_lookups(address, cache);
@@ -203,7 +203,6 @@ fn measured(label: &str, address: &str, script: &Path, cache: &str, run: &Run, c
         100.0 * hits / (hits + misses).max(1.0),
         hits + misses
     );
-    figures
 }
 
 struct Run {
