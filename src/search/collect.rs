@@ -33,6 +33,8 @@ pub struct Ranked {
     pub secondary: u64,
     pub id: i64,
     pub score: Score,
+    /// Successes over probes in the index's uptime window; negative before any probe.
+    pub uptime: f32,
 }
 
 impl Eq for Ranked {}
@@ -302,7 +304,7 @@ impl CatalogSegmentCollector {
         // Most documents lose on the keys alone: the id (another cache miss) is read only for
         // those that may enter the top.
         if top.admits(primary, secondary) {
-            top.push(Ranked { primary, secondary, id: facts.id(doc_id), score });
+            top.push(Ranked { primary, secondary, id: facts.id(doc_id), score, uptime: facts.uptime(doc_id) });
         }
     }
 }

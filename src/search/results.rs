@@ -44,6 +44,9 @@ pub struct Hit {
     #[serde(flatten)]
     pub service: ServiceRow,
     pub offers: Vec<Offer>,
+    /// Successes over probes in the last 30 days (as of the index's last update); `null` before
+    /// any probe.
+    pub uptime: Option<f64>,
     /// BM25 score, with `sort=relevance` and text.
     pub score: Option<f32>,
     /// Which fields matched which query words.
@@ -112,7 +115,8 @@ pub async fn search(
         let offers = offers.remove(&row.id).unwrap_or_default();
         let matched = matched_fields(&terms, row, &offers);
         let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
-        hits.push(Hit { service: row.clone(), offers, score, matched });
+        let uptime = (ranked.uptime >= 0.0).then(|| round_ratio(ranked.uptime));
+        hits.push(Hit { service: row.clone(), offers, uptime, score, matched });
     }
     Ok(SearchResults {
         hits,
@@ -124,6 +128,11 @@ pub async fn search(
         sort: request.sort(),
         processing_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
+}
+
+/// A ratio kept as f32 in the index, shown with four decimals (0.9987, not 0.998699963).
+fn round_ratio(ratio: f32) -> f64 {
+    (f64::from(ratio) * 10_000.0).round() / 10_000.0
 }
 
 /// Results of searches without text, for one index snapshot: browsing pages and agents polling

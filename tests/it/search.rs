@@ -224,6 +224,15 @@ async fn filters_facets_and_sorts_match_a_brute_force_computation() {
     }
     assert!(compared > 40, "most random queries should match something ({compared})");
 
+    // Each hit carries its uptime: 1 for most, 1/2 for those that failed once.
+    let everything = run(&catalog, &Q::default().with("limit", "100").with("testnet", "include")).await;
+    assert_eq!(everything.hits.len(), catalog.specs.len());
+    for hit in &everything.hits {
+        let spec = catalog.specs.iter().find(|s| s.id == hit.service.id).expect("a spec");
+        let want = spec.uptime.1 as f64 / spec.uptime.0 as f64;
+        assert_eq!(hit.uptime, Some(want), "service {}", spec.id);
+    }
+
     // Pagination: pages of 7 concatenate to the first page of 100; past the end is empty.
     let q = Q::default().with("sort", "price_asc").with("testnet", "include");
     let all = expected(&catalog.specs, &q.clone().with("limit", "100")).order;
