@@ -3,7 +3,8 @@
 //! it. Agents keeping a local copy poll it (`GET /api/v1/changes`).
 
 use super::StoreError;
-use sqlx::SqlitePool;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
 
 /// One event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -55,25 +56,9 @@ impl Cursor {
     }
 }
 
-type Row = (
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
 /// Up to `limit` events after `after`, oldest first.
 pub async fn after(pool: &SqlitePool, after: Cursor, limit: i64) -> Result<Vec<Event>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT e.at, e.source, e.id, e.service_id, s.url, s.method, e.kind, e.old_value, e.new_value, e.reason_code,
                 e.scheme, e.network, e.asset
          FROM (SELECT changed_at AS at, 0 AS source, id, service_id,
@@ -98,43 +83,28 @@ pub async fn after(pool: &SqlitePool, after: Cursor, limit: i64) -> Result<Vec<E
     .bind(limit)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                at,
-                source,
-                id,
-                service_id,
-                url,
-                method,
-                kind,
-                old_value,
-                new_value,
-                reason_code,
-                scheme,
-                network,
-                asset,
-            )| {
-                let offer = match (scheme, network, asset) {
-                    (Some(scheme), Some(network), Some(asset)) => Some(EventOffer { scheme, network, asset }),
-                    _ => None,
-                };
-                Event {
-                    at,
-                    service_id,
-                    url,
-                    method,
-                    kind,
-                    old_value,
-                    new_value,
-                    reason_code,
-                    offer,
-                    cursor: Cursor { at, source, id }.encode(),
-                }
-            },
-        )
-        .collect())
+    rows.iter().map(event).collect()
+}
+
+/// One row of the merged feed, columns read by name.
+fn event(row: &SqliteRow) -> Result<Event, StoreError> {
+    let (at, source, id): (i64, i64, i64) = (row.try_get("at")?, row.try_get("source")?, row.try_get("id")?);
+    let offer = match (row.try_get("scheme")?, row.try_get("network")?, row.try_get("asset")?) {
+        (Some(scheme), Some(network), Some(asset)) => Some(EventOffer { scheme, network, asset }),
+        _ => None,
+    };
+    Ok(Event {
+        at,
+        service_id: row.try_get("service_id")?,
+        url: row.try_get("url")?,
+        method: row.try_get("method")?,
+        kind: row.try_get("kind")?,
+        old_value: row.try_get("old_value")?,
+        new_value: row.try_get("new_value")?,
+        reason_code: row.try_get("reason_code")?,
+        offer,
+        cursor: Cursor { at, source, id }.encode(),
+    })
 }
 
 #[cfg(test)]
