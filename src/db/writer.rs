@@ -148,22 +148,7 @@ async fn run(
         }
         if !batch.is_empty() {
             let touches_services = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Record(..)));
-            let touched: Vec<i64> = batch
-                .iter()
-                .filter_map(|op| match op {
-                    Op::Record(record, _) => Some(record.service_id),
-                    Op::Recrawl(id, _, _) => Some(*id),
-                    _ => None,
-                })
-                .collect();
-            let touches_all = batch.iter().any(|op| matches!(op, Op::Maintain(..)));
-            apply_batch(&mut conn, batch).await;
-            // After the commit (or the rollback: a spurious touch only costs a cache miss).
-            if touches_all {
-                touches.touch_all();
-            } else {
-                touches.touch(&touched);
-            }
+            apply_batch(&mut conn, batch, &touches).await;
             if touches_services {
                 publish_committed_seq(&mut conn, &publish).await;
             }
@@ -233,14 +218,35 @@ async fn apply_all(conn: &mut SqliteConnection, batch: &[Op]) -> Result<Vec<Answ
     Ok(answers)
 }
 
-async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>) {
+/// Records, in the touch log, the services `ops` wrote. Called after their commit (or rollback:
+/// a spurious touch only costs a cache miss) and before any reply, so a caller that got its
+/// answer never reads a cached answer from before its write.
+fn touch(touches: &TouchLog, ops: &[Op]) {
+    if ops.iter().any(|op| matches!(op, Op::Maintain(..))) {
+        touches.touch_all();
+        return;
+    }
+    let ids: Vec<i64> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Record(record, _) => Some(record.service_id),
+            Op::Recrawl(id, _, _) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    touches.touch(&ids);
+}
+
+async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>, touches: &TouchLog) {
     // Registrations are what sellers cannot re-create: their batches are synced to disk (FULL);
     // crawl results are re-derivable and ride on NORMAL.
     let durable = batch.iter().any(|op| matches!(op, Op::Register(..)));
     if durable {
         let _ = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await;
     }
-    match apply_all(conn, &batch).await {
+    let outcome = apply_all(conn, &batch).await;
+    touch(touches, &batch);
+    match outcome {
         Ok(answers) => batch.into_iter().zip(answers).for_each(|(op, answer)| op.reply(Ok(answer))),
         Err(error) if batch.len() == 1 => {
             tracing::warn!(%error, "write failed");
@@ -251,6 +257,7 @@ async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>) {
         Err(_) => {
             for op in batch {
                 let result = apply_all(conn, std::slice::from_ref(&op)).await;
+                touch(touches, std::slice::from_ref(&op));
                 op.reply(result.map(|mut answers| answers.remove(0)));
             }
         }
