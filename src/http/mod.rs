@@ -37,6 +37,7 @@ pub struct HttpState {
     pub limits: Arc<HttpLimits>,
     pub metrics: metrics::HttpMetrics,
     pub answers: Arc<Answers>,
+    pub recrawls: Arc<api::recrawl::RecrawlClaims>,
 }
 
 /// Cached answers of the hot read paths (`answer_cache`).
@@ -76,6 +77,7 @@ impl HttpState {
             limits: Arc::default(),
             metrics: Default::default(),
             answers: Arc::default(),
+            recrawls: Arc::default(),
         }
     }
 }

@@ -4,7 +4,7 @@ pub(crate) mod changes;
 pub(crate) mod detail;
 pub(crate) mod export;
 pub mod params;
-pub(crate) mod recrawl;
+pub mod recrawl;
 pub(crate) mod register;
 pub(crate) mod search;
 
