@@ -10,6 +10,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod web;
 
 use crate::db::Store;
 use crate::jobs::Dispatcher;
@@ -105,6 +106,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/llms.txt", get(llms_txt))
         .merge(openapi::routes())
+        .merge(web::routes())
         .nest("/api/v1", api::routes())
         .route("/discovery/resources", get(discovery::resources))
         .route("/discovery/search", get(discovery::search_resources))

@@ -1,0 +1,233 @@
+//! `GET /`: the search page — the JSON search's parameters (`shared/INTERFACES.md`) plus
+//! `page`, rendered as a form with facet filters, sort, results and pagination. Blank form
+//! fields are ignored (a browser sends `min_usd=` for an empty box); a bad parameter renders the
+//! page with the reason and a 400.
+
+use super::view::{self, NetworkBadge};
+use crate::http::HttpState;
+use crate::search::SearchRequest;
+use crate::search::request::TestnetMode;
+use crate::search::results::{FacetValue, SearchResults, search};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// Results per page.
+const PER_PAGE: usize = 20;
+/// Deepest page offered (the search's offset limit).
+const MAX_OFFSET: usize = 10_000;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    q: String,
+    api_query: String,
+    facets: Vec<FacetGroup>,
+    min_usd: String,
+    max_usd: String,
+    price_buckets: Vec<PriceBucket>,
+    testnet: String,
+    testnet_options: &'static [(&'static str, &'static str)],
+    error: Option<String>,
+    total: u64,
+    testnets_hidden: u64,
+    show_testnets_url: String,
+    sort: String,
+    sort_options: &'static [(&'static str, &'static str)],
+    hits: Vec<HitView>,
+    page: usize,
+    pages: usize,
+    prev_url: Option<String>,
+    next_url: Option<String>,
+}
+
+struct FacetGroup {
+    title: &'static str,
+    param: &'static str,
+    options: Vec<FacetOption>,
+}
+
+struct FacetOption {
+    value: String,
+    label: String,
+    count: u64,
+    checked: bool,
+}
+
+struct PriceBucket {
+    label: String,
+    count: u64,
+}
+
+pub struct HitView {
+    pub id: i64,
+    pub name: String,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub price: String,
+    pub networks: Vec<NetworkBadge>,
+    pub status: &'static str,
+    pub uptime: Option<String>,
+    pub verified: Option<String>,
+}
+
+const TESTNET_OPTIONS: &[(&str, &str)] =
+    &[("exclude", "Hide testnets"), ("include", "Include testnets"), ("only", "Only testnets")];
+const SORT_OPTIONS: &[(&str, &str)] = &[
+    ("relevance", "Best match"),
+    ("price_asc", "Price: low to high"),
+    ("price_desc", "Price: high to low"),
+    ("newest", "Newest"),
+    ("verified", "Recently verified"),
+    ("uptime", "Uptime"),
+];
+
+/// `GET /`.
+pub async fn page(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .collect();
+    let now = state.dispatcher.worker().clock().now_ms();
+    match parse(&pairs) {
+        Ok((request, page)) => match search(&state.search, state.store.read(), &request).await {
+            Ok(results) => render(&pairs, &request, page, Some(&results), None, now).into_response(),
+            Err(error) => {
+                let page = render(&pairs, &request, page, None, Some(error.to_string()), now);
+                (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+            }
+        },
+        Err(message) => {
+            let request = SearchRequest::new("");
+            (StatusCode::BAD_REQUEST, render(&pairs, &request, 1, None, Some(message), now)).into_response()
+        }
+    }
+}
+
+/// The search request and page number the pairs ask for.
+fn parse(pairs: &[(String, String)]) -> Result<(SearchRequest, usize), String> {
+    let without_page = pairs.iter().filter(|(k, _)| k != "page").map(|(k, v)| (k.as_str(), v.as_str()));
+    let mut request = SearchRequest::from_pairs(without_page, &[]).map_err(|e| e.to_string())?;
+    let page = match pairs.iter().find(|(k, _)| k == "page") {
+        None => 1,
+        Some((_, value)) => value
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=MAX_OFFSET / PER_PAGE + 1).contains(p))
+            .ok_or_else(|| format!("page: {value:?} is not a page number (1 to {})", MAX_OFFSET / PER_PAGE + 1))?,
+    };
+    if !pairs.iter().any(|(k, _)| k == "limit") {
+        request.limit = PER_PAGE;
+    }
+    request.offset = (page - 1) * request.limit;
+    Ok((request, page))
+}
+
+fn render(
+    pairs: &[(String, String)],
+    request: &SearchRequest,
+    page: usize,
+    results: Option<&SearchResults>,
+    error: Option<String>,
+    now: i64,
+) -> SearchPage {
+    let value_of = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let selected = |name: &str| pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let group = |title, param, values: &[FacetValue]| {
+        let chosen = selected(param);
+        FacetGroup {
+            title,
+            param,
+            options: values
+                .iter()
+                .map(|v| FacetOption {
+                    value: v.value.clone(),
+                    label: v.label.clone(),
+                    count: v.count,
+                    checked: chosen.iter().any(|c| c.eq_ignore_ascii_case(&v.value) || c.eq_ignore_ascii_case(&v.label)),
+                })
+                .collect(),
+        }
+    };
+    let empty = Default::default();
+    let facets = results.map_or(&empty, |r| &r.facets);
+    let total = results.map_or(0, |r| r.total);
+    let pages = (total as usize).div_ceil(request.limit.max(1)).min(MAX_OFFSET / request.limit.max(1) + 1);
+    let link = |changes: &[(&str, Option<String>)]| -> String {
+        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.iter().filter(|(k, _)| !changes.iter().any(|(c, _)| c == k)) {
+            serializer.append_pair(k, v);
+        }
+        for (k, v) in changes {
+            if let Some(v) = v {
+                serializer.append_pair(k, v);
+            }
+        }
+        format!("/?{}", serializer.finish())
+    };
+    let page_link = |p: usize| link(&[("page", (p > 1).then(|| p.to_string()))]);
+    SearchPage {
+        q: request.q.clone(),
+        api_query: link(&[("page", None)]).trim_start_matches("/?").to_string(),
+        facets: vec![
+            group("Network", "network", &facets.network),
+            group("Asset", "asset", &facets.asset),
+            group("Scheme", "scheme", &facets.scheme),
+        ],
+        min_usd: value_of("min_usd"),
+        max_usd: value_of("max_usd"),
+        price_buckets: facets
+            .price
+            .iter()
+            .map(|bucket| PriceBucket {
+                label: match (&bucket.min_usd, &bucket.max_usd) {
+                    (None, Some(max)) => format!("up to ${max}"),
+                    (Some(min), Some(max)) => format!("${min} – ${max}"),
+                    (Some(min), None) => format!("over ${min}"),
+                    (None, None) => "any".to_string(),
+                },
+                count: bucket.count,
+            })
+            .collect(),
+        testnet: match request.testnet {
+            TestnetMode::Exclude => "exclude",
+            TestnetMode::Include => "include",
+            TestnetMode::Only => "only",
+        }
+        .to_string(),
+        testnet_options: TESTNET_OPTIONS,
+        error,
+        total,
+        testnets_hidden: results.map_or(0, |r| r.testnets_hidden),
+        show_testnets_url: link(&[("testnet", Some("include".into())), ("page", None)]),
+        sort: request.sort().as_str().to_string(),
+        sort_options: if request.q.is_empty() { &SORT_OPTIONS[1..] } else { SORT_OPTIONS },
+        hits: results.map_or_else(Vec::new, |r| r.hits.iter().map(|hit| hit_view(hit, now)).collect()),
+        page,
+        pages,
+        prev_url: (page > 1).then(|| page_link(page - 1)),
+        next_url: (page < pages).then(|| page_link(page + 1)),
+    }
+}
+
+pub fn hit_view(hit: &crate::search::results::Hit, now: i64) -> HitView {
+    let service = &hit.service;
+    HitView {
+        id: service.id,
+        name: view::display_name(service),
+        method: service.method.clone(),
+        host: service.host.clone(),
+        path: view::clip(&view::path_of(&service.url), 200),
+        description: service.description.as_deref().filter(|d| !d.trim().is_empty()).map(|d| view::clip(d, 300)),
+        price: view::best_price(&hit.offers),
+        networks: view::networks(&hit.offers),
+        status: service.status.as_str(),
+        uptime: hit.uptime.map(view::percent),
+        verified: service.last_listed_at.map(|at| view::ago(at, now)),
+    }
+}
