@@ -95,6 +95,30 @@ pub async fn uptime(db: impl SqliteExecutor<'_>, id: i64, since: i64) -> Result<
     Ok(Uptime { probes, successes })
 }
 
+/// Probes and successes per UTC day from `first_day` on (epoch days): roll-ups for finished
+/// days, raw probes for days not rolled up yet; days without probes are absent.
+pub async fn uptime_by_day(
+    db: impl SqliteExecutor<'_>,
+    id: i64,
+    first_day: i64,
+) -> Result<Vec<(i64, Uptime)>, StoreError> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT day, SUM(probes), SUM(successes) FROM (
+             SELECT day, probes, successes FROM probe_daily WHERE service_id = ?1 AND day >= ?2
+             UNION ALL
+             SELECT probed_at / ?3, 1, verdict = 'listed' FROM probes
+             WHERE service_id = ?1 AND probed_at >= ?2 * ?3
+               AND probed_at / ?3 > COALESCE((SELECT MAX(day) FROM probe_daily WHERE service_id = ?1), -1))
+         GROUP BY day ORDER BY day",
+    )
+    .bind(id)
+    .bind(first_day)
+    .bind(DAY_MS)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(day, probes, successes)| (day, Uptime { probes, successes })).collect())
+}
+
 /// Probe counts behind an uptime figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Uptime {

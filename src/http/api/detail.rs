@@ -103,7 +103,7 @@ pub async fn service(
     Ok(json_body(body))
 }
 
-async fn read_detail(state: &HttpState, id: i64) -> Result<ServiceDetail, Problem> {
+pub(crate) async fn read_detail(state: &HttpState, id: i64) -> Result<ServiceDetail, Problem> {
     // One read transaction for all eleven reads: one snapshot (the probes, uptime and history
     // agree), and one pool acquire instead of eleven, which cost about as much as the reads.
     let mut snapshot = state.store.read().begin().await.map_err(StoreError::from)?;

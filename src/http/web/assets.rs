@@ -16,7 +16,9 @@ const APP_CSS_BYTES: &[u8] = include_bytes!("../../../assets/app.css");
 pub fn app_css() -> &'static str {
     static NAME: LazyLock<String> = LazyLock::new(|| {
         // FNV-1a: stable across builds and platforms, unlike std's hasher.
-        let hash = APP_CSS_BYTES.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+        let hash = APP_CSS_BYTES
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
         format!("app-{hash:016x}.css")
     });
     &NAME
@@ -26,7 +28,9 @@ pub fn app_css() -> &'static str {
 pub async fn serve(Path(file): Path<String>) -> Response {
     let found: Option<(&'static str, &'static [u8])> = match file.as_str() {
         HTMX => Some(("text/javascript; charset=utf-8", include_bytes!("../../../assets/vendor/htmx-2.0.11.min.js"))),
-        PICO => Some(("text/css; charset=utf-8", include_bytes!("../../../assets/vendor/pico-2.1.1.classless.min.css"))),
+        PICO => {
+            Some(("text/css; charset=utf-8", include_bytes!("../../../assets/vendor/pico-2.1.1.classless.min.css")))
+        }
         name if name == app_css() => Some(("text/css; charset=utf-8", APP_CSS_BYTES)),
         _ => None,
     };

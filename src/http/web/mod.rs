@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod errors;
 pub mod search;
+pub mod service;
 pub mod view;
 
 use super::HttpState;
@@ -24,6 +25,7 @@ pub fn routes() -> Router<HttpState> {
     };
     Router::new()
         .route("/", get(search::page))
+        .route("/services/{id}", get(service::page))
         .route("/static/{file}", get(assets::serve))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

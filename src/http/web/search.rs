@@ -149,7 +149,9 @@ fn render(
                     value: v.value.clone(),
                     label: v.label.clone(),
                     count: v.count,
-                    checked: chosen.iter().any(|c| c.eq_ignore_ascii_case(&v.value) || c.eq_ignore_ascii_case(&v.label)),
+                    checked: chosen
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(&v.value) || c.eq_ignore_ascii_case(&v.label)),
                 })
                 .collect(),
         }

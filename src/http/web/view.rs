@@ -95,7 +95,7 @@ pub struct NetworkBadge {
 /// "99.9 %" from a ratio.
 pub fn percent(ratio: f64) -> String {
     let value = ratio * 100.0;
-    if value >= 99.95 && value < 100.0 { "99.9 %".to_string() } else { format!("{value:.1} %").replace(".0 %", " %") }
+    if (99.95..100.0).contains(&value) { "99.9 %".to_string() } else { format!("{value:.1} %").replace(".0 %", " %") }
 }
 
 /// "just now", "5 min ago", "3 h ago", "2 days ago" from two epoch-ms instants.

@@ -1,0 +1,232 @@
+//! `GET /services/{id}`: one service for people — how to pay (every offer), why it has its
+//! status, uptime over 30 days as a server-rendered SVG bar, response time, the declared input
+//! and output, price and payTo history, recent probes, and a `curl` that shows the 402. The
+//! same reads as the JSON detail (`api::detail::read_detail`).
+
+use super::errors;
+use super::view;
+use crate::db::StoreError;
+use crate::db::history::{self, Uptime};
+use crate::db::maintain::DAY_MS;
+use crate::http::HttpState;
+use crate::http::api::detail::{ServiceDetail, parse_id, read_detail};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+/// Days the uptime bar shows.
+const BAR_DAYS: i64 = 30;
+/// Longest schema text shown (the JSON link has all of it).
+const MAX_SCHEMA_CHARS: usize = 20_000;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "service.html")]
+pub struct ServicePage {
+    id: i64,
+    name: String,
+    status: &'static str,
+    method: String,
+    url: String,
+    url_param: String,
+    description: Option<String>,
+    reason: Option<String>,
+    problems: Vec<(String, String)>,
+    offers: Vec<OfferRow>,
+    curl: String,
+    uptime_day: String,
+    uptime_week: String,
+    uptime_month: String,
+    latency: Option<String>,
+    verified: Option<String>,
+    days: Vec<DayBar>,
+    input_schema: Option<String>,
+    output_schema: Option<String>,
+    changes: Vec<ChangeRow>,
+    probes: Vec<ProbeLine>,
+}
+
+struct OfferRow {
+    network: String,
+    caip2: String,
+    testnet: bool,
+    asset: String,
+    asset_full: String,
+    amount: String,
+    usd: String,
+    scheme: String,
+    pay_to: String,
+    pay_to_short: String,
+    timeout: String,
+}
+
+struct DayBar {
+    x: i64,
+    class: &'static str,
+    title: String,
+}
+
+struct ChangeRow {
+    when: String,
+    kind: String,
+    offer: String,
+    before: String,
+    after: String,
+}
+
+struct ProbeLine {
+    when: String,
+    verdict: String,
+    http: String,
+    time: String,
+    codes: String,
+}
+
+/// `GET /services/{id}`.
+pub async fn page(State(state): State<HttpState>, Path(raw): Path<String>) -> Response {
+    let Ok(id) = parse_id(&raw) else { return errors::not_found() };
+    let detail = match read_detail(&state, id).await {
+        Ok(detail) => detail,
+        Err(problem) if problem.status == StatusCode::NOT_FOUND.as_u16() => return errors::not_found(),
+        Err(_) => return errors::page(StatusCode::SERVICE_UNAVAILABLE, "The catalog could not be read just now."),
+    };
+    let now = state.dispatcher.worker().clock().now_ms();
+    let first_day = now.div_euclid(DAY_MS) - (BAR_DAYS - 1);
+    let days = match history::uptime_by_day(state.store.read(), id, first_day).await {
+        Ok(days) => days,
+        Err(StoreError::NoSuchService(_)) => Vec::new(),
+        Err(_) => return errors::page(StatusCode::SERVICE_UNAVAILABLE, "The catalog could not be read just now."),
+    };
+    render(detail, &days, first_day, now).into_response()
+}
+
+fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> ServicePage {
+    let service = &detail.service;
+    let report = detail.report.as_ref();
+    let problems = report
+        .and_then(|r| r["problems"].as_array())
+        .map(|list| list.iter().map(|p| (text(&p["code"]), view::clip(&text(&p["message"]), 500))).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let listed = service.status.as_str() == "listed";
+    let ratio = |figure: &crate::http::api::detail::UptimeFigure| figure.ratio.map_or("–".to_string(), view::percent);
+    let schema = |key: &str| {
+        detail
+            .discovery
+            .as_ref()
+            .map(|d| &d[key])
+            .filter(|v| !v.is_null())
+            .map(|v| view::clip(&serde_json::to_string_pretty(v).unwrap_or_default(), MAX_SCHEMA_CHARS))
+    };
+    ServicePage {
+        id: service.id,
+        name: view::display_name(service),
+        status: service.status.as_str(),
+        method: service.method.clone(),
+        url: service.url.clone(),
+        url_param: url::form_urlencoded::byte_serialize(service.url.as_bytes()).collect(),
+        description: service.description.as_deref().filter(|d| !d.trim().is_empty()).map(|d| view::clip(d, 2_000)),
+        reason: (!listed).then(|| service.reason.clone()).flatten().map(|r| view::clip(&r, 500)),
+        problems: if listed { Vec::new() } else { problems },
+        offers: detail
+            .offers
+            .iter()
+            .map(|offer| OfferRow {
+                network: view::network_label(offer),
+                caip2: offer.network.clone(),
+                testnet: offer.testnet,
+                asset: offer.asset_symbol.clone().unwrap_or_else(|| view::short_address(&offer.asset)),
+                asset_full: offer.asset.clone(),
+                amount: offer.amount.clone(),
+                usd: match &offer.usd {
+                    Some(usd) if offer.usd_is_max => format!("up to ${usd}"),
+                    Some(usd) => format!("${usd}"),
+                    None => "unknown asset".to_string(),
+                },
+                scheme: offer.scheme.clone(),
+                pay_to: offer.pay_to.clone(),
+                pay_to_short: view::short_address(&offer.pay_to),
+                timeout: format!("{} s", offer.max_timeout_seconds),
+            })
+            .collect(),
+        curl: curl(&service.method, &service.url),
+        uptime_day: ratio(&detail.uptime.day),
+        uptime_week: ratio(&detail.uptime.week),
+        uptime_month: ratio(&detail.uptime.month),
+        latency: detail.latency.p50_ms.map(|p50| match detail.latency.p95_ms {
+            Some(p95) => format!("{p50:.0} ms median, {p95:.0} ms p95"),
+            None => format!("{p50:.0} ms median"),
+        }),
+        verified: service.last_listed_at.map(|at| view::ago(at, now)),
+        days: day_bars(days, first_day),
+        input_schema: schema("input"),
+        output_schema: schema("output"),
+        changes: detail
+            .offer_changes
+            .iter()
+            .rev()
+            .take(50)
+            .map(|c| ChangeRow {
+                when: view::ago(c.changed_at, now),
+                kind: c.kind.replace('_', " "),
+                offer: format!("{} {} on {}", c.scheme, view::short_address(&c.asset), c.network),
+                before: c.old_value.clone().unwrap_or_default(),
+                after: c.new_value.clone().unwrap_or_default(),
+            })
+            .collect(),
+        probes: detail
+            .recent_probes
+            .iter()
+            .map(|p| ProbeLine {
+                when: view::ago(p.probed_at, now),
+                verdict: p.verdict.replace('_', " "),
+                http: p.http_status.map_or("–".to_string(), |s| s.to_string()),
+                time: p.total_ms.map_or("–".to_string(), |ms| format!("{ms:.0} ms")),
+                codes: p.codes.join(", "),
+            })
+            .collect(),
+    }
+}
+
+fn text(value: &Value) -> String {
+    value.as_str().unwrap_or_default().to_string()
+}
+
+/// A shell command that shows the 402: the URL single-quoted (a quote inside closed and escaped).
+fn curl(method: &str, url: &str) -> String {
+    let quoted = format!("'{}'", url.replace('\'', r"'\''"));
+    if method == "GET" { format!("curl -i {quoted}") } else { format!("curl -i -X {method} {quoted}") }
+}
+
+/// One bar per day, oldest first: green when every probe succeeded, red when some failed, gray
+/// when not probed.
+fn day_bars(days: &[(i64, Uptime)], first_day: i64) -> Vec<DayBar> {
+    (0..BAR_DAYS)
+        .map(|offset| {
+            let day = first_day + offset;
+            let date = time::OffsetDateTime::from_unix_timestamp(day * 86_400)
+                .map(|d| d.date().to_string())
+                .unwrap_or_default();
+            let (class, title) = match days.iter().find(|(d, _)| *d == day).map(|(_, u)| u) {
+                Some(u) if u.probes > 0 => (
+                    if u.successes == u.probes { "ok" } else { "bad" },
+                    format!("{date}: {} of {} probes listed", u.successes, u.probes),
+                ),
+                _ => ("none", format!("{date}: not probed")),
+            };
+            DayBar { x: offset * 10, class, title }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::curl;
+
+    #[test]
+    fn the_curl_line_quotes_the_url_for_a_shell() {
+        assert_eq!(curl("GET", "https://a.example/x?y=1&z=2"), "curl -i 'https://a.example/x?y=1&z=2'");
+        assert_eq!(curl("POST", "https://a.example/it's"), r"curl -i -X POST 'https://a.example/it'\''s'");
+    }
+}
