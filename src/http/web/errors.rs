@@ -19,6 +19,7 @@ pub fn page(status: StatusCode, message: impl Into<String>) -> Response {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::TOO_MANY_REQUESTS => "Too many requests",
         StatusCode::BAD_REQUEST => "Bad request",
+        StatusCode::FORBIDDEN => "Refused",
         StatusCode::SERVICE_UNAVAILABLE => "Unavailable",
         _ => "Something went wrong",
     };

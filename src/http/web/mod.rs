@@ -5,14 +5,18 @@
 
 pub mod assets;
 pub mod errors;
+pub mod register;
 pub mod search;
 pub mod service;
 pub mod view;
 
 use super::HttpState;
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::routing::get;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The policy every page is served with: only this origin's scripts, styles and forms.
@@ -26,9 +30,39 @@ pub fn routes() -> Router<HttpState> {
     Router::new()
         .route("/", get(search::page))
         .route("/services/{id}", get(service::page))
+        .route("/register", get(register::form).post(register::submit))
+        .route("/status", get(register::status))
+        .route("/status/recheck", post(register::recheck))
         .route("/static/{file}", get(assets::serve))
+        .layer(middleware::from_fn(same_origin_posts))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+}
+
+/// Cross-site request forgery guard for the form posts: a browser says where a request comes
+/// from (`Sec-Fetch-Site`, else `Origin`); a post from another site is refused. Requests with
+/// neither header are not from a browser page and pass (curl, scripts).
+async fn same_origin_posts(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD && !same_origin(&request) {
+        return errors::page(StatusCode::FORBIDDEN, "This form must be sent from Agora's own pages.");
+    }
+    next.run(request).await
+}
+
+fn same_origin(request: &Request) -> bool {
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => {
+            let origin = origin.to_str().unwrap_or_default();
+            let host = host.to_str().unwrap_or_default();
+            origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://")) == Some(host)
+        }
+        (Some(_), None) => false,
+    }
 }
