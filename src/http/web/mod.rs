@@ -3,6 +3,7 @@
 //! JavaScript; htmx, served from the binary, only enhances (search as you type). Every page
 //! carries a strict Content-Security-Policy (no inline script, nothing from elsewhere).
 
+pub mod about;
 pub mod assets;
 pub mod errors;
 pub mod register;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<HttpState> {
         .route("/services/{id}", get(service::page))
         .route("/register", get(register::form).post(register::submit))
         .route("/status", get(register::status))
+        .route("/about", get(about::page))
         .route("/status/recheck", post(register::recheck))
         .route("/static/{file}", get(assets::serve))
         .layer(middleware::from_fn(same_origin_posts))

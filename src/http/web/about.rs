@@ -1,0 +1,60 @@
+//! `GET /about`: what Agora is, how listing works (the figures come from the lifecycle policy the
+//! crawler runs, so the page cannot drift from it), and where the machine interfaces are.
+
+use crate::lifecycle::LifecyclePolicy;
+use askama::Template;
+use askama_web::WebTemplate;
+use std::time::Duration;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "about.html")]
+pub struct AboutPage {
+    base: String,
+    min: String,
+    max: String,
+    backoff_start: String,
+    backoff_max: String,
+    recheck: String,
+    degrade_after: u32,
+    delist_after: String,
+}
+
+/// `GET /about`.
+pub async fn page() -> AboutPage {
+    let policy = LifecyclePolicy::default();
+    AboutPage {
+        base: span(policy.base_interval),
+        min: span(policy.min_interval),
+        max: span(policy.max_interval),
+        backoff_start: span(policy.backoff_start),
+        backoff_max: span(policy.backoff_max),
+        recheck: span(policy.recheck_rejected),
+        degrade_after: policy.degrade_after,
+        delist_after: span(policy.delist_after),
+    }
+}
+
+/// "15 minutes", "6 hours", "a day", "7 days".
+fn span(duration: Duration) -> String {
+    let minutes = duration.as_secs() / 60;
+    let plural = |n: u64, unit: &str| if n == 1 { unit.to_string() } else { format!("{n} {unit}s") };
+    match minutes {
+        0..60 => plural(minutes, "minute"),
+        60..1_440 => plural(minutes / 60, "hour"),
+        _ => plural(minutes / 1_440, "day"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span;
+    use std::time::Duration;
+
+    #[test]
+    fn spans_read_as_words() {
+        assert_eq!(span(Duration::from_secs(15 * 60)), "15 minutes");
+        assert_eq!(span(Duration::from_secs(6 * 3600)), "6 hours");
+        assert_eq!(span(Duration::from_secs(24 * 3600)), "day");
+        assert_eq!(span(Duration::from_secs(7 * 24 * 3600)), "7 days");
+    }
+}
