@@ -17,8 +17,8 @@ use crate::jobs::Dispatcher;
 use crate::search::SearchIndex;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use limits::HttpLimits;
 use problem::Problem;
@@ -135,8 +135,16 @@ async fn llms_txt() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], include_str!("text/llms.txt"))
 }
 
-async fn unknown_path(uri: Uri) -> Problem {
-    Problem::not_found(format!("Nothing at {}.", uri.path()))
+/// A problem for programs; the site's 404 page for browsers (which ask for HTML first).
+async fn unknown_path(uri: Uri, headers: HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.starts_with("text/html"));
+    if wants_html && !uri.path().starts_with("/api/") {
+        return web::errors::not_found();
+    }
+    Problem::not_found(format!("Nothing at {}.", uri.path())).into_response()
 }
 
 async fn wrong_method(method: Method, uri: Uri) -> Problem {

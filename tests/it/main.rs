@@ -17,3 +17,4 @@ mod search;
 mod search_sync;
 mod serve;
 mod support;
+mod web;

@@ -5,9 +5,9 @@
 
 use super::view::{self, NetworkBadge};
 use crate::http::HttpState;
-use crate::search::SearchRequest;
 use crate::search::request::TestnetMode;
 use crate::search::results::{FacetValue, SearchResults, search};
+use crate::search::{SearchError, SearchRequest};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{RawQuery, State};
@@ -96,9 +96,15 @@ pub async fn page(State(state): State<HttpState>, RawQuery(query): RawQuery) -> 
     match parse(&pairs) {
         Ok((request, page)) => match search(&state.search, state.store.read(), &request).await {
             Ok(results) => render(&pairs, &request, page, Some(&results), None, now).into_response(),
+            Err(SearchError::Param(error)) => {
+                (StatusCode::BAD_REQUEST, render(&pairs, &request, page, None, Some(error.to_string()), now))
+                    .into_response()
+            }
             Err(error) => {
-                let page = render(&pairs, &request, page, None, Some(error.to_string()), now);
-                (StatusCode::SERVICE_UNAVAILABLE, page).into_response()
+                tracing::error!(%error, "search page failed");
+                let message = "Search is unavailable just now. Try again in a moment.".to_string();
+                (StatusCode::SERVICE_UNAVAILABLE, render(&pairs, &request, page, None, Some(message), now))
+                    .into_response()
             }
         },
         Err(message) => {

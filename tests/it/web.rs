@@ -1,0 +1,167 @@
+//! The HTML pages over a real server and a catalog built through real sellers: the search page
+//! lists and filters, service pages render, hostile seller text is escaped everywhere, pages
+//! carry the security headers, assets are cached immutably, and the register form registers
+//! (post/redirect/get) while refusing cross-site posts.
+
+use crate::api::serve;
+use crate::catalog::{Catalog, POLYGON_USDC, ServiceSpec, relevance_specs};
+
+async fn page(url: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let response = reqwest::Client::new().get(url).header("accept", "text/html").send().await.expect("get");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.expect("body"))
+}
+
+/// A form body, as a browser encodes it.
+fn form(fields: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
+#[tokio::test]
+async fn the_search_page_lists_filters_and_pages_without_javascript() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let (status, headers, html) = page(&format!("{base}/?q=weather")).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    let weather = catalog.specs.iter().find(|s| s.name.to_lowercase().contains("weather")).expect("a weather spec");
+    assert!(html.contains(&format!("href=\"/services/{}\"", weather.id)), "{html}");
+    assert!(html.contains("name=\"network\" value=\"eip155:8453\""), "the network facet");
+
+    // Blank form fields (a browser sends them) are ignored; an unknown network is a 400 page.
+    let (status, _, _) = page(&format!("{base}/?q=&min_usd=&max_usd=&network=eip155:8453")).await;
+    assert_eq!(status, 200);
+    let (status, _, html) = page(&format!("{base}/?network=dogechain")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("dogechain") && html.contains("role=\"alert\""), "{html}");
+
+    // Pages of 1 (limit) link to each other.
+    let (_, _, first) = page(&format!("{base}/?limit=1&sort=newest")).await;
+    assert!(first.contains("rel=\"next\""), "{first}");
+    assert!(!first.contains("rel=\"prev\""));
+}
+
+#[tokio::test]
+async fn a_network_filter_narrows_the_results() {
+    let mut specs = relevance_specs();
+    specs[0].offers = vec![POLYGON_USDC];
+    let polygon = specs[0].clone();
+    let catalog = Catalog::build(specs).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let (_, _, html) = page(&format!("{base}/?network=polygon")).await;
+    let listed: Vec<i64> =
+        catalog.specs.iter().map(|s| s.id).filter(|id| html.contains(&format!("href=\"/services/{id}\""))).collect();
+    let polygon_id = catalog.specs.iter().find(|s| s.path == polygon.path).expect("spec").id;
+    assert_eq!(listed, vec![polygon_id], "only the Polygon service");
+    assert!(html.contains("value=\"eip155:137\" checked"), "the chosen facet stays checked");
+}
+
+#[tokio::test]
+async fn hostile_seller_text_is_escaped_on_every_page() {
+    let hostile = ServiceSpec::new(
+        "/evil",
+        "<script>alert('name')</script>",
+        &format!("<img src=x onerror=alert(1)> javascript:alert(2) {}", "A".repeat(20_000)),
+        &["<b>tag</b>"],
+        "q",
+    );
+    let catalog = Catalog::build(vec![hostile]).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let id = catalog.specs[0].id;
+    for path in ["/".to_string(), format!("/services/{id}"), format!("/status?url={}", catalog.url(&catalog.specs[0]))]
+    {
+        let (status, headers, html) = page(&format!("{base}{path}")).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!html.contains("<script>alert"), "{path}: unescaped script");
+        assert!(!html.contains("<img src=x"), "{path}: unescaped markup");
+        assert!(html.len() < 60_000, "{path}: huge seller text is clipped ({} bytes)", html.len());
+        let csp = headers["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+    }
+    let (_, _, html) = page(&format!("{base}/services/{id}")).await;
+    let h1 = html.split("<h1>").nth(1).and_then(|rest| rest.split("</h1>").next()).unwrap_or_default();
+    assert!(h1.contains("&#60;script&#62;alert("), "the name, escaped: {h1}");
+}
+
+#[tokio::test]
+async fn static_assets_are_served_from_the_binary_and_cached_for_good() {
+    let catalog = Catalog::build(Vec::new()).await;
+    let base = serve(&catalog).await;
+    let (_, _, html) = page(&format!("{base}/about")).await;
+    let assets: Vec<&str> = html.split("\"/static/").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    assert_eq!(assets.len(), 3, "two stylesheets and htmx: {assets:?}");
+    for asset in assets {
+        let (status, headers, body) = page(&format!("{base}/static/{asset}")).await;
+        assert_eq!(status, 200, "{asset}");
+        assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+        assert!(body.len() > 1_000, "{asset}");
+    }
+    assert!(!html.contains("https://") || !html.contains("src=\"https://"), "nothing from elsewhere");
+    let (status, _, html) = page(&format!("{base}/static/nope.js")).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("<h1>Not found</h1>"));
+    let (status, _, html) = page(&format!("{base}/no/such/page")).await;
+    assert_eq!((status, html.contains("<h1>Not found</h1>")), (404, true), "browsers get the site's 404");
+}
+
+#[tokio::test]
+async fn the_register_form_registers_then_shows_the_status_and_refuses_cross_site_posts() {
+    let mut catalog = Catalog::build(Vec::new()).await;
+    let spec = ServiceSpec::new("/fresh", "Fresh", "A new service", &[], "q");
+    catalog.serve(&spec);
+    let url = catalog.url(&spec);
+    let base = serve(&catalog).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+
+    let forged = client
+        .post(format!("{base}/register"))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("url", url.as_str()), ("method", "GET")]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(forged.status().as_u16(), 403);
+    let cross_site = client
+        .post(format!("{base}/register"))
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("url", url.as_str()), ("method", "GET")]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(cross_site.status().as_u16(), 403);
+    assert_eq!(agora::db::services::all(catalog.app.store.read()).await.expect("all").len(), 0, "nothing stored");
+
+    let posted = client
+        .post(format!("{base}/register"))
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("url", url.as_str()), ("method", "GET")]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(posted.status().as_u16(), 303);
+    let location = posted.headers()["location"].to_str().expect("ascii").to_string();
+    assert!(location.starts_with("/status?") && location.contains("done=registered"), "{location}");
+    let (status, _, html) = page(&format!("{base}{location}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("status-listed") && html.contains("Registered"), "{html}");
+
+    let refused = client
+        .post(format!("{base}/register"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("url", "http://10.0.0.1/x")]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status().as_u16(), 422);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("address_refused") && html.contains("value=\"http://10.0.0.1/x\""), "{html}");
+    catalog.specs.clear();
+}
