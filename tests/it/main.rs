@@ -2,6 +2,7 @@
 
 mod api;
 mod bazaar;
+mod browser;
 mod catalog;
 mod cli;
 mod conformance;
@@ -18,3 +19,4 @@ mod search_sync;
 mod serve;
 mod support;
 mod web;
+mod web_in_browser;

@@ -11,17 +11,24 @@ use std::sync::LazyLock;
 pub const HTMX: &str = "htmx-2.0.11.min.js";
 pub const PICO: &str = "pico-2.1.1.classless.min.css";
 const APP_CSS_BYTES: &[u8] = include_bytes!("../../../assets/app.css");
+const ICON_BYTES: &[u8] = include_bytes!("../../../assets/icon.svg");
 
 /// Agora's stylesheet, named by a hash of its content so that an edit gets a new URL.
 pub fn app_css() -> &'static str {
-    static NAME: LazyLock<String> = LazyLock::new(|| {
-        // FNV-1a: stable across builds and platforms, unlike std's hasher.
-        let hash = APP_CSS_BYTES
-            .iter()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
-        format!("app-{hash:016x}.css")
-    });
+    static NAME: LazyLock<String> = LazyLock::new(|| content_name("app", APP_CSS_BYTES, "css"));
     &NAME
+}
+
+/// The site icon (linked from every page, so browsers never ask for `/favicon.ico`).
+pub fn icon() -> &'static str {
+    static NAME: LazyLock<String> = LazyLock::new(|| content_name("icon", ICON_BYTES, "svg"));
+    &NAME
+}
+
+fn content_name(stem: &str, bytes: &[u8], extension: &str) -> String {
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+    format!("{stem}-{hash:016x}.{extension}")
 }
 
 /// `GET /static/{file}`.
@@ -32,6 +39,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
             Some(("text/css; charset=utf-8", include_bytes!("../../../assets/vendor/pico-2.1.1.classless.min.css")))
         }
         name if name == app_css() => Some(("text/css; charset=utf-8", APP_CSS_BYTES)),
+        name if name == icon() => Some(("image/svg+xml", ICON_BYTES)),
         _ => None,
     };
     match found {

@@ -152,7 +152,8 @@ pub async fn recheck(State(state): State<HttpState>, body: Bytes) -> Response {
         return errors::not_found();
     };
     let now = state.dispatcher.worker().clock().now_ms();
-    if service.last_probed_at.is_some_and(|last| now - last < RECRAWL_INTERVAL_MS) {
+    // The same claim as the API's recrawl: one per service per minute, however many ask at once.
+    if state.recrawls.claim(service.id, service.last_probed_at, now).is_err() {
         return see_status(&service, "too_soon");
     }
     let due = DueService {

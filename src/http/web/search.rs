@@ -35,7 +35,9 @@ pub struct SearchPage {
     testnets_hidden: u64,
     show_testnets_url: String,
     sort: String,
-    sort_options: &'static [(&'static str, &'static str)],
+    /// The first option (value "") is the default order for the query, so a search typed on the
+    /// home page (newest first) is ranked by relevance rather than carrying "newest" along.
+    sort_options: Vec<(&'static str, &'static str)>,
     hits: Vec<HitView>,
     page: usize,
     pages: usize,
@@ -85,6 +87,14 @@ const SORT_OPTIONS: &[(&str, &str)] = &[
     ("verified", "Recently verified"),
     ("uptime", "Uptime"),
 ];
+
+/// The sort menu: the default for `q` first (blank value), then every other order.
+fn sort_options(q: &str) -> Vec<(&'static str, &'static str)> {
+    let default = if q.trim().is_empty() { "newest" } else { "relevance" };
+    let label = |value| SORT_OPTIONS.iter().find(|(v, _)| *v == value).map_or(value, |(_, label)| *label);
+    let others = SORT_OPTIONS.iter().filter(|(v, _)| *v != default && !(q.trim().is_empty() && *v == "relevance"));
+    std::iter::once(("", label(default))).chain(others.copied()).collect()
+}
 
 /// `GET /`.
 pub async fn page(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
@@ -213,8 +223,8 @@ fn render(
         total,
         testnets_hidden: results.map_or(0, |r| r.testnets_hidden),
         show_testnets_url: link(&[("testnet", Some("include".into())), ("page", None)]),
-        sort: request.sort().as_str().to_string(),
-        sort_options: if request.q.is_empty() { &SORT_OPTIONS[1..] } else { SORT_OPTIONS },
+        sort: value_of("sort"),
+        sort_options: sort_options(&request.q),
         hits: results.map_or_else(Vec::new, |r| r.hits.iter().map(|hit| hit_view(hit, now)).collect()),
         page,
         pages,
