@@ -17,8 +17,8 @@ use crate::jobs::Dispatcher;
 use crate::search::SearchIndex;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use limits::HttpLimits;
 use problem::Problem;
@@ -124,10 +124,14 @@ pub fn router(state: HttpState) -> Router {
             tracing::info_span!("http", id, method = %request.method(), path = request.uri().path())
         }))
         .layer(SetRequestIdLayer::new(request_id, RequestSeq::default()))
-        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
-            Problem::internal(&"a request handler panicked").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(panic_answer))
+        .layer(axum::middleware::from_fn(web::errors::pages_for_browsers))
         .with_state(state)
+}
+
+/// What a caught panic answers: a 500 problem (a page for browsers), the panic logged.
+pub(crate) fn panic_answer(_panic: Box<dyn std::any::Any + Send>) -> axum::response::Response {
+    Problem::internal(&"a request handler panicked").into_response()
 }
 
 /// `GET /llms.txt`: the API in a page an agent reads first (llmstxt.org).
@@ -135,16 +139,9 @@ async fn llms_txt() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], include_str!("text/llms.txt"))
 }
 
-/// A problem for programs; the site's 404 page for browsers (which ask for HTML first).
-async fn unknown_path(uri: Uri, headers: HeaderMap) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|accept| accept.to_str().ok())
-        .is_some_and(|accept| accept.starts_with("text/html"));
-    if wants_html && !uri.path().starts_with("/api/") {
-        return web::errors::not_found();
-    }
-    Problem::not_found(format!("Nothing at {}.", uri.path())).into_response()
+/// A problem (the site's 404 page for browsers, see `web::errors::pages_for_browsers`).
+async fn unknown_path(uri: Uri) -> Problem {
+    Problem::not_found(format!("Nothing at {}.", uri.path()))
 }
 
 async fn wrong_method(method: Method, uri: Uri) -> Problem {

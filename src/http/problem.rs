@@ -98,6 +98,11 @@ impl Problem {
     }
 }
 
+/// A problem answer's `detail`, carried on the response so that a browser that asked for a page
+/// can be shown it in the site's style (`http::web::errors::pages_for_browsers`).
+#[derive(Debug, Clone)]
+pub struct ProblemDetail(pub String);
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -112,6 +117,8 @@ impl IntoResponse for Problem {
         };
         let body = serde_json::to_vec(&wire).unwrap_or_default();
         let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();
+        // For the site's error pages: a browser asking for a page gets this detail as HTML.
+        response.extensions_mut().insert(ProblemDetail(self.detail));
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
         }

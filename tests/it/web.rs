@@ -167,3 +167,25 @@ async fn the_register_form_registers_then_shows_the_status_and_refuses_cross_sit
     assert!(html.contains("address_refused") && html.contains("value=\"http://10.0.0.1/x\""), "{html}");
     catalog.specs.clear();
 }
+
+#[tokio::test]
+async fn a_rate_limited_browser_gets_the_sites_page_and_a_program_gets_the_problem() {
+    use agora::http::HttpState;
+    use agora::http::limits::{HttpLimits, Rates};
+    let catalog = Catalog::build(Vec::new()).await;
+    let mut state = HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+    state.limits = std::sync::Arc::new(HttpLimits { rates: Some(Rates::new(1, 1)), ..HttpLimits::default() });
+    let base = crate::api::serve_state(state).await;
+    assert_eq!(page(&format!("{base}/about")).await.0, 200);
+    let (status, headers, html) = page(&format!("{base}/about")).await;
+    assert_eq!(status, 429);
+    assert!(headers["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    assert!(headers.contains_key("retry-after"));
+    assert!(html.contains("<h1>Too many requests</h1>") && html.contains("retry in"), "{html}");
+    let api = reqwest::Client::new().get(format!("{base}/api/v1/services")).header("accept", "text/html").send();
+    let api = api.await.expect("get");
+    assert_eq!(
+        (api.status().as_u16(), api.headers()["content-type"].to_str().expect("ascii")),
+        (429, "application/problem+json")
+    );
+}

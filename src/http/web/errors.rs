@@ -1,9 +1,14 @@
 //! Error pages in the site's style: 404, 429, 500, 503 — the HTML twins of the API's problem
-//! answers, for browsers.
+//! answers, for browsers. Page handlers answer with [`page`] themselves; every other problem (the
+//! rate limiter's 429, the deadline's 503, a caught panic's 500, an unknown path's 404) becomes a
+//! page in [`pages_for_browsers`] when the request came from a browser asking for a page.
 
+use crate::http::problem::ProblemDetail;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 #[derive(Template, WebTemplate)]
@@ -28,4 +33,88 @@ pub fn page(status: StatusCode, message: impl Into<String>) -> Response {
 
 pub fn not_found() -> Response {
     page(StatusCode::NOT_FOUND, "There is no page at this address.")
+}
+
+/// Whether a request wants a page rather than a problem document: a browser navigating (its
+/// `Accept` starts with `text/html`) anywhere outside the machine APIs.
+pub fn wants_page(headers: &HeaderMap, path: &str) -> bool {
+    let html_first = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.starts_with("text/html"));
+    html_first && !path.starts_with("/api/") && !path.starts_with("/discovery/")
+}
+
+/// Outermost layer: turns a problem answer into the site's error page for browsers, keeping
+/// its status, detail and `Retry-After`.
+pub async fn pages_for_browsers(request: Request, next: Next) -> Response {
+    let wants = wants_page(request.headers(), request.uri().path());
+    let response = next.run(request).await;
+    if !wants {
+        return response;
+    }
+    let Some(ProblemDetail(detail)) = response.extensions().get::<ProblemDetail>().cloned() else {
+        return response;
+    };
+    let mut page = page(response.status(), detail);
+    if let Some(retry_after) = response.headers().get(header::RETRY_AFTER) {
+        page.headers_mut().insert(header::RETRY_AFTER, retry_after.clone());
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pages_for_browsers;
+    use crate::http::problem::Problem;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    async fn boom() -> &'static str {
+        panic!("a bug")
+    }
+
+    fn app() -> Router {
+        Router::new()
+            .route("/boom", get(boom))
+            .route("/api/v1/boom", get(boom))
+            .route("/busy", get(|| async { Problem::too_many("rate_limited", "Slow down; retry in 7s.", 7) }))
+            .layer(CatchPanicLayer::custom(crate::http::panic_answer))
+            .layer(axum::middleware::from_fn(pages_for_browsers))
+    }
+
+    async fn get_as(path: &str, accept: &str) -> (StatusCode, String, Option<String>, String) {
+        let request = Request::get(path).header(header::ACCEPT, accept).body(Body::empty()).expect("request");
+        let response = app().oneshot(request).await.expect("infallible");
+        let status = response.status();
+        let header = |name| response.headers().get(name).map(|v| v.to_str().expect("ascii").to_string());
+        let (content_type, retry_after) =
+            (header(header::CONTENT_TYPE).unwrap_or_default(), header(header::RETRY_AFTER));
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        (status, content_type, retry_after, String::from_utf8(body.to_vec()).expect("utf-8"))
+    }
+
+    const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+    #[tokio::test]
+    async fn browsers_get_pages_for_panics_and_limits_programs_get_problems() {
+        let (status, content_type, _, html) = get_as("/boom", BROWSER).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(content_type.starts_with("text/html"), "{content_type}");
+        assert!(html.contains("<h1>Something went wrong</h1>") && html.contains("it is logged"), "{html}");
+        assert!(!html.contains("a bug"), "the panic message stays in the log");
+
+        let (status, content_type, retry_after, html) = get_as("/busy", BROWSER).await;
+        assert_eq!((status, retry_after.as_deref()), (StatusCode::TOO_MANY_REQUESTS, Some("7")));
+        assert!(content_type.starts_with("text/html") && html.contains("retry in 7s"), "{html}");
+
+        for (path, accept) in [("/boom", "application/json"), ("/api/v1/boom", BROWSER), ("/busy", "*/*")] {
+            let (_, content_type, _, _) = get_as(path, accept).await;
+            assert_eq!(content_type, "application/problem+json", "{path} for {accept}");
+        }
+    }
 }
