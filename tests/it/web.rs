@@ -189,3 +189,42 @@ async fn a_rate_limited_browser_gets_the_sites_page_and_a_program_gets_the_probl
         (429, "application/problem+json")
     );
 }
+
+#[tokio::test]
+async fn the_status_page_rechecks_once_a_minute_however_many_ask() {
+    let mut catalog = Catalog::build(relevance_specs()[..1].to_vec()).await;
+    let base = serve(&catalog).await;
+    let id = catalog.specs[0].id;
+    let url = catalog.url(&catalog.specs[0]);
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let recheck = || {
+        client
+            .post(format!("{base}/status/recheck"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("url", url.as_str()), ("method", "GET")]))
+            .send()
+    };
+    let probes = || agora::db::history::probe_count(catalog.app.store.read(), id);
+
+    // Just registered: the page says the result is current, and nothing is probed.
+    let answer = recheck().await.expect("post");
+    assert_eq!(answer.status().as_u16(), 303);
+    assert!(answer.headers()["location"].to_str().expect("ascii").contains("done=too_soon"));
+    assert_eq!(probes().await.expect("count"), 1);
+
+    // The seller broke the endpoint; a minute on, four people press "re-check now" at once.
+    catalog.set_reply(&catalog.specs[0].clone(), agora_crawler::testkit::Reply::new(500));
+    catalog.clock.advance(std::time::Duration::from_secs(61));
+    let answers = futures_util::future::join_all((0..4).map(|_| recheck())).await;
+    let mut locations: Vec<String> = answers
+        .into_iter()
+        .map(|a| a.expect("post").headers()["location"].to_str().expect("ascii").to_string())
+        .collect();
+    locations.sort();
+    assert!(locations[0].contains("done=rechecked") && locations[1..].iter().all(|l| l.contains("done=too_soon")));
+    assert_eq!(probes().await.expect("count"), 2, "one probe for four presses");
+    let (status, _, html) = page(&format!("{base}{}", locations[0])).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Checked again just now") && html.contains("What to fix"), "{html}");
+    catalog.specs.clear();
+}
