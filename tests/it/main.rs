@@ -20,3 +20,4 @@ mod serve;
 mod support;
 mod web;
 mod web_in_browser;
+mod web_snapshots;
