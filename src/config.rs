@@ -95,7 +95,7 @@ pub enum Command {
     Register(RegisterArgs),
     /// Probe the services that are due (with --once: everything due now, then exit).
     Crawl(CrawlArgs),
-    /// Run the catalog: HTTP server and background crawler, until SIGINT/SIGTERM.
+    /// Run the catalog: web pages, JSON API and background crawler, until SIGINT/SIGTERM.
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,

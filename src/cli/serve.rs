@@ -96,7 +96,7 @@ async fn register_demo(dispatcher: Dispatcher, search: SearchIndex, sellers: Dem
         }
     }
     match search.flush().await {
-        Ok(_) => eprintln!("demo: ready: http://{address}/api/v1/services?testnet=include"),
+        Ok(_) => eprintln!("demo: ready: http://{address}/?testnet=include (JSON: /api/v1/services?testnet=include)"),
         Err(error) => eprintln!("demo: the search index did not catch up: {error}"),
     }
 }

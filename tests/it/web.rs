@@ -228,3 +228,36 @@ async fn the_status_page_rechecks_once_a_minute_however_many_ask() {
     assert!(html.contains("Checked again just now") && html.contains("What to fix"), "{html}");
     catalog.specs.clear();
 }
+
+#[tokio::test]
+async fn a_rejected_service_says_why_once_and_what_to_fix() {
+    let mut catalog = Catalog::build(Vec::new()).await;
+    let spec = ServiceSpec::new("/free", "Free", "Not paid at all", &[], "q");
+    catalog.serve(&spec);
+    catalog.set_reply(&spec, agora_crawler::testkit::Reply::new(200));
+    let url = catalog.url(&spec);
+    let base = serve(&catalog).await;
+    let posted = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .post(format!("{base}/register"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("url", url.as_str())]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(posted.status().as_u16(), 303, "stored, though not listed");
+    let location = posted.headers()["location"].to_str().expect("ascii").to_string();
+    let (_, _, status_page) = page(&format!("{base}{location}")).await;
+    assert!(status_page.contains("status-rejected"), "{status_page}");
+
+    let service = agora::db::services::all(catalog.app.store.read()).await.expect("all").remove(0);
+    let reason = service.reason.clone().expect("a reason");
+    let (status, _, html) = page(&format!("{base}/services/{}", service.id)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Why it is rejected"), "{html}");
+    let escaped = reason.replace('"', "&#34;").replace('\'', "&#39;");
+    assert_eq!(html.matches(&escaped).count(), 1, "the reason, said once: {reason}\n{html}");
+    catalog.specs.clear();
+}

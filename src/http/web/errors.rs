@@ -7,7 +7,7 @@ use crate::http::problem::ProblemDetail;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -28,7 +28,14 @@ pub fn page(status: StatusCode, message: impl Into<String>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE => "Unavailable",
         _ => "Something went wrong",
     };
-    (status, ErrorPage { title, message: message.into() }).into_response()
+    let mut response = (status, ErrorPage { title, message: message.into() }).into_response();
+    // Also served outside the pages' router (the rate limiter's 429, an unknown path's 404), so
+    // it carries the pages' security headers itself.
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
 }
 
 pub fn not_found() -> Response {
@@ -87,33 +94,35 @@ mod tests {
             .layer(axum::middleware::from_fn(pages_for_browsers))
     }
 
-    async fn get_as(path: &str, accept: &str) -> (StatusCode, String, Option<String>, String) {
+    async fn get_as(path: &str, accept: &str) -> (StatusCode, String, Option<String>, String, String) {
         let request = Request::get(path).header(header::ACCEPT, accept).body(Body::empty()).expect("request");
         let response = app().oneshot(request).await.expect("infallible");
         let status = response.status();
         let header = |name| response.headers().get(name).map(|v| v.to_str().expect("ascii").to_string());
         let (content_type, retry_after) =
             (header(header::CONTENT_TYPE).unwrap_or_default(), header(header::RETRY_AFTER));
+        let csp = header(header::CONTENT_SECURITY_POLICY).unwrap_or_default();
         let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
-        (status, content_type, retry_after, String::from_utf8(body.to_vec()).expect("utf-8"))
+        (status, content_type, retry_after, String::from_utf8(body.to_vec()).expect("utf-8"), csp)
     }
 
     const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
     #[tokio::test]
     async fn browsers_get_pages_for_panics_and_limits_programs_get_problems() {
-        let (status, content_type, _, html) = get_as("/boom", BROWSER).await;
+        let (status, content_type, _, html, csp) = get_as("/boom", BROWSER).await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(content_type.starts_with("text/html"), "{content_type}");
         assert!(html.contains("<h1>Something went wrong</h1>") && html.contains("it is logged"), "{html}");
+        assert!(csp.starts_with("default-src 'none'"), "the page's policy: {csp}");
         assert!(!html.contains("a bug"), "the panic message stays in the log");
 
-        let (status, content_type, retry_after, html) = get_as("/busy", BROWSER).await;
+        let (status, content_type, retry_after, html, _) = get_as("/busy", BROWSER).await;
         assert_eq!((status, retry_after.as_deref()), (StatusCode::TOO_MANY_REQUESTS, Some("7")));
         assert!(content_type.starts_with("text/html") && html.contains("retry in 7s"), "{html}");
 
         for (path, accept) in [("/boom", "application/json"), ("/api/v1/boom", BROWSER), ("/busy", "*/*")] {
-            let (_, content_type, _, _) = get_as(path, accept).await;
+            let (_, content_type, _, _, _) = get_as(path, accept).await;
             assert_eq!(content_type, "application/problem+json", "{path} for {accept}");
         }
     }

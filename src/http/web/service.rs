@@ -110,6 +110,13 @@ fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i6
         .map(|list| list.iter().map(|p| (text(&p["code"]), view::clip(&text(&p["message"]), 500))).collect::<Vec<_>>())
         .unwrap_or_default();
     let listed = service.status.as_str() == "listed";
+    let reason = (!listed).then(|| service.reason.clone()).flatten().map(|r| view::clip(&r, 500));
+    // The stored reason is usually the first problem's message: say it once.
+    let problems: Vec<_> = if listed {
+        Vec::new()
+    } else {
+        problems.into_iter().filter(|(_, message)| Some(message) != reason.as_ref()).collect()
+    };
     let ratio = |figure: &crate::http::api::detail::UptimeFigure| figure.ratio.map_or("–".to_string(), view::percent);
     let schema = |key: &str| {
         detail
@@ -127,8 +134,8 @@ fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i6
         url: service.url.clone(),
         url_param: url::form_urlencoded::byte_serialize(service.url.as_bytes()).collect(),
         description: service.description.as_deref().filter(|d| !d.trim().is_empty()).map(|d| view::clip(d, 2_000)),
-        reason: (!listed).then(|| service.reason.clone()).flatten().map(|r| view::clip(&r, 500)),
-        problems: if listed { Vec::new() } else { problems },
+        reason,
+        problems,
         offers: detail
             .offers
             .iter()
