@@ -105,9 +105,11 @@ pub async fn metrics(State(state): State<HttpState>) -> Response {
     }
 
     let lookups = Family::<CacheLabels, Counter>::default();
-    for (cache, (hits, misses)) in
-        [("detail", state.answers.detail.lookups()), ("search", state.answers.search.lookups())]
-    {
+    for (cache, (hits, misses)) in [
+        ("detail", state.answers.detail.lookups()),
+        ("search", state.answers.search.lookups()),
+        ("search_page", state.answers.search_page.lookups()),
+    ] {
         lookups.get_or_create(&CacheLabels { cache, outcome: "hit" }).inc_by(hits);
         lookups.get_or_create(&CacheLabels { cache, outcome: "miss" }).inc_by(misses);
     }

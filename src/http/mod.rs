@@ -47,6 +47,8 @@ pub struct Answers {
     pub detail: answer_cache::AnswerCache<i64>,
     /// Search results JSON by raw query string, up to the request's own `processing_ms`.
     pub search: answer_cache::AnswerCache<String>,
+    /// The HTML search page (`/`) by raw query string.
+    pub search_page: answer_cache::AnswerCache<String>,
 }
 
 /// Memory each answer cache may hold.
@@ -55,7 +57,11 @@ const ANSWER_CACHE_BYTES: usize = 64 << 20;
 impl Answers {
     /// Caches that keep nothing (`agora serve --no-answer-cache`).
     pub fn off() -> Answers {
-        Answers { detail: answer_cache::AnswerCache::new(0, 0), search: answer_cache::AnswerCache::new(0, 0) }
+        Answers {
+            detail: answer_cache::AnswerCache::new(0, 0),
+            search: answer_cache::AnswerCache::new(0, 0),
+            search_page: answer_cache::AnswerCache::new(0, 0),
+        }
     }
 }
 
@@ -64,6 +70,7 @@ impl Default for Answers {
         Answers {
             detail: answer_cache::AnswerCache::new(20_000, ANSWER_CACHE_BYTES),
             search: answer_cache::AnswerCache::new(2_000, ANSWER_CACHE_BYTES),
+            search_page: answer_cache::AnswerCache::new(2_000, ANSWER_CACHE_BYTES),
         }
     }
 }

@@ -261,3 +261,26 @@ async fn a_rejected_service_says_why_once_and_what_to_fix() {
     assert_eq!(html.matches(&escaped).count(), 1, "the reason, said once: {reason}\n{html}");
     catalog.specs.clear();
 }
+
+#[tokio::test]
+async fn the_cached_search_page_follows_the_index() {
+    let mut catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let url = format!("{base}/?q=kangaroo");
+    let (_, _, before) = page(&url).await;
+    assert!(before.contains("<strong>0</strong> services"), "{before}");
+    assert_eq!(page(&url).await.2, before, "the same snapshot: the same page");
+
+    let id = catalog.add(ServiceSpec::new("/roo", "Kangaroo facts", "Marsupial trivia", &[], "q")).await;
+    catalog.search().flush().await.expect("flush");
+    let (_, _, after) = page(&url).await;
+    assert!(after.contains(&format!("href=\"/services/{}\"", catalog.specs[id].id)), "{after}");
+
+    let metrics = reqwest::get(format!("{base}/metrics")).await.expect("metrics").text().await.expect("body");
+    let count = |outcome: &str| {
+        let line = format!("agora_answer_cache_lookups_total{{cache=\"search_page\",outcome=\"{outcome}\"}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(line.as_str())?.parse::<u64>().ok())
+    };
+    assert_eq!((count("hit"), count("miss")), (Some(1), Some(2)), "{metrics}");
+}

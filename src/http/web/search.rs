@@ -3,15 +3,18 @@
 //! fields are ignored (a browser sends `min_usd=` for an empty box); a bad parameter renders the
 //! page with the reason and a 400.
 
+use super::errors;
 use super::view::{self, NetworkBadge};
 use crate::http::HttpState;
+use crate::http::answer_cache::Lookup;
 use crate::search::request::TestnetMode;
 use crate::search::results::{FacetValue, SearchResults, search};
 use crate::search::{SearchError, SearchRequest};
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Results per page.
@@ -96,32 +99,62 @@ fn sort_options(q: &str) -> Vec<(&'static str, &'static str)> {
     std::iter::once(("", label(default))).chain(others.copied()).collect()
 }
 
-/// `GET /`.
+/// `GET /`. A rendered page is kept per raw query and index snapshot, like the API's search
+/// answers (`http::answer_cache`): its relative times ("verified 2 min ago") may be up to the
+/// cache's 5 s old.
 pub async fn page(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+    let query = query.unwrap_or_default();
+    let applied = state.search.applied_seq().borrow().max(0) as u64;
+    let cacheable = query.len() <= MAX_CACHED_QUERY;
+    if cacheable {
+        match state.answers.search_page.refresh_or_stale(&query, |made_at| made_at == applied) {
+            Lookup::Fresh(html) | Lookup::Stale(html) => return html_page(html),
+            Lookup::Compute => {}
+        }
+    }
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(_, value)| !value.trim().is_empty())
         .collect();
     let now = state.dispatcher.worker().clock().now_ms();
-    match parse(&pairs) {
-        Ok((request, page)) => match search(&state.search, state.store.read(), &request).await {
-            Ok(results) => render(&pairs, &request, page, Some(&results), None, now).into_response(),
-            Err(SearchError::Param(error)) => {
-                (StatusCode::BAD_REQUEST, render(&pairs, &request, page, None, Some(error.to_string()), now))
-                    .into_response()
-            }
-            Err(error) => {
-                tracing::error!(%error, "search page failed");
-                let message = "Search is unavailable just now. Try again in a moment.".to_string();
-                (StatusCode::SERVICE_UNAVAILABLE, render(&pairs, &request, page, None, Some(message), now))
-                    .into_response()
-            }
-        },
+    let (request, page) = match parse(&pairs) {
+        Ok(parsed) => parsed,
         Err(message) => {
             let request = SearchRequest::new("");
-            (StatusCode::BAD_REQUEST, render(&pairs, &request, 1, None, Some(message), now)).into_response()
+            return (StatusCode::BAD_REQUEST, render(&pairs, &request, 1, None, Some(message), now)).into_response();
+        }
+    };
+    match search(&state.search, state.store.read(), &request).await {
+        Ok(results) => match render(&pairs, &request, page, Some(&results), None, now).render() {
+            Ok(html) => {
+                let html = Bytes::from(html);
+                if cacheable {
+                    state.answers.search_page.put(query, applied, html.clone());
+                }
+                html_page(html)
+            }
+            Err(error) => {
+                tracing::error!(%error, "search page did not render");
+                errors::page(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
+            }
+        },
+        Err(SearchError::Param(error)) => {
+            (StatusCode::BAD_REQUEST, render(&pairs, &request, page, None, Some(error.to_string()), now))
+                .into_response()
+        }
+        Err(error) => {
+            tracing::error!(%error, "search page failed");
+            let message = "Search is unavailable just now. Try again in a moment.".to_string();
+            (StatusCode::SERVICE_UNAVAILABLE, render(&pairs, &request, page, None, Some(message), now)).into_response()
         }
     }
+}
+
+/// Longer query strings are answered but not kept (they are rarely repeated).
+const MAX_CACHED_QUERY: usize = 1024;
+
+fn html_page(html: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response()
 }
 
 /// The search request and page number the pairs ask for.
