@@ -207,6 +207,32 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`), e.g. media emulation.
+#[derive(Debug)]
+struct DevTools {
+    command: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.command, "params": self.params }).to_string()))
+    }
+}
+
+impl Browser {
+    /// Emulates the visitor's colour-scheme preference (`prefers-color-scheme`).
+    pub async fn prefer_color_scheme(&self, scheme: &str) {
+        let params = json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] });
+        let command = DevTools { command: "Emulation.setEmulatedMedia", params };
+        self.client.issue_cmd(command).await.expect("emulate the colour scheme");
+    }
+}
+
 /// Runs `script` in the page through WebDriver (which works with the page's scripts off too)
 /// and returns its value.
 pub async fn eval(browser: &Browser, script: &str) -> Value {

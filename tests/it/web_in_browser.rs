@@ -111,16 +111,52 @@ async fn visit(scripts: Scripts) {
         )
         .await;
 
-    // A phone: nothing wider than the screen.
+    // A phone: nothing wider than the screen, on the search page and a service page.
     browser.client.set_window_size(390, 844).await.expect("resize");
-    browser.goto(&format!("{base}/services/{}", polygon.id)).await;
-    let overflow = eval(&browser, "return document.documentElement.scrollWidth - window.innerWidth").await;
-    assert!(overflow.as_i64().is_some_and(|px| px <= 0), "scrolls sideways by {overflow} px on a phone");
-    browser.screenshot("7-phone-service").await;
+    for (path, step) in
+        [("/?q=weather".to_string(), "7-phone-search"), (format!("/services/{}", polygon.id), "8-phone-service")]
+    {
+        browser.goto(&format!("{base}{path}")).await;
+        let overflow = eval(&browser, "return document.documentElement.scrollWidth - window.innerWidth").await;
+        assert!(overflow.as_i64().is_some_and(|px| px <= 0), "{path} scrolls sideways by {overflow} px on a phone");
+        browser.screenshot(step).await;
+    }
+    browser.goto(&format!("{base}/?q=weather")).await;
+    let first_hit = eval(
+        &browser,
+        "return document.querySelector('ol.results h3').getBoundingClientRect().top < window.innerHeight",
+    )
+    .await;
+    assert_eq!(first_hit, json!(true), "on a phone the first result shows without scrolling past the filters");
+
+    // Light and dark, as the visitor's system prefers: the page follows.
+    browser.client.set_window_size(1280, 900).await.expect("resize");
+    let mut backgrounds = Vec::new();
+    for scheme in ["light", "dark"] {
+        browser.prefer_color_scheme(scheme).await;
+        browser.goto(&format!("{base}/?q=weather")).await;
+        let background = eval(&browser, "return getComputedStyle(document.documentElement).backgroundColor").await;
+        backgrounds.push(luminance(background.as_str().unwrap_or_default()));
+        browser.screenshot(&format!("9-{scheme}")).await;
+    }
+    assert!(backgrounds[0] > 0.8 && backgrounds[1] < 0.2, "light then dark backgrounds: {backgrounds:?}");
 
     browser.assert_quiet_console("on a phone", &[]).await;
     browser.close().await;
     assert!(artifacts_dir().join(format!("visit-js-{}-5-registered.png", js(scripts))).exists());
+}
+
+/// Relative luminance (0 black to 1 white, roughly) of a computed `rgb(r, g, b)` colour.
+fn luminance(color: &str) -> f64 {
+    let channels: Vec<f64> = color
+        .trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .filter_map(|c| c.trim().parse::<f64>().ok())
+        .collect();
+    assert!(channels.len() >= 3, "a colour: {color}");
+    (0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]) / 255.0
 }
 
 fn js(scripts: Scripts) -> &'static str {
