@@ -87,6 +87,11 @@ impl Worker {
         &self.parts.clock
     }
 
+    /// The status and schedule rules this worker applies (the operator's flags over the defaults).
+    pub fn policy(&self) -> &LifecyclePolicy {
+        &self.parts.policy
+    }
+
     pub fn cancel_token(&self) -> &CancellationToken {
         &self.parts.cancel
     }

@@ -1,9 +1,11 @@
 //! `GET /about`: what Agora is, how listing works (the figures come from the lifecycle policy the
-//! crawler runs, so the page cannot drift from it), and where the machine interfaces are.
+//! crawler runs, flags included, so the page cannot drift from it), and where the machine
+//! interfaces are.
 
-use crate::lifecycle::LifecyclePolicy;
+use crate::http::HttpState;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::State;
 use std::time::Duration;
 
 #[derive(Template, WebTemplate)]
@@ -20,8 +22,8 @@ pub struct AboutPage {
 }
 
 /// `GET /about`.
-pub async fn page() -> AboutPage {
-    let policy = LifecyclePolicy::default();
+pub async fn page(State(state): State<HttpState>) -> AboutPage {
+    let policy = state.dispatcher.worker().policy();
     AboutPage {
         base: span(policy.base_interval),
         min: span(policy.min_interval),
