@@ -3,6 +3,7 @@
 
 use crate::db::services::ServiceRow;
 use agora_crawler::Offer;
+use agora_crawler::x402::price::usd_to_micros;
 
 /// The seller's name, else host and path (v1 challenges carry no name).
 pub fn display_name(service: &ServiceRow) -> String {
@@ -48,12 +49,13 @@ pub fn offer_price(offer: &Offer) -> String {
     }
 }
 
-/// The cheapest priced offer's price, else the first offer's; "no offer" for none.
+/// The cheapest priced offer's price, else the first offer's; "no offer" for none. Compared in
+/// exact micro-dollars, as the index sorts by price.
 pub fn best_price(offers: &[Offer]) -> String {
     let priced = offers
         .iter()
-        .filter_map(|offer| Some((offer.usd.as_deref()?.parse::<f64>().ok()?, offer)))
-        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .filter_map(|offer| Some((offer.usd.as_deref().and_then(usd_to_micros)?, offer)))
+        .min_by_key(|(micros, _)| *micros)
         .map(|(_, offer)| offer);
     priced.or(offers.first()).map_or_else(|| "no offer".to_string(), offer_price)
 }
@@ -121,6 +123,34 @@ mod tests {
         assert_eq!(clip("héllo wörld", 5), "héllo…");
         assert_eq!(clip("short", 10), "short");
         assert_eq!(short_address("0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913"), "0x8335…2913");
+    }
+
+    fn offer(usd: Option<&str>, usd_is_max: bool) -> Offer {
+        Offer {
+            scheme: if usd_is_max { "upto" } else { "exact" }.into(),
+            network: "eip155:8453".into(),
+            network_v1: Some("base".into()),
+            family: "evm".into(),
+            testnet: false,
+            asset: "0x833589fcd6edb6e08f4c7c32d4f71b54bda02913".into(),
+            asset_symbol: usd.map(|_| "USDC".into()),
+            decimals: usd.map(|_| 6),
+            amount: "1234".into(),
+            usd: usd.map(Into::into),
+            usd_is_max,
+            pay_to: "0x209693bc6afc0c5328ba36faf03c514ef312287c".into(),
+            max_timeout_seconds: 60,
+            extra: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn the_best_price_is_the_cheapest_exact_amount() {
+        // 0.0000015 rounds up to 2 micro-dollars, still below 0.00001; unpriced offers lose.
+        let offers = [offer(None, false), offer(Some("0.00001"), false), offer(Some("0.0000015"), true)];
+        assert_eq!(best_price(&offers), "up to $0.0000015");
+        assert_eq!(best_price(&offers[..1]), "1234 0x8335…2913 (atomic units)");
+        assert_eq!(best_price(&[]), "no offer");
     }
 
     #[test]
