@@ -120,24 +120,18 @@ async fn the_register_form_registers_then_shows_the_status_and_refuses_cross_sit
     let base = serve(&catalog).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
 
-    let forged = client
-        .post(format!("{base}/register"))
-        .header("origin", "https://evil.example")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("url", url.as_str()), ("method", "GET")]))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(forged.status().as_u16(), 403);
-    let cross_site = client
-        .post(format!("{base}/register"))
-        .header("sec-fetch-site", "cross-site")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("url", url.as_str()), ("method", "GET")]))
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(cross_site.status().as_u16(), 403);
+    // A forged post from another site, as browsers label it: by Origin, or by Sec-Fetch-Site.
+    for (header, value) in [("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")] {
+        let forged = client
+            .post(format!("{base}/register"))
+            .header(header, value)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("url", url.as_str()), ("method", "GET")]))
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(forged.status().as_u16(), 403, "{header}: {value}");
+    }
     assert_eq!(agora::db::services::all(catalog.app.store.read()).await.expect("all").len(), 0, "nothing stored");
 
     let posted = client
@@ -283,4 +277,14 @@ async fn the_cached_search_page_follows_the_index() {
         metrics.lines().find_map(|l| l.strip_prefix(line.as_str())?.parse::<u64>().ok())
     };
     assert_eq!((count("hit"), count("miss")), (Some(1), Some(2)), "{metrics}");
+}
+
+#[tokio::test]
+async fn the_about_page_states_the_policy_this_server_runs() {
+    let catalog = Catalog::build_with(Vec::new(), &["--degrade-after", "5", "--delist-after-hours", "48"]).await;
+    let base = serve(&catalog).await;
+    let (status, _, html) = page(&format!("{base}/about")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("5 failed checks in a row"), "the operator's --degrade-after: {html}");
+    assert!(html.contains("failing for 2 days"), "the operator's --delist-after-hours: {html}");
 }
