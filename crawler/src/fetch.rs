@@ -228,6 +228,12 @@ impl Fetcher {
         let next = location.to_str().ok().and_then(|l| current.join(l).ok()).ok_or_else(|| {
             FetchResult::Failed(Finding::new("redirect_invalid", "A redirect's Location is not a valid URL."))
         })?;
+        if next.as_str().len() > crate::target::MAX_URL_BYTES || next.port() == Some(0) {
+            return Err(FetchResult::Failed(Finding::new(
+                "redirect_invalid",
+                format!("A redirect's Location is longer than {} bytes or names port 0.", crate::target::MAX_URL_BYTES),
+            )));
+        }
         if !matches!(next.scheme(), "http" | "https") || !next.username().is_empty() || next.password().is_some() {
             return Err(FetchResult::Refused(Finding::new(
                 "redirect_refused",

@@ -66,7 +66,9 @@ pub fn refused_report(url: &str, method: &str, problem: Finding) -> ProbeReport 
         method: method.to_ascii_uppercase(),
         verdict: Verdict::Refused,
         problems: vec![problem],
+        problems_omitted: 0,
         warnings: Vec::new(),
+        warnings_omitted: 0,
         http: None,
         listing: None,
         challenge: None,
@@ -91,7 +93,9 @@ fn report_from(target: &ProbeTarget, fetched: Fetched) -> ProbeReport {
         method: target.method.to_string(),
         verdict: Verdict::FetchError,
         problems: Vec::new(),
+        problems_omitted: 0,
         warnings: Vec::new(),
+        warnings_omitted: 0,
         http: None,
         listing: None,
         challenge: None,
@@ -120,12 +124,14 @@ fn report_from(target: &ProbeTarget, fetched: Fetched) -> ProbeReport {
             });
             report.verdict = evaluation.verdict;
             report.problems = evaluation.problems;
+            report.problems_omitted = evaluation.problems_omitted;
             report.warnings = evaluation.warnings;
+            report.warnings_omitted = evaluation.warnings_omitted;
             report.listing = evaluation.listing.filter(|_| evaluation.verdict == Verdict::Listed);
             if fetched.final_url.origin() != target.url.origin() {
                 // The listing is for the registered URL; someone else's endpoint behind a redirect
                 // is worth the seller's (and a reviewer's) attention.
-                report.warnings.push(Finding::new(
+                report.warn(Finding::new(
                     "redirected_cross_origin",
                     format!(
                         "The URL redirects to another origin ({}); register the final URL instead.",

@@ -156,7 +156,14 @@ pub struct ProbeReport {
     pub method: String,
     pub verdict: Verdict,
     pub problems: Vec<Finding>,
+    /// Problems found beyond the first ones kept (`x402::findings::MAX_FINDINGS_KEPT`); absent
+    /// when every problem is listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub problems_omitted: usize,
     pub warnings: Vec<Finding>,
+    /// Warnings found beyond the ones kept; absent when every warning is listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub warnings_omitted: usize,
     /// `null` when no request was sent (refused).
     pub http: Option<HttpInfo>,
     /// Present only when the verdict is `listed`.
@@ -167,6 +174,10 @@ pub struct ProbeReport {
     /// How long the seller asked us to wait (`Retry-After`), for the scheduler.
     #[serde(skip)]
     pub retry_after: Option<Duration>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 impl Discovery {
@@ -191,5 +202,16 @@ impl Listing {
         let mut digest = [0u8; 32];
         hasher.finalize(&mut digest);
         digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl ProbeReport {
+    /// Adds a warning found after validation, within the same cap as the validator's.
+    pub fn warn(&mut self, warning: Finding) {
+        if self.warnings.len() < crate::x402::findings::MAX_FINDINGS_KEPT {
+            self.warnings.push(warning);
+        } else {
+            self.warnings_omitted += 1;
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! What to probe: a URL checked and canonicalized, and an HTTP method.
 //!
 //! Canonical form (ARCHITECTURE "Identity and lifecycle"): lower-case scheme and host, no default
-//! port, no fragment; path and query kept as given. The `url` crate does the WHATWG work
+//! port, no fragment, no empty query (`…?` is `…`); path and query otherwise kept as given. The `url` crate does the WHATWG work
 //! (including `0x7f.1` → `127.0.0.1`), so the address policy sees the host a client would use.
 
 use crate::report::Finding;
@@ -57,7 +57,14 @@ pub fn canonicalize_url(text: &str) -> Result<Url, Finding> {
     if url.host().is_none() {
         return Err(Finding::new("url_invalid", "The URL has no host."));
     }
+    if url.port() == Some(0) {
+        return Err(Finding::new("url_port_invalid", "Port 0 is not a port anything listens on."));
+    }
     url.set_fragment(None);
+    // `…/case?` and `…/case` are one resource to every client; keep one spelling.
+    if url.query() == Some("") {
+        url.set_query(None);
+    }
     if url.as_str().len() > MAX_URL_BYTES {
         return Err(Finding::new(
             "url_too_long",
@@ -96,6 +103,9 @@ mod tests {
         let url = canonicalize_url("HTTPS://API.Example.COM:443/Weather?city=Paris#frag").expect("valid");
         assert_eq!(url.as_str(), "https://api.example.com/Weather?city=Paris");
         assert_eq!(canonicalize_url("http://0x7f.1/").expect("valid").as_str(), "http://127.0.0.1/");
+        assert_eq!(canonicalize_url("https://a.example/case?").expect("valid").as_str(), "https://a.example/case");
+        assert_eq!(canonicalize_url("https://a.example/case?#x").expect("valid").as_str(), "https://a.example/case");
+        assert_eq!(canonicalize_url("https://a.example/?q=").expect("valid").as_str(), "https://a.example/?q=");
     }
 
     #[test]
@@ -105,6 +115,8 @@ mod tests {
         assert_eq!(code("javascript:alert(1)"), "url_scheme_unsupported");
         assert_eq!(code("http://user:pw@example.com/"), "url_userinfo");
         assert_eq!(code("not a url"), "url_invalid");
+        assert_eq!(code("http://example.com:0/"), "url_port_invalid");
+        assert_eq!(code("https://[::1]:0/x"), "url_port_invalid");
         assert_eq!(code(&format!("https://example.com/{}", "a".repeat(2100))), "url_too_long");
         assert_eq!(parse_method("head").expect_err("HEAD").code, "method_unsupported");
         assert_eq!(parse_method("post").expect("POST"), Method::POST);

@@ -231,3 +231,56 @@ pub fn v1_challenge(url: &str) -> Value {
         }]
     })
 }
+
+/// The amplification attack of a v1 body: `{"x402Version":1,"error":"x","accepts":[{},{},…]}`
+/// with `entries` empty objects (every one of them missing every required key).
+pub fn empty_entries_body(entries: usize) -> Vec<u8> {
+    let mut body = br#"{"x402Version":1,"error":"x","accepts":["#.to_vec();
+    for i in 0..entries {
+        body.extend_from_slice(if i == 0 { b"{}" } else { b",{}" });
+    }
+    body.extend_from_slice(b"]}");
+    body
+}
+
+/// The largest challenge Agora lists: every field at its cap (`x402::limits`) — as many offers as
+/// are examined, each on an unknown network with the longest opaque addresses, a 78-digit amount
+/// and a full `extra`; the longest description, in 4-byte characters; discovery schemas just
+/// under their cap. Too large for the header: serve it as a body (read with a warning).
+pub fn widest_valid_challenge(url: &str) -> Value {
+    use crate::x402::limits::{MAX_ACCEPTS, MAX_DESCRIPTION_CHARS, MAX_DISCOVERY_BYTES, MAX_EXTRA_BYTES};
+    let opaque = |c: char, i: usize| format!("{i:03}{}", c.to_string().repeat(253));
+    let accepts: Vec<Value> = (0..MAX_ACCEPTS)
+        .map(|i| {
+            let mut extra = json!({"name": "USD Coin", "version": "2", "pad": ""});
+            let pad = MAX_EXTRA_BYTES - extra.to_string().len();
+            extra["pad"] = Value::String("p".repeat(pad));
+            json!({
+                "scheme": "exact",
+                "network": format!("zzzzzzz{}:{:0>64}", i % 10, i),
+                "amount": format!("1{}", "0".repeat(77)),
+                "asset": opaque('a', i),
+                "payTo": opaque('p', i),
+                "maxTimeoutSeconds": 300,
+                "extra": extra,
+            })
+        })
+        .collect();
+    let schema_pad = "s".repeat(MAX_DISCOVERY_BYTES - 200);
+    json!({
+        "x402Version": 2,
+        "error": "Payment required",
+        "resource": {
+            "url": url,
+            "description": "\u{1F600}".repeat(MAX_DESCRIPTION_CHARS),
+            "mimeType": "application/json",
+            "serviceName": "W".repeat(32),
+            "tags": ["t".repeat(32), "u".repeat(32), "v".repeat(32), "w".repeat(32), "x".repeat(32)],
+        },
+        "accepts": accepts,
+        "extensions": {"bazaar": {
+            "info": {"input": {"type": "http", "method": "GET", "queryParams": {"pad": schema_pad}}, "output": {"type": "json"}},
+            "schema": {"type": "object"}
+        }}
+    })
+}

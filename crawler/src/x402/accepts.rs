@@ -3,6 +3,7 @@
 
 use super::address::{self, AddressError, Role};
 use super::findings::{Findings, quote, required_str, type_name};
+use super::limits::{MAX_EXTRA_BYTES, MAX_SCHEME_CHARS};
 use super::networks::{self, Family, Network};
 use super::price::{self, AmountError};
 use crate::report::Offer;
@@ -25,11 +26,18 @@ struct NetworkChoice {
 /// has no problems.
 pub fn check_entry(entry: &Map<String, Value>, index: usize, version: u8, findings: &mut Findings) -> Option<Offer> {
     let at = |key: &str| format!("accepts[{index}].{key}");
-    let problems_before = findings.problems.len();
+    let problems_before = findings.problem_count();
 
     let scheme = required_str(entry, "scheme", &at("scheme"), "scheme", findings).and_then(|s| {
         if s.trim().is_empty() {
             findings.problem("scheme_invalid", &at("scheme"), "`scheme` must be a non-empty string such as \"exact\".");
+            None
+        } else if s.chars().count() > MAX_SCHEME_CHARS {
+            findings.problem(
+                "scheme_invalid",
+                &at("scheme"),
+                format!("`scheme` {} is longer than {MAX_SCHEME_CHARS} characters; no x402 scheme is.", quote(s)),
+            );
             None
         } else {
             Some(s)
@@ -58,7 +66,19 @@ pub fn check_entry(entry: &Map<String, Value>, index: usize, version: u8, findin
 
     let extra = match entry.get("extra") {
         None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(value @ Value::Object(_)) => value.clone(),
+        Some(value @ Value::Object(_)) => {
+            let size = serde_json::to_vec(value).map_or(usize::MAX, |bytes| bytes.len());
+            if size > MAX_EXTRA_BYTES {
+                findings.problem(
+                    "extra_too_large",
+                    &at("extra"),
+                    format!("`extra` is {size} bytes; Agora accepts up to {MAX_EXTRA_BYTES} (real ones carry a few short fields)."),
+                );
+                Value::Null
+            } else {
+                value.clone()
+            }
+        }
         Some(other) => {
             findings.problem(
                 "extra_invalid",
@@ -73,7 +93,7 @@ pub fn check_entry(entry: &Map<String, Value>, index: usize, version: u8, findin
         check_v1_resource_fields(entry, &at, findings);
     }
 
-    if findings.problems.len() > problems_before {
+    if findings.problem_count() > problems_before {
         return None;
     }
     let (scheme, network, amount, asset, pay_to, timeout) = (scheme?, network?, amount?, asset?, pay_to?, timeout?);
@@ -329,7 +349,11 @@ fn check_v1_resource_fields(entry: &Map<String, Value>, at: &dyn Fn(&str) -> Str
         findings.problem(
             "resource_invalid",
             &at("resource"),
-            format!("`resource` {} must be the absolute http(s) URL of the paid endpoint.", quote(resource)),
+            format!(
+                "`resource` {} must be the absolute http(s) URL of the paid endpoint (at most {} bytes).",
+                quote(resource),
+                crate::target::MAX_URL_BYTES
+            ),
         );
     }
     required_str(entry, "description", &at("description"), "description", findings);
@@ -389,8 +413,10 @@ fn check_scheme_extra(
 }
 
 /// Whether `text` parses as an absolute http(s) URL with a host.
+/// At most [`crate::target::MAX_URL_BYTES`] long, like a registered URL.
 pub fn is_absolute_http_url(text: &str) -> bool {
-    url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+    text.len() <= crate::target::MAX_URL_BYTES
+        && url::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
 }
 
 fn short_json(value: &Value) -> String {

@@ -7,6 +7,7 @@
 //! `pattern`s run on a linear-time regex engine.
 
 use super::findings::{Findings, quote};
+use super::limits::MAX_DISCOVERY_BYTES;
 use crate::report::Discovery;
 use serde_json::{Map, Value, json};
 
@@ -18,6 +19,8 @@ const MAX_DEPTH: usize = 32;
 const MAX_SERVICE_NAME_LEN: usize = 32;
 const MAX_TAG_LEN: usize = 32;
 const MAX_TAGS: usize = 5;
+/// A route template is a path; longer than a URL is not one.
+const MAX_ROUTE_TEMPLATE_BYTES: usize = crate::target::MAX_URL_BYTES;
 
 const QUERY_METHODS: &[&str] = &["GET", "HEAD", "DELETE"];
 const BODY_METHODS: &[&str] = &["POST", "PUT", "PATCH"];
@@ -73,14 +76,10 @@ pub fn from_v2(challenge: &Map<String, Value>, findings: &mut Findings) -> Optio
         );
     }
     let keep = depth(&info) <= MAX_DEPTH;
-    Some(Discovery {
-        service_name,
-        tags,
-        input: if keep { info.get("input").cloned().unwrap_or(Value::Null) } else { Value::Null },
-        output: if keep { info.get("output").cloned().unwrap_or(Value::Null) } else { Value::Null },
-        route_template,
-        valid: errors.is_empty(),
-    })
+    let (input, output) =
+        if keep { (field(&info, "input"), field(&info, "output")) } else { (Value::Null, Value::Null) };
+    let (input, output, fits) = bounded(input, output, "extensions.bazaar.info", findings);
+    Some(Discovery { service_name, tags, input, output, route_template, valid: errors.is_empty() && fits })
 }
 
 /// v1: `outputSchema` of the first entry, with the camelCase/snake_case aliases the SDK tolerates
@@ -90,7 +89,7 @@ pub fn from_v1(first_entry: &Map<String, Value>, findings: &mut Findings) -> Opt
     let path = "accepts[0].outputSchema";
     let Some(input) = schema.get("input").and_then(Value::as_object) else {
         findings.warn("discovery_invalid", path, "`outputSchema.input` is missing, so the request shape is unknown.");
-        return Some(invalid_v1(schema));
+        return Some(invalid_v1(schema, findings));
     };
     if input.get("discoverable") == Some(&Value::Bool(false)) {
         findings.warn(
@@ -110,7 +109,7 @@ pub fn from_v1(first_entry: &Map<String, Value>, findings: &mut Findings) -> Opt
             )
         };
         findings.warn("discovery_invalid", path, format!("Discovery metadata is not used for search: {detail}."));
-        return Some(invalid_v1(schema));
+        return Some(invalid_v1(schema, findings));
     }
     let pick = |names: &[&str]| names.iter().find_map(|n| input.get(*n)).cloned();
     let method = input.get("method").and_then(Value::as_str).map(str::to_ascii_uppercase);
@@ -138,26 +137,46 @@ pub fn from_v1(first_entry: &Map<String, Value>, findings: &mut Findings) -> Opt
             "Discovery metadata is not used for search: `outputSchema.input.method` must be an HTTP method.",
         );
     }
+    let (input, output, fits) = bounded(Value::Object(normalized), field(schema, "output"), path, findings);
     Some(Discovery {
         service_name: None,
         tags: Vec::new(),
-        input: Value::Object(normalized),
-        output: schema.get("output").cloned().unwrap_or(Value::Null),
+        input,
+        output,
         route_template: None,
-        valid: valid_method && depth(schema) <= MAX_DEPTH,
+        valid: valid_method && depth(schema) <= MAX_DEPTH && fits,
     })
 }
 
-fn invalid_v1(schema: &Value) -> Discovery {
+fn invalid_v1(schema: &Value, findings: &mut Findings) -> Discovery {
     let keep = depth(schema) <= MAX_DEPTH;
-    Discovery {
-        service_name: None,
-        tags: Vec::new(),
-        input: if keep { schema.get("input").cloned().unwrap_or(Value::Null) } else { Value::Null },
-        output: if keep { schema.get("output").cloned().unwrap_or(Value::Null) } else { Value::Null },
-        route_template: None,
-        valid: false,
+    let (input, output) =
+        if keep { (field(schema, "input"), field(schema, "output")) } else { (Value::Null, Value::Null) };
+    let (input, output, _) = bounded(input, output, "accepts[0].outputSchema", findings);
+    Discovery { service_name: None, tags: Vec::new(), input, output, route_template: None, valid: false }
+}
+
+fn field(object: &Value, key: &str) -> Value {
+    object.get(key).cloned().unwrap_or(Value::Null)
+}
+
+/// `input` and `output` as kept, or neither when together they exceed [`MAX_DISCOVERY_BYTES`]
+/// (with `discovery_too_large`); the flag says whether they fit.
+fn bounded(input: Value, output: Value, path: &str, findings: &mut Findings) -> (Value, Value, bool) {
+    let size = |v: &Value| serde_json::to_vec(v).map_or(usize::MAX, |bytes| bytes.len());
+    let total = size(&input).saturating_add(size(&output));
+    if total <= MAX_DISCOVERY_BYTES {
+        return (input, output, true);
     }
+    findings.warn(
+        "discovery_too_large",
+        path,
+        format!(
+            "The request and answer schemas are {total} bytes together; Agora keeps up to {} KiB, so they are not shown or searched.",
+            MAX_DISCOVERY_BYTES / 1024
+        ),
+    );
+    (Value::Null, Value::Null, false)
 }
 
 /// Every reason the bazaar extension cannot be trusted, empty when it is valid.
@@ -242,7 +261,10 @@ fn check_info_shape(info: &Value) -> Vec<String> {
 /// `..` and no `://`.
 pub fn is_valid_route_template(template: &str) -> bool {
     let allowed = |b: u8| b.is_ascii_alphanumeric() || b"_/:.-~%".contains(&b);
-    if template.len() < 2 || !template.starts_with('/') || !template.bytes().all(allowed) {
+    if !(2..=MAX_ROUTE_TEMPLATE_BYTES).contains(&template.len())
+        || !template.starts_with('/')
+        || !template.bytes().all(allowed)
+    {
         return false;
     }
     let mut decoded = template.to_string();

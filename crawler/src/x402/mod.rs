@@ -6,6 +6,7 @@ pub mod address;
 pub mod decode;
 pub mod discovery;
 pub mod findings;
+pub mod limits;
 pub mod networks;
 pub mod price;
 pub mod schema_text;

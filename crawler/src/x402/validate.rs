@@ -7,13 +7,12 @@
 use super::accepts::{self, is_absolute_http_url};
 use super::decode::{self, PAYMENT_REQUIRED, Source};
 use super::discovery;
-use super::findings::{Findings, quote, type_name};
+use super::findings::{Collected, Findings, quote, type_name};
+use super::limits::{self, MAX_ACCEPTS, MAX_DESCRIPTION_CHARS, MAX_MIME_TYPE_BYTES, MAX_STORED_CHALLENGE_BYTES};
 use crate::report::{Finding, Listing, Offer, Resource, Verdict};
+use crate::target::MAX_URL_BYTES;
 use serde_json::{Map, Value};
 use url::Url;
-
-/// The raw challenge is kept in reports up to this many serialized bytes.
-pub const MAX_STORED_CHALLENGE_BYTES: usize = 128 * 1024;
 
 /// What the seller answered, as far as the challenge engine cares.
 #[derive(Debug, Clone, Copy)]
@@ -34,14 +33,26 @@ pub struct HttpAnswer<'a> {
 pub struct Evaluation {
     pub verdict: Verdict,
     pub problems: Vec<Finding>,
+    /// Problems found beyond the ones kept (`findings::MAX_FINDINGS_KEPT`).
+    pub problems_omitted: usize,
     pub warnings: Vec<Finding>,
+    pub warnings_omitted: usize,
     pub listing: Option<Listing>,
     pub challenge: Option<Value>,
 }
 
 impl Evaluation {
     fn classified(verdict: Verdict, finding: Finding, warnings: Vec<Finding>) -> Self {
-        Evaluation { verdict, problems: vec![finding], warnings, listing: None, challenge: None }
+        let Collected { warnings, warnings_omitted, .. } = Findings::with_warnings(warnings).finish();
+        Evaluation {
+            verdict,
+            problems: vec![finding],
+            problems_omitted: 0,
+            warnings,
+            warnings_omitted,
+            listing: None,
+            challenge: None,
+        }
     }
 }
 
@@ -118,9 +129,11 @@ pub fn evaluate(answer: &HttpAnswer<'_>) -> Evaluation {
         }
     };
 
-    let mut findings = Findings { problems: Vec::new(), warnings };
+    let mut findings = Findings::with_warnings(warnings);
     let outcome = check_challenge(&challenge, source, answer.url, &mut findings);
     let stored = store_challenge(challenge, &mut findings);
+    let valid = !findings.has_problems();
+    let Collected { problems, problems_omitted, warnings, warnings_omitted } = findings.finish();
     match outcome {
         Outcome::AuthOnly => Evaluation {
             verdict: Verdict::NotX402,
@@ -128,14 +141,18 @@ pub fn evaluate(answer: &HttpAnswer<'_>) -> Evaluation {
                 "auth_only",
                 "The route asks for a Sign-In-With-X authentication, not a payment (empty accepts with the sign-in-with-x extension).",
             )],
-            warnings: findings.warnings,
+            problems_omitted: 0,
+            warnings,
+            warnings_omitted,
             listing: None,
             challenge: stored,
         },
         Outcome::Checked(listing) => Evaluation {
-            verdict: if findings.problems.is_empty() { Verdict::Listed } else { Verdict::Invalid },
-            problems: findings.problems,
-            warnings: findings.warnings,
+            verdict: if valid { Verdict::Listed } else { Verdict::Invalid },
+            problems,
+            problems_omitted,
+            warnings,
+            warnings_omitted,
             listing: listing.map(|listing| *listing),
             challenge: stored,
         },
@@ -202,6 +219,19 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
             findings.problem("accepts_empty", "accepts", "`accepts` is empty: list at least one way to pay.");
             None
         }
+        Some(Value::Array(entries)) if entries.len() > MAX_ACCEPTS => {
+            // Examining them would cost time and report bytes in proportion to what the seller
+            // chose to send; one problem says it all.
+            findings.problem(
+                "accepts_too_many",
+                "accepts",
+                format!(
+                    "`accepts` has {} entries; Agora examines challenges of up to {MAX_ACCEPTS} (one per scheme, network and asset you take).",
+                    entries.len()
+                ),
+            );
+            return Outcome::Checked(None);
+        }
         Some(Value::Array(entries)) => Some(entries),
         Some(other) => {
             findings.problem(
@@ -231,6 +261,8 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
     let resource = match version {
         1 => first.and_then(v1_resource).map(|mut resource| {
             resource.mime_type = mime_type(resource.mime_type.take(), "accepts[0].mimeType", findings);
+            resource.description =
+                description(Some(std::mem::take(&mut resource.description)), "accepts[0].description", findings);
             resource
         }),
         _ => resource,
@@ -242,7 +274,7 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
         2 => discovery::from_v2(object, findings),
         _ => first.and_then(|entry| discovery::from_v1(entry, findings)),
     };
-    if !findings.problems.is_empty() {
+    if findings.has_problems() {
         return Outcome::Checked(None);
     }
     Outcome::Checked(resource.map(|resource| Box::new(Listing { x402_version: version, resource, discovery, offers })))
@@ -312,18 +344,21 @@ fn check_v2_resource(object: &Map<String, Value>, findings: &mut Findings) -> Op
             return None;
         }
     };
-    if !(is_absolute_http_url(url) || url.starts_with("mcp://")) {
+    if !(is_absolute_http_url(url) || (url.starts_with("mcp://") && url.len() <= MAX_URL_BYTES)) {
         findings.problem(
             "resource_invalid",
             "resource.url",
-            format!("`resource.url` {} must be the absolute URL of the paid endpoint.", quote(url)),
+            format!(
+                "`resource.url` {} must be the absolute URL of the paid endpoint (at most {MAX_URL_BYTES} bytes).",
+                quote(url)
+            ),
         );
         return None;
     }
     let text = |key: &str| resource.get(key).and_then(Value::as_str).map(str::to_string);
     Some(Resource {
         url: url.clone(),
-        description: text("description").unwrap_or_default(),
+        description: description(text("description"), "resource.description", findings),
         mime_type: mime_type(text("mimeType"), "resource.mimeType", findings),
     })
 }
@@ -337,8 +372,35 @@ fn v1_resource(entry: &Map<String, Value>) -> Option<Resource> {
     })
 }
 
+/// The description as shown and searched: clipped to [`MAX_DESCRIPTION_CHARS`].
+fn description(value: Option<String>, path: &str, findings: &mut Findings) -> String {
+    let value = value.unwrap_or_default();
+    match limits::clip_chars(&value, MAX_DESCRIPTION_CHARS) {
+        None => value,
+        Some(clipped) => {
+            findings.warn(
+                "description_clipped",
+                path,
+                format!(
+                    "The description is {} characters; its first {MAX_DESCRIPTION_CHARS} are shown and searched.",
+                    value.chars().count()
+                ),
+            );
+            clipped
+        }
+    }
+}
+
 fn mime_type(value: Option<String>, path: &str, findings: &mut Findings) -> Option<String> {
     let value = value.filter(|m| !m.is_empty())?;
+    if value.len() > MAX_MIME_TYPE_BYTES {
+        findings.warn(
+            "mime_type_invalid",
+            path,
+            format!("`mimeType` is {} bytes, longer than any media type; it was ignored.", value.len()),
+        );
+        return None;
+    }
     if !value.contains('/') {
         findings.warn(
             "mime_type_invalid",
