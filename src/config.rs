@@ -157,6 +157,21 @@ pub struct ServeArgs {
     /// Longest a request may run, in seconds (a registration waits for its first probe).
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub request_timeout: u64,
+    /// Seconds a connection gets to send a request's headers, counted from when it may send one:
+    /// slow-header and idle keep-alive connections are closed after it.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout: u64,
+    /// Most connections open at once (also kept below the process's open-file limit).
+    #[arg(long, default_value_t = crate::http::server::DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_connections: usize,
+    /// Most connections open at once from one client (an address, or an IPv6 prefix); trusted
+    /// proxies are exempt.
+    #[arg(long, default_value_t = crate::http::server::DEFAULT_MAX_PER_CLIENT, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub max_connections_per_client: usize,
+    /// IPv6 clients are one client per prefix of this many bits, for rate limits and connection
+    /// caps (one IPv6 client is handed a whole /64).
+    #[arg(long, default_value_t = crate::http::server::DEFAULT_IPV6_PREFIX, value_name = "BITS", value_parser = clap::value_parser!(u8).range(1..=128))]
+    pub ipv6_prefix: u8,
 }
 
 fn parse_proxy_cidr(text: &str) -> Result<IpNet, String> {

@@ -6,16 +6,13 @@
 use agora_crawler::testkit::{Reply, Seller, empty_entries_body, v1_challenge, v2_challenge, widest_valid_challenge};
 use agora_crawler::x402::findings::MAX_FINDINGS_KEPT;
 use agora_crawler::x402::limits::{
-    MAX_ACCEPTS, MAX_DESCRIPTION_CHARS, MAX_DISCOVERY_BYTES, MAX_EXTRA_BYTES, MAX_STORED_CHALLENGE_BYTES,
+    MAX_ACCEPTS, MAX_DESCRIPTION_CHARS, MAX_DISCOVERY_BYTES, MAX_EXTRA_BYTES, MAX_REPORT_BYTES,
+    MAX_STORED_CHALLENGE_BYTES,
 };
 use agora_crawler::{AddressPolicy, ProbeConfig, ProbeReport, Prober, StaticResolver, Verdict};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-/// The most a report may weigh serialized (docs/LIMITS.md): the widest valid listing plus a full
-/// set of findings stays under it.
-const MAX_REPORT_BYTES: usize = 256 * 1024;
 
 fn prober() -> Prober {
     let policy = AddressPolicy::new(AddressPolicy::parse_allowlist("127.0.0.0/8").expect("cidr"));

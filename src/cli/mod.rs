@@ -6,6 +6,7 @@ pub mod probe;
 pub mod register;
 pub mod reindex;
 pub mod serve;
+pub mod terminal;
 
 use crate::app::App;
 use crate::config::GlobalOptions;

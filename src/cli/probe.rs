@@ -1,8 +1,8 @@
 //! `agora probe URL [--method M] [--json]`: one probe, stored nowhere.
 
+use super::terminal::Lines;
 use crate::config::{GlobalOptions, ProbeArgs};
 use agora_crawler::{Finding, Listing, ProbeConfig, ProbeReport, Prober, Verdict};
-use std::fmt::Write as _;
 
 /// Runs the probe and prints it; returns the exit code pinned in INTERFACES.md.
 pub async fn run(global: &GlobalOptions, args: &ProbeArgs) -> u8 {
@@ -40,7 +40,7 @@ pub fn exit_code(verdict: Verdict) -> u8 {
 
 /// The human-readable form of a report.
 pub fn render(report: &ProbeReport) -> String {
-    let mut out = String::new();
+    let mut out = Lines::default();
     let headline = match report.verdict {
         Verdict::Listed => "LISTED: a valid x402 endpoint",
         Verdict::NotX402 => "NOT X402: the answer is not an x402 challenge",
@@ -48,8 +48,8 @@ pub fn render(report: &ProbeReport) -> String {
         Verdict::FetchError => "FETCH ERROR: no usable answer (will be retried)",
         Verdict::Refused => "REFUSED: the request was not sent",
     };
-    let _ = writeln!(out, "{headline}");
-    let _ = writeln!(out, "  {} {}", report.method, report.url);
+    out.line(format_args!("{headline}"));
+    out.line(format_args!("  {} {}", report.method, report.url));
     if let Some(http) = &report.http {
         let status = http.status.map_or_else(|| "no answer".to_string(), |s| format!("HTTP {s}"));
         let timings = &http.timings_ms;
@@ -61,33 +61,35 @@ pub fn render(report: &ProbeReport) -> String {
             phases.push(format!("first byte {first_byte:.1} ms"));
         }
         let phases = if phases.is_empty() { String::new() } else { format!(" ({})", phases.join(", ")) };
-        let _ = writeln!(out, "  {status} in {:.1} ms{phases}", timings.total);
+        out.line(format_args!("  {status} in {:.1} ms{phases}", timings.total));
         for hop in &http.redirects {
-            let _ = writeln!(out, "  redirected to {hop}");
+            out.line(format_args!("  redirected to {hop}"));
         }
     }
     if let Some(listing) = &report.listing {
         render_listing(&mut out, listing);
     }
-    render_findings(&mut out, "Problems", &report.problems);
-    render_findings(&mut out, "Warnings", &report.warnings);
-    out
+    render_findings(&mut out, "Problems", &report.problems, report.problems_omitted);
+    render_findings(&mut out, "Warnings", &report.warnings, report.warnings_omitted);
+    out.into_string()
 }
 
-fn render_listing(out: &mut String, listing: &Listing) {
+fn render_listing(out: &mut Lines, listing: &Listing) {
     let name = listing.discovery.as_ref().and_then(|d| d.service_name.as_deref());
-    let _ = writeln!(out, "\n  x402 v{} · {}", listing.x402_version, name.unwrap_or(&listing.resource.url));
+    out.blank();
+    out.line(format_args!("  x402 v{} · {}", listing.x402_version, name.unwrap_or(&listing.resource.url)));
     if !listing.resource.description.is_empty() {
-        let _ = writeln!(out, "  {}", listing.resource.description);
+        out.line(format_args!("  {}", listing.resource.description));
     }
     if let Some(discovery) = &listing.discovery {
         if !discovery.tags.is_empty() {
-            let _ = writeln!(out, "  tags: {}", discovery.tags.join(", "));
+            out.line(format_args!("  tags: {}", discovery.tags.join(", ")));
         }
         let state = if discovery.valid { "valid" } else { "INVALID (not used for search)" };
-        let _ = writeln!(out, "  discovery metadata: {state}");
+        out.line(format_args!("  discovery metadata: {state}"));
     }
-    let _ = writeln!(out, "\n  Offers ({}):", listing.offers.len());
+    out.blank();
+    out.line(format_args!("  Offers ({}):", listing.offers.len()));
     for offer in &listing.offers {
         let network = match &offer.network_v1 {
             Some(v1) => format!("{} ({v1}{})", offer.network, if offer.testnet { ", testnet" } else { "" }),
@@ -100,20 +102,24 @@ fn render_listing(out: &mut String, listing: &Listing) {
             }
             _ => format!("{} atomic units of {}", offer.amount, offer.asset),
         };
-        let _ = writeln!(out, "  - {:<8} {network}", offer.scheme);
-        let _ = writeln!(out, "    price  {price}");
-        let _ = writeln!(out, "    pay to {}", offer.pay_to);
+        out.line(format_args!("  - {:<8} {network}", offer.scheme));
+        out.line(format_args!("    price  {price}"));
+        out.line(format_args!("    pay to {}", offer.pay_to));
     }
 }
 
-fn render_findings(out: &mut String, title: &str, findings: &[Finding]) {
+fn render_findings(out: &mut Lines, title: &str, findings: &[Finding], omitted: usize) {
     if findings.is_empty() {
         return;
     }
-    let _ = writeln!(out, "\n  {title}:");
+    out.blank();
+    out.line(format_args!("  {title}:"));
     for finding in findings {
         let at = finding.path.as_deref().filter(|p| !p.is_empty()).map(|p| format!(" at {p}")).unwrap_or_default();
-        let _ = writeln!(out, "  - [{}]{at}: {}", finding.code, finding.message);
+        out.line(format_args!("  - [{}]{at}: {}", finding.code, finding.message));
+    }
+    if omitted > 0 {
+        out.line(format_args!("  … and {omitted} more (only the first {} are kept)", findings.len()));
     }
 }
 

@@ -1,6 +1,7 @@
 //! `agora register URL [--method M] [--json]` and `agora register --from-file FILE|-`.
 
 use super::probe::{exit_code, render};
+use super::terminal::safe;
 use crate::app::App;
 use crate::config::{GlobalOptions, RegisterArgs};
 use crate::jobs::register::{self, RegisterError};
@@ -81,7 +82,9 @@ async fn run_bulk(app: &App, path: &std::path::Path) -> u8 {
         }
     };
     for refusal in &bulk.refused {
-        println!("line {}: not registered ({}): {}", refusal.line, refusal.problem.code, refusal.problem.message);
+        let line =
+            format!("line {}: not registered ({}): {}", refusal.line, refusal.problem.code, refusal.problem.message);
+        println!("{}", safe(&line));
     }
     let created = bulk.services.iter().filter(|(_, created)| *created).count();
     println!(
@@ -96,15 +99,18 @@ async fn run_bulk(app: &App, path: &std::path::Path) -> u8 {
         Ok(probed) => {
             let reason = probed.report.problems.first().map(|p| format!(" ({})", p.code)).unwrap_or_default();
             let service = &probed.service;
-            println!(
+            let line = format!(
                 "{:<9} #{} {} {}{reason}",
                 probed.recorded.status.as_str(),
                 service.id,
                 service.method,
                 service.url
             );
+            println!("{}", safe(&line));
         }
-        Err((service, error)) => println!("not probed #{} {} {}: {error}", service.id, service.method, service.url),
+        Err((service, error)) => {
+            println!("{}", safe(&format!("not probed #{} {} {}: {error}", service.id, service.method, service.url)));
+        }
     })
     .await;
     println!("{summary}");

@@ -3,12 +3,12 @@
 use crate::config::{GlobalOptions, ServeArgs};
 use crate::demo::{self, DEMO_IP, DemoSellers};
 use crate::http::limits::{HttpLimits, Rates};
+use crate::http::server::{self, ConnectionLimits};
 use crate::http::{Answers, HttpState, router};
 use crate::jobs::Dispatcher;
 use crate::jobs::register::{RegisterError, register};
 use crate::jobs::scheduler;
 use crate::search::SearchIndex;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -57,6 +57,14 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         rates: (!args.no_rate_limits).then(|| Rates::new(args.reads_per_minute, args.registrations_per_hour)),
         trusted_proxies: args.trusted_proxies.clone(),
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        ipv6_prefix: args.ipv6_prefix,
+    };
+    let connections = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout),
+        max_connections: connection_budget(args.max_connections, global.concurrency as usize),
+        max_per_client: args.max_connections_per_client,
+        trusted_proxies: args.trusted_proxies.clone(),
+        ipv6_prefix: args.ipv6_prefix,
     };
     let answers = if args.no_answer_cache { Answers::off() } else { Answers::default() };
     let state = HttpState {
@@ -64,8 +72,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         answers: Arc::new(answers),
         ..HttpState::new(app.store.clone(), app.dispatcher.clone(), search)
     };
-    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, service).with_graceful_shutdown(app.cancel.clone().cancelled_owned()).await;
+    let served = server::serve(listener, router(state), connections, app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();
     let _ = crawl.await;
     app.shutdown().await;
@@ -99,4 +106,25 @@ async fn register_demo(dispatcher: Dispatcher, search: SearchIndex, sellers: Dem
         Ok(_) => eprintln!("demo: ready: http://{address}/?testnet=include (JSON: /api/v1/services?testnet=include)"),
         Err(error) => eprintln!("demo: the search index did not catch up: {error}"),
     }
+}
+
+/// Descriptors kept for everything but client connections: the database and index files, the
+/// probes' outbound sockets (one per concurrent probe), logs.
+const RESERVED_DESCRIPTORS: usize = 256;
+
+/// The connection cap: as asked, but below the open-file limit (raised to its hard maximum
+/// first), so the process never runs out of descriptors for its own files and probes.
+fn connection_budget(asked: usize, probe_concurrency: usize) -> usize {
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => usize::try_from(limit).unwrap_or(usize::MAX),
+        Err(error) => {
+            tracing::warn!(%error, "cannot read the open-file limit; keeping --max-connections as given");
+            return asked;
+        }
+    };
+    let room = limit.saturating_sub(RESERVED_DESCRIPTORS + probe_concurrency).max(16);
+    if asked > room {
+        tracing::warn!(asked, room, limit, "--max-connections lowered to fit the open-file limit");
+    }
+    asked.min(room)
 }

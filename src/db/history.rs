@@ -4,6 +4,10 @@ use super::StoreError;
 use super::maintain::DAY_MS;
 use sqlx::SqliteExecutor;
 
+/// History rows a service's detail shows per kind: the most recent ones (the store keeps up to
+/// `record::MAX_HISTORY_ROWS` per service, which the changes feed reads).
+pub const HISTORY_SHOWN: i64 = 100;
+
 /// One status transition.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct StatusChange {
@@ -13,12 +17,16 @@ pub struct StatusChange {
     pub reason_code: Option<String>,
 }
 
+/// The most recent status transitions, oldest first ([`HISTORY_SHOWN`] at most).
 pub async fn status_changes(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<StatusChange>, StoreError> {
     let rows: Vec<(i64, Option<String>, String, Option<String>)> = sqlx::query_as(
-        "SELECT changed_at, old_status, new_status, reason_code FROM status_changes
-         WHERE service_id = ? ORDER BY changed_at, id",
+        "SELECT changed_at, old_status, new_status, reason_code FROM (
+             SELECT id, changed_at, old_status, new_status, reason_code FROM status_changes
+             WHERE service_id = ? ORDER BY changed_at DESC, id DESC LIMIT ?)
+         ORDER BY changed_at, id",
     )
     .bind(id)
+    .bind(HISTORY_SHOWN)
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -48,12 +56,16 @@ pub struct OfferChange {
     pub new_value: Option<String>,
 }
 
+/// The most recent offer changes, oldest first ([`HISTORY_SHOWN`] at most).
 pub async fn offer_changes(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<OfferChange>, StoreError> {
     let rows: Vec<OfferChangeRow> = sqlx::query_as(
-        "SELECT changed_at, kind, scheme, network, asset, old_value, new_value FROM offer_changes
-         WHERE service_id = ? ORDER BY changed_at, id",
+        "SELECT changed_at, kind, scheme, network, asset, old_value, new_value FROM (
+             SELECT id, changed_at, kind, scheme, network, asset, old_value, new_value FROM offer_changes
+             WHERE service_id = ? ORDER BY changed_at DESC, id DESC LIMIT ?)
+         ORDER BY changed_at, id",
     )
     .bind(id)
+    .bind(HISTORY_SHOWN)
     .fetch_all(db)
     .await?;
     Ok(rows

@@ -4,6 +4,7 @@
 
 use super::StoreError;
 use crate::lifecycle::{self, LifecyclePolicy, Outcome, State, Status};
+use agora_crawler::x402::limits::MAX_REPORT_BYTES;
 use agora_crawler::x402::price::usd_to_micros;
 use agora_crawler::{Discovery, Listing, Offer, ProbeReport, Verdict};
 use sqlx::sqlite::SqliteRow;
@@ -157,7 +158,9 @@ impl Staged {
                             .await?
                     }
                 };
-                record_offer_changes(conn, id, &old, &listing.offers, now).await?;
+                if record_offer_changes(conn, id, &old, &listing.offers, now).await? > 0 {
+                    trim_history(conn, History::Offers, id).await?;
+                }
             }
             self.offers.insert(id, listing.offers.clone());
         }
@@ -173,7 +176,7 @@ impl Staged {
             codes: serde_json::to_string(&codes)?,
             hash: hash.clone(),
         });
-        self.reports.insert(id, (now, serde_json::to_string(&**report)?));
+        self.reports.insert(id, (now, stored_report(report)?));
         if next.status != state.status {
             self.status_rows.push((id, now, state.status, next.status, first_problem.map(|p| p.code.clone())));
         }
@@ -289,8 +292,52 @@ impl Staged {
             });
             query.build().execute(&mut *conn).await?;
         }
+        let mut changed: Vec<i64> = self.status_rows.iter().map(|row| row.0).collect();
+        changed.sort_unstable();
+        changed.dedup();
+        for id in changed {
+            trim_history(conn, History::Statuses, id).await?;
+        }
         Ok(())
     }
+}
+
+/// Rows of each history table kept per service: years of a real service's changes, while a
+/// seller that flips its status or prices at every probe cannot grow its history without end.
+pub const MAX_HISTORY_ROWS: i64 = 1000;
+
+#[derive(Debug, Clone, Copy)]
+enum History {
+    Offers,
+    Statuses,
+}
+
+/// Deletes a service's oldest history rows beyond [`MAX_HISTORY_ROWS`] (an index walk of that
+/// many rows; done only when the service's history grew).
+async fn trim_history(conn: &mut SqliteConnection, table: History, id: i64) -> Result<(), StoreError> {
+    let sql = match table {
+        History::Offers => {
+            "DELETE FROM offer_changes WHERE service_id = ?1 AND id IN (SELECT id FROM offer_changes
+             WHERE service_id = ?1 ORDER BY changed_at DESC, id DESC LIMIT -1 OFFSET ?2)"
+        }
+        History::Statuses => {
+            "DELETE FROM status_changes WHERE service_id = ?1 AND id IN (SELECT id FROM status_changes
+             WHERE service_id = ?1 ORDER BY changed_at DESC, id DESC LIMIT -1 OFFSET ?2)"
+        }
+    };
+    sqlx::query(sql).bind(id).bind(MAX_HISTORY_ROWS).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The report as stored. The validator's caps bound it (`x402::limits::MAX_REPORT_BYTES`); should
+/// one still be larger, its raw challenge — kept for display only — is left out.
+fn stored_report(report: &ProbeReport) -> Result<String, StoreError> {
+    let json = serde_json::to_string(report)?;
+    if json.len() <= MAX_REPORT_BYTES || report.challenge.is_none() {
+        return Ok(json);
+    }
+    let slim = ProbeReport { challenge: None, ..report.clone() };
+    Ok(serde_json::to_string(&slim)?)
 }
 
 fn state_of(row: &SqliteRow) -> Result<State, StoreError> {
@@ -332,7 +379,7 @@ async fn record_offer_changes(
     old: &[OfferKey],
     new: &[Offer],
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<usize, StoreError> {
     let before: HashMap<(&str, &str, &str), (&str, &str)> = old
         .iter()
         .map(|(s, n, a, amount, pay_to)| ((s.as_str(), n.as_str(), a.as_str()), (amount.as_str(), pay_to.as_str())))
@@ -361,6 +408,7 @@ async fn record_offer_changes(
         }
     }
     changes.sort();
+    let count = changes.len();
     for ((scheme, network, asset), kind, old_value, new_value) in changes {
         sqlx::query(
             "INSERT INTO offer_changes (service_id, changed_at, kind, scheme, network, asset, old_value, new_value)
@@ -377,5 +425,5 @@ async fn record_offer_changes(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(())
+    Ok(count)
 }

@@ -6,19 +6,19 @@
 
 use super::HttpState;
 use super::api::params::Params;
+use super::discovery_item;
 use super::problem::Problem;
 use crate::db::discovery::{self, DiscoveryFilter};
-use crate::db::services::{self, ServiceRow};
+use crate::db::services;
 use crate::search::request::parse_usd;
 use crate::search::results::search;
 use crate::search::{SearchRequest, TestnetMode};
-use agora_crawler::Offer;
 use agora_crawler::x402::accepts::is_caip2;
 use agora_crawler::x402::networks;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The envelope's `x402Version`.
 const ENVELOPE_VERSION: u8 = 2;
@@ -192,7 +192,7 @@ pub async fn resources(
         (Vec::new(), 0)
     };
     let items: Vec<DiscoveryResource> =
-        items.into_iter().map(|item| resource(item.service, &item.offers, item.report.as_ref())).collect();
+        items.into_iter().map(|item| discovery_item::item(item.service, &item.offers, item.report.as_ref())).collect();
     Ok(Json(DiscoveryList {
         x402_version: ENVELOPE_VERSION,
         items,
@@ -259,7 +259,7 @@ pub async fn search_resources(
             continue;
         }
         let report = reports.get(&hit.service.id);
-        resources.push(resource(hit.service, &hit.offers, report));
+        resources.push(discovery_item::item(hit.service, &hit.offers, report));
     }
     let next = offset + returned as i64;
     let more = (next as u64) < results.total && next <= 10_000;
@@ -269,44 +269,6 @@ pub async fn search_resources(
         resources,
         pagination: SearchPagination { limit: common.limit, cursor: more.then(|| next.to_string()) },
     }))
-}
-
-/// A service in the Bazaar shape: the raw `accepts` and `extensions` of the latest valid
-/// challenge when the latest report has it, else the normalized offers.
-fn resource(service: ServiceRow, offers: &[Offer], report: Option<&Value>) -> DiscoveryResource {
-    let challenge =
-        report.filter(|r| r["verdict"] == "listed").and_then(|r| r.get("challenge")).filter(|c| c.is_object());
-    let accepts = challenge
-        .and_then(|c| c.get("accepts"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_else(|| offers.iter().map(normalized_accept).collect());
-    let extensions = challenge.and_then(|c| c.get("extensions")).cloned().filter(|e| !e.is_null());
-    DiscoveryResource {
-        resource: service.url,
-        kind: "http",
-        x402_version: service.x402_version.unwrap_or(2),
-        accepts,
-        last_updated: iso8601(service.last_listed_at.unwrap_or(service.registered_at)),
-        description: service.description.filter(|d| !d.is_empty()),
-        mime_type: service.mime_type,
-        service_name: service.name,
-        tags: service.tags,
-        extensions,
-    }
-}
-
-/// An offer in the v2 `PaymentRequirements` shape.
-fn normalized_accept(offer: &Offer) -> Value {
-    json!({
-        "scheme": offer.scheme,
-        "network": offer.network,
-        "amount": offer.amount,
-        "asset": offer.asset,
-        "payTo": offer.pay_to,
-        "maxTimeoutSeconds": offer.max_timeout_seconds,
-        "extra": offer.extra,
-    })
 }
 
 /// Epoch milliseconds as ISO-8601 (RFC 3339) UTC, e.g. `2026-11-21T13:45:00.25Z`.

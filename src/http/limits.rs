@@ -1,13 +1,19 @@
-//! Per-client rate limits and the request deadline, as one middleware in front of every route.
-//! Registrations and recrawls (POST) and reads (everything else but `/healthz`) have separate
-//! budgets per client address (`client::client_ip`); over budget is a 429 problem with
-//! `Retry-After`. A request still running at the deadline is answered 503 and dropped.
+//! Per-request limits, as one middleware in front of every route:
+//! - a declared body over the limit is refused (413) before anything is read, so the client is
+//!   never told `100 Continue` and never kept waiting for a body nobody will read;
+//! - registrations and recrawls (POST) and reads (everything else but `/healthz`) have separate
+//!   budgets per client (`client::client_key`: an address, or an IPv6 prefix); over budget is a
+//!   429 problem with `Retry-After`;
+//! - a request still running at the deadline is answered 503 and dropped.
+//!
+//! An answer given before a request's body was read says `Connection: close`: the unread body is
+//! still on its way, so the connection cannot carry another request.
 
 use super::HttpState;
-use super::client::client_ip;
+use super::client::{client_ip, client_key};
 use super::problem::Problem;
 use axum::extract::{Request, State};
-use axum::http::Method;
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -29,6 +35,8 @@ pub struct HttpLimits {
     pub rates: Option<Rates>,
     pub trusted_proxies: Vec<IpNet>,
     pub request_timeout: Duration,
+    /// IPv6 clients share a rate-limit budget per prefix of this length.
+    pub ipv6_prefix: u8,
 }
 
 pub struct Rates {
@@ -68,24 +76,38 @@ impl Default for HttpLimits {
             rates: Some(Rates::new(DEFAULT_READS_PER_MINUTE, DEFAULT_WRITES_PER_HOUR)),
             trusted_proxies: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            ipv6_prefix: super::server::DEFAULT_IPV6_PREFIX,
         }
     }
 }
 
 pub async fn guard(State(state): State<HttpState>, request: Request, next: Next) -> Response {
     let limits = &state.limits;
+    if let Some(declared) = declared_length(&request)
+        && declared > super::BODY_LIMIT as u64
+    {
+        let problem = Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_body",
+            "Invalid request body",
+            format!("The body is {declared} bytes; requests carry at most {} bytes.", super::BODY_LIMIT),
+        );
+        return closing(problem.into_response());
+    }
     if let Some(rates) = &limits.rates
         && request.uri().path() != "/healthz"
     {
         let write = request.method() == Method::POST;
-        if let Err(seconds) = rates.check(client_ip(&request, &limits.trusted_proxies), write) {
+        let key = client_key(client_ip(&request, &limits.trusted_proxies), limits.ipv6_prefix);
+        if let Err(seconds) = rates.check(key, write) {
             let what = if write { "registrations and recrawls" } else { "requests" };
-            return Problem::too_many(
+            let answer = Problem::too_many(
                 "rate_limited",
                 format!("Too many {what} from your address; retry in {seconds}s."),
                 seconds,
             )
             .into_response();
+            return if has_body(&request) { closing(answer) } else { answer };
         }
     }
     match tokio::time::timeout(limits.request_timeout, next.run(request)).await {
@@ -94,4 +116,20 @@ pub async fn guard(State(state): State<HttpState>, request: Request, next: Next)
             Problem::unavailable("timeout", "The request took too long and was stopped; try again.").into_response()
         }
     }
+}
+
+/// The body length the client declared, if it declared one.
+fn declared_length(request: &Request) -> Option<u64> {
+    request.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Whether a body follows the request's head (declared, or chunked).
+fn has_body(request: &Request) -> bool {
+    declared_length(request).is_some_and(|n| n > 0) || request.headers().contains_key(header::TRANSFER_ENCODING)
+}
+
+/// `response`, telling the client this connection ends with it.
+fn closing(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }

@@ -3,13 +3,16 @@
 
 pub mod answer_cache;
 pub mod api;
+pub mod bare_errors;
 pub mod client;
 pub mod discovery;
+pub mod discovery_item;
 pub mod health;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod server;
 pub mod web;
 
 use crate::db::Store;
@@ -91,7 +94,7 @@ impl HttpState {
 }
 
 /// Largest request body (registration bodies are a URL and a method).
-const BODY_LIMIT: usize = 16 * 1024;
+pub(crate) const BODY_LIMIT: usize = 16 * 1024;
 
 /// Numbers requests (`x-request-id`) when the client sent none: short, and ordered in logs.
 #[derive(Clone, Default)]
@@ -104,8 +107,8 @@ impl MakeRequestId for RequestSeq {
     }
 }
 
-/// Every route behind the protective layers. Serve it with
-/// `into_make_service_with_connect_info::<SocketAddr>()` so rate limits see client addresses.
+/// Every route behind the protective layers. Serve it with [`server::serve`] (which gives each
+/// request its client's `ConnectInfo<SocketAddr>`, for rate limits).
 pub fn router(state: HttpState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -132,6 +135,7 @@ pub fn router(state: HttpState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, RequestSeq::default()))
         .layer(CatchPanicLayer::custom(panic_answer))
+        .layer(axum::middleware::from_fn(bare_errors::bare_errors_as_problems))
         .layer(axum::middleware::from_fn(web::errors::pages_for_browsers))
         .with_state(state)
 }

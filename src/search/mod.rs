@@ -18,6 +18,7 @@ pub mod collect;
 pub mod expand;
 pub mod facts;
 pub mod filters;
+pub mod hit_offers;
 pub mod indexer;
 pub mod request;
 pub mod results;

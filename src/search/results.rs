@@ -6,6 +6,7 @@ use super::collect::{CatalogCollector, Collected, Plan};
 use super::expand;
 use super::facts::Vocab;
 use super::filters::{OfferFilter, PRICE_BUCKETS};
+use super::hit_offers;
 use super::request::{SearchRequest, Sort, StatusFilter};
 use super::schema::{FIELD_NAMES, analyzer, field_texts};
 use super::text::{self, QueryTerm, token_matches};
@@ -43,7 +44,11 @@ pub struct SearchResults {
 pub struct Hit {
     #[serde(flatten)]
     pub service: ServiceRow,
+    /// At most 16 offers, those matching the offer filters first (`hit_offers`); the service's
+    /// detail has them all.
     pub offers: Vec<Offer>,
+    /// How many offers the service has.
+    pub offers_total: usize,
     /// Successes over probes in the last 30 days (as of the index's last update); `null` before
     /// any probe.
     pub uptime: Option<f64>,
@@ -106,6 +111,8 @@ pub async fn search(
         let mut conn = pool.acquire().await.map_err(crate::db::StoreError::from)?;
         (services::get_many(&mut conn, &ids).await?, services::offers_many(&mut conn, &ids).await?)
     };
+    let vocab = index.shared.vocab.read().unwrap_or_else(PoisonError::into_inner);
+    let filter = OfferFilter::resolve(request, &vocab)?;
     let mut hits = Vec::with_capacity(page.len());
     for ranked in page {
         let Some(row) = rows.iter().find(|r| r.id == ranked.id) else { continue };
@@ -114,10 +121,12 @@ pub async fn search(
         }
         let offers = offers.remove(&row.id).unwrap_or_default();
         let matched = matched_fields(&terms, row, &offers);
+        let (offers, offers_total) = hit_offers::select(offers, &filter, &vocab);
         let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
         let uptime = (ranked.uptime >= 0.0).then(|| round_ratio(ranked.uptime));
-        hits.push(Hit { service: row.clone(), offers, uptime, score, matched });
+        hits.push(Hit { service: row.clone(), offers, offers_total, uptime, score, matched });
     }
+    drop(vocab);
     Ok(SearchResults {
         hits,
         total: collected.total,

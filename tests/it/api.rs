@@ -13,12 +13,16 @@ pub async fn serve(catalog: &Catalog) -> String {
     serve_state(state).await
 }
 
-/// Serves `state` on 127.0.0.1:0 with client addresses; returns the base URL.
+/// Serves `state` on 127.0.0.1:0 through `agora serve`'s connection layer; returns the base URL.
 pub async fn serve_state(state: HttpState) -> String {
+    serve_with(state, agora::http::server::ConnectionLimits::default()).await
+}
+
+/// Serves `state` with these connection limits; returns the base URL.
+pub async fn serve_with(state: HttpState, limits: agora::http::server::ConnectionLimits) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let service = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, service).await });
+    tokio::spawn(agora::http::server::serve(listener, router(state), limits, std::future::pending()));
     base
 }
 
@@ -418,6 +422,7 @@ async fn rate_limits_proxies_request_ids_compression_cors_body_limit_and_deadlin
             rates,
             trusted_proxies: proxies.iter().map(|p| p.parse().expect("cidr")).collect(),
             request_timeout: std::time::Duration::from_millis(timeout_ms),
+            ..HttpLimits::default()
         });
         state
     };

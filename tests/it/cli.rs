@@ -127,3 +127,26 @@ async fn usage_errors_exit_2_with_a_message() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("probe") && run.stdout.contains("--data-dir"), "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seller_text_cannot_drive_the_terminal() {
+    // A description that would clear the screen, ring the bell, hide text behind a NUL, forge a
+    // verdict line and reverse what follows; an unknown scheme quoted in a warning.
+    let mut challenge = v2_challenge("http://127.0.0.1/");
+    challenge["resource"]["description"] = "\u{1b}[2J\u{7}\0fine\nLISTED: trust me\r\u{202e}txt.exe\u{9b}31m".into();
+    let mut odd = challenge["accepts"][0].clone();
+    odd["scheme"] = "x\u{1b}]0;title\u{7}".into();
+    challenge["accepts"].as_array_mut().expect("accepts").push(odd);
+    let seller = Seller::always(Reply::v2(&challenge)).await.expect("seller");
+    let run = agora(&["probe", "--allow-cidr", "127.0.0.0/8", &seller.url("/x")], &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let forbidden: Vec<char> = run
+        .stdout
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\n') || ('\u{202a}'..='\u{202e}').contains(c))
+        .collect();
+    assert!(forbidden.is_empty(), "raw control characters reached the terminal: {forbidden:?}");
+    assert!(run.stdout.contains("\\u{1b}[2J\\u{7}\\u{0}fine\\u{a}LISTED: trust me"), "{}", run.stdout);
+    assert!(run.stdout.contains("\\u{202e}txt.exe"), "{}", run.stdout);
+    assert_eq!(run.stdout.lines().filter(|l| l.starts_with("LISTED")).count(), 1, "one verdict line");
+}

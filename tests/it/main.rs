@@ -2,10 +2,12 @@
 
 mod api;
 mod bazaar;
+mod bounds;
 mod browser;
 mod catalog;
 mod cli;
 mod conformance;
+mod connections;
 mod contract;
 mod crash;
 mod lifecycle;

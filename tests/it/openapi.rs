@@ -15,7 +15,7 @@ use std::sync::Arc;
 async fn serve_unlimited(catalog: &Catalog) -> String {
     let mut state = HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
     state.limits =
-        Arc::new(HttpLimits { rates: None, trusted_proxies: Vec::new(), request_timeout: DEFAULT_REQUEST_TIMEOUT });
+        Arc::new(HttpLimits { rates: None, request_timeout: DEFAULT_REQUEST_TIMEOUT, ..HttpLimits::default() });
     serve_state(state).await
 }
 

@@ -34,6 +34,11 @@ pub const MAX_DISCOVERY_BYTES: usize = 16 * 1024;
 /// beyond). The normalized listing is always kept.
 pub const MAX_STORED_CHALLENGE_BYTES: usize = 64 * 1024;
 
+/// Serialized bytes of a whole probe report. Not a cap of its own: the caps above and
+/// `findings::MAX_FINDINGS_KEPT` keep the widest report Agora can produce under it (tested with
+/// `testkit::widest_valid_challenge`); stores use it as a last guard.
+pub const MAX_REPORT_BYTES: usize = 256 * 1024;
+
 /// `text` cut to at most `max_chars` characters; `None` when it already fits.
 pub fn clip_chars(text: &str, max_chars: usize) -> Option<String> {
     let (cut, _) = text.char_indices().nth(max_chars)?;
