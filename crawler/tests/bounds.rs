@@ -159,3 +159,18 @@ async fn the_widest_valid_challenge_gives_a_bounded_report() {
 fn kept_size(accepts: &[Value]) -> usize {
     serde_json::to_vec(accepts).map_or(usize::MAX, |b| b.len())
 }
+
+#[tokio::test]
+async fn a_document_with_more_values_than_any_challenge_is_never_parsed() {
+    use agora_crawler::x402::limits::MAX_CHALLENGE_VALUES;
+    let zeros = vec!["0"; MAX_CHALLENGE_VALUES + 1].join(",");
+    let challenge = format!(r#"{{"x402Version":1,"error":"x","accepts":[],"pad":[{zeros}]}}"#);
+    let (report, size) = probe(json_body(challenge.into_bytes())).await;
+    assert_eq!(report.verdict, Verdict::Invalid);
+    assert_eq!(codes(&report), ["challenge_too_large"]);
+    assert!(size < 4 * 1024, "report of {size} bytes");
+
+    // The same weight without any claim to be a challenge is just not an x402 answer.
+    let (report, _) = probe(json_body(format!(r#"{{"pad":[{zeros}]}}"#).into_bytes())).await;
+    assert_eq!(report.verdict, Verdict::NotX402, "{:?}", report.problems);
+}

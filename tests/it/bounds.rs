@@ -91,6 +91,14 @@ async fn amplifying_sellers_cost_bounded_bytes_in_the_answer_the_store_and_every
         let (status, detail) = get_bytes(&format!("{base}/api/v1/services/{id}")).await;
         assert_eq!(status, 200);
         assert!(detail.len() <= bound + 4 * 1024, "{path}: detail of {} bytes", detail.len());
+        let (status, page) = get_bytes(&format!("{base}/services/{id}")).await;
+        assert_eq!(status, 200);
+        let page = String::from_utf8(page).expect("utf-8");
+        assert!(page.len() <= bound + 16 * 1024, "{path}: service page of {} bytes", page.len());
+        if entries == MAX_ACCEPTS {
+            let omitted = report["problems_omitted"].as_u64().expect("count");
+            assert!(page.contains(&format!("… and {omitted} more problems")), "the page says what it left out");
+        }
     }
 }
 
@@ -152,6 +160,10 @@ async fn the_widest_sellers_keep_search_discovery_export_and_detail_answers_boun
     assert!(detail.len() <= MAX_DETAIL_BYTES, "a detail of {} bytes", detail.len());
     let (_, page) = get_bytes(&format!("{base}/services/{}", ids[0])).await;
     assert!(page.len() <= MAX_DETAIL_BYTES, "a service page of {} bytes", page.len());
+    let (_, page) = get_bytes(&format!("{base}/?testnet=include")).await;
+    let page = String::from_utf8(page).expect("utf-8");
+    let more = MAX_ACCEPTS - MAX_HIT_OFFERS;
+    assert_eq!(page.matches(&format!("{more} more offers")).count(), ids.len(), "each hit says it lists only some");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,7 @@
 //! URL-safe base64 and raw JSON are decoded too, with a warning, because real sellers send them.
 //! Otherwise any JSON body that looks like a challenge is used, whatever its `Content-Type`.
 
+use super::shape;
 use crate::report::Finding;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -73,7 +74,10 @@ pub fn decode_header(raw: &[u8], warnings: &mut Vec<Finding>) -> Result<Value, F
         )
         .at("PAYMENT-REQUIRED")
     })?;
-    serde_json::from_str(text).map_err(|e| json_problem(&e, "PAYMENT-REQUIRED"))
+    match shape::parse_bounded(text.as_bytes(), "PAYMENT-REQUIRED") {
+        Ok(parsed) => parsed,
+        Err(e) => Err(json_problem(&e, "PAYMENT-REQUIRED")),
+    }
 }
 
 /// Parses a response body as a challenge candidate. `Ok(None)` means the body is not JSON and does
@@ -84,8 +88,11 @@ pub fn decode_body(body: &[u8]) -> Result<Option<Value>, Finding> {
     if body.is_empty() {
         return Ok(None);
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(value) => Ok(Some(value)),
+    match shape::parse_bounded(body, "body") {
+        Ok(Ok(value)) => Ok(Some(value)),
+        // Too large to parse: a challenge that says so, or an answer that is not one.
+        Ok(Err(finding)) if finding.code == "accepts_too_many" || mentions_x402(body) => Err(finding),
+        Ok(Err(_)) => Ok(None),
         Err(e) if mentions_x402(body) => Err(json_problem(&e, "body")),
         Err(_) => Ok(None),
     }

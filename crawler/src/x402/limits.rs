@@ -11,6 +11,12 @@
 /// longer array is invalid (`accepts_too_many`) and none of its entries is examined.
 pub const MAX_ACCEPTS: usize = 64;
 
+/// JSON values (objects, arrays, strings, numbers… each counts one) in a challenge document.
+/// A real challenge holds a few hundred, a few thousand with large schemas. A larger one is one
+/// problem (`challenge_too_large`, or `accepts_too_many` when `accepts` is what makes it large)
+/// and is never parsed: parsed JSON takes tens of bytes per value (`x402::shape`).
+pub const MAX_CHALLENGE_VALUES: usize = 20_000;
+
 /// Characters of a `scheme` name. Registered schemes are up to 16 (`batch-settlement`).
 pub const MAX_SCHEME_CHARS: usize = 32;
 

@@ -10,4 +10,5 @@ pub mod limits;
 pub mod networks;
 pub mod price;
 pub mod schema_text;
+pub mod shape;
 pub mod validate;

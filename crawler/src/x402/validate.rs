@@ -9,6 +9,7 @@ use super::decode::{self, PAYMENT_REQUIRED, Source};
 use super::discovery;
 use super::findings::{Collected, Findings, quote, type_name};
 use super::limits::{self, MAX_ACCEPTS, MAX_DESCRIPTION_CHARS, MAX_MIME_TYPE_BYTES, MAX_STORED_CHALLENGE_BYTES};
+use super::shape;
 use crate::report::{Finding, Listing, Offer, Resource, Verdict};
 use crate::target::MAX_URL_BYTES;
 use serde_json::{Map, Value};
@@ -222,14 +223,8 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
         Some(Value::Array(entries)) if entries.len() > MAX_ACCEPTS => {
             // Examining them would cost time and report bytes in proportion to what the seller
             // chose to send; one problem says it all.
-            findings.problem(
-                "accepts_too_many",
-                "accepts",
-                format!(
-                    "`accepts` has {} entries; Agora examines challenges of up to {MAX_ACCEPTS} (one per scheme, network and asset you take).",
-                    entries.len()
-                ),
-            );
+            let problem = shape::too_many_accepts(entries.len());
+            findings.problem(&problem.code, "accepts", problem.message);
             return Outcome::Checked(None);
         }
         Some(Value::Array(entries)) => Some(entries),

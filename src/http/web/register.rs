@@ -46,7 +46,9 @@ pub struct ServiceStatus {
     checked: Option<String>,
     next: Option<String>,
     problems: Vec<(String, String)>,
+    problems_omitted: u64,
     warnings: Vec<(String, String)>,
+    warnings_omitted: u64,
 }
 
 /// The `url` and `method` fields of a query string or form body.
@@ -206,7 +208,9 @@ fn service_status(service: &ServiceRow, report: Option<&Value>, now: i64) -> Ser
         checked: service.last_probed_at.map(|at| view::ago(at, now)),
         next: Some(in_time(service.next_due_at, now)),
         problems,
+        problems_omitted: super::service::omitted(report, "problems_omitted"),
         warnings: list("warnings"),
+        warnings_omitted: super::service::omitted(report, "warnings_omitted"),
     }
 }
 

@@ -75,6 +75,8 @@ pub struct HitView {
     pub description: Option<String>,
     pub price: String,
     pub networks: Vec<NetworkBadge>,
+    /// Offers the hit does not carry (a hit lists at most 16; the service page has them all).
+    pub more_offers: usize,
     pub status: &'static str,
     pub uptime: Option<String>,
     pub verified: Option<String>,
@@ -277,6 +279,7 @@ pub fn hit_view(hit: &crate::search::results::Hit, now: i64) -> HitView {
         description: service.description.as_deref().filter(|d| !d.trim().is_empty()).map(|d| view::clip(d, 300)),
         price: view::best_price(&hit.offers),
         networks: view::networks(&hit.offers),
+        more_offers: hit.offers_total.saturating_sub(hit.offers.len()),
         status: service.status.as_str(),
         uptime: hit.uptime.map(view::percent),
         verified: service.last_listed_at.map(|at| view::ago(at, now)),

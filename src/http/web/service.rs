@@ -34,6 +34,8 @@ pub struct ServicePage {
     description: Option<String>,
     reason: Option<String>,
     problems: Vec<(String, String)>,
+    /// Problems found beyond the ones the report keeps.
+    problems_omitted: u64,
     offers: Vec<OfferRow>,
     curl: String,
     uptime_day: String,
@@ -102,6 +104,11 @@ pub async fn page(State(state): State<HttpState>, Path(raw): Path<String>) -> Re
     render(detail, &days, first_day, now).into_response()
 }
 
+/// A report's count of findings left out (`problems_omitted`, `warnings_omitted`).
+pub(super) fn omitted(report: Option<&Value>, key: &str) -> u64 {
+    report.and_then(|r| r[key].as_u64()).unwrap_or(0)
+}
+
 fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> ServicePage {
     let service = &detail.service;
     let report = detail.report.as_ref();
@@ -136,6 +143,7 @@ fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i6
         description: service.description.as_deref().filter(|d| !d.trim().is_empty()).map(|d| view::clip(d, 2_000)),
         reason,
         problems,
+        problems_omitted: if listed { 0 } else { omitted(report, "problems_omitted") },
         offers: detail
             .offers
             .iter()
