@@ -16,14 +16,18 @@
 
 #[path = "../search/data.rs"]
 mod data;
+#[path = "../support/serve.rs"]
+mod serve;
+#[path = "../support/wrk.rs"]
+mod wrk;
 
 use agora::db::connect;
 use agora::jobs::{Clock, SystemClock};
+use serve::{metric, start_agora, stop};
 use sqlx::{Connection, SqliteConnection};
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Instant;
+use wrk::{Figures, rotating_script, wrk};
 
 /// The search mix wrk rotates through (the search benchmark's, as URLs).
 const SEARCHES: &[&str] = &[
@@ -54,74 +58,6 @@ const SEARCHES: &[&str] = &[
 /// the load (their hosts do not resolve here: each probe is a quick fetch error, written as one).
 const DUE_EVERY: i64 = 20;
 
-struct Figures {
-    requests_per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    requests: u64,
-    errors: u64,
-}
-
-/// Runs wrk against `url` with `script` (Lua) and reads its summary.
-fn wrk(url: &str, script: &Path, seconds: u64, connections: u32) -> Figures {
-    let output = Command::new("wrk")
-        // wrk wants at least as many connections as threads.
-        .args([
-            &format!("-t{}", connections.min(2)),
-            &format!("-c{connections}"),
-            &format!("-d{seconds}s"),
-            "--latency",
-            "-s",
-        ])
-        .arg(script)
-        .arg(url)
-        .output()
-        .expect("wrk is not installed: apt-get install wrk (.ci/run installs it)");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
-    let field = |prefix: &str| -> Option<String> {
-        text.lines().find_map(|l| l.trim().strip_prefix(prefix).map(|rest| rest.trim().to_string()))
-    };
-    let millis = |value: String| -> f64 {
-        let number = |suffix: &str| value.strip_suffix(suffix).and_then(|v| v.parse::<f64>().ok());
-        number("us")
-            .map(|v| v / 1000.0)
-            .or_else(|| number("ms"))
-            .or_else(|| number("s").map(|v| v * 1000.0))
-            .unwrap_or(f64::NAN)
-    };
-    let requests = text
-        .lines()
-        .find(|l| l.contains("requests in"))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let socket_errors: u64 = field("Socket errors:")
-        .map_or(0, |s| s.split(',').filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok()).sum());
-    let non_2xx: u64 = field("Non-2xx or 3xx responses:").and_then(|s| s.parse().ok()).unwrap_or(0);
-    Figures {
-        requests_per_second: field("Requests/sec:").and_then(|s| s.parse().ok()).unwrap_or(0.0),
-        p50_ms: field("50%").map_or(f64::NAN, millis),
-        p99_ms: field("99%").map_or(f64::NAN, millis),
-        requests,
-        errors: socket_errors + non_2xx,
-    }
-}
-
-/// A wrk script cycling through `paths`, each connection starting at a different one.
-fn rotating_script(dir: &Path, name: &str, paths: &[String]) -> std::path::PathBuf {
-    let path = dir.join(name);
-    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
-    let lua = format!(
-        "local paths = {{{}}}\nlocal i = 0\nsetup = function(thread) thread:set(\"offset\", math.random(#paths)) end\n\
-         init = function() i = tonumber(wrk.thread:get(\"offset\") or 0) or 0 end\n\
-         request = function() i = i % #paths + 1; return wrk.format(\"GET\", paths[i]) end\n",
-        list.join(", ")
-    );
-    std::fs::File::create(&path).and_then(|mut f| f.write_all(lua.as_bytes())).expect("write script");
-    path
-}
-
 fn report(label: &str, figures: &Figures, ceiling: &Figures) {
     println!(
         "{label:<24} {:>8.0} req/s ({:>4.1}% of ceiling)  p50 {:>6.2} ms  p99 {:>6.2} ms  {} requests, {} errors",
@@ -148,43 +84,6 @@ fn start_ceiling() -> String {
         });
     });
     address.recv().expect("ceiling address")
-}
-
-/// `agora serve` on port 0, no rate limits, plus `extra` flags; returns the child and its
-/// address once it listens.
-fn start_agora(dir: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-rate-limits"])
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start agora serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
-    let address = line.trim().rsplit("http://").next().expect("a listening line").to_string();
-    (child, address)
-}
-
-/// Stops a server gracefully (SIGTERM) so its final commit lands before the next one opens the
-/// same data directory.
-fn stop(mut child: Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let _ = child.wait();
-}
-
-/// The sum of the `/metrics` samples whose line starts with `prefix`, read over a plain
-/// HTTP/1.1 request (no client tool needed).
-fn metric(address: &str, prefix: &str) -> f64 {
-    let mut text = String::new();
-    let mut stream = std::net::TcpStream::connect(address).expect("connect for /metrics");
-    write!(stream, "GET /metrics HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n").expect("send");
-    std::io::Read::read_to_string(&mut stream, &mut text).expect("read /metrics");
-    text.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
 }
 
 /// Probes the server has run so far.

@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 /// Most bytes of one item: 100 of them and the envelope stay under the clients' 4 MiB.
 pub const MAX_ITEM_BYTES: usize = 40 * 1024;
+// A full page (100 items) and its envelope stay under the official clients' 4 MiB.
+const _: () = assert!(100 * MAX_ITEM_BYTES + 4096 < 4 << 20);
 /// The share of `accepts` (real ones are a few hundred bytes per entry).
 const ACCEPTS_BYTES: usize = 24 * 1024;
 /// The share of `extensions` (the bazaar `info` and `schema`: a few kilobytes when real).

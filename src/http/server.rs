@@ -134,11 +134,14 @@ enum Refusal {
     ServerFull,
 }
 
+/// Open connections per client key.
+type ClientCounts = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
 /// Open connections, in all and per client key.
 #[derive(Clone)]
 struct Slots {
     total: Arc<Semaphore>,
-    per_client: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    per_client: ClientCounts,
     max_per_client: usize,
     exempt: Arc<[IpNet]>,
     ipv6_prefix: u8,
@@ -147,7 +150,7 @@ struct Slots {
 /// One open connection's place; given back when dropped.
 struct Slot {
     _total: OwnedSemaphorePermit,
-    client: Option<(IpAddr, Arc<Mutex<HashMap<IpAddr, usize>>>)>,
+    client: Option<(IpAddr, ClientCounts)>,
 }
 
 impl Slots {

@@ -148,7 +148,6 @@ async fn the_widest_sellers_keep_search_discovery_export_and_detail_answers_boun
         assert!(size <= MAX_DISCOVERY_ITEM_BYTES, "a discovery item of {size} bytes");
         assert!(!item["accepts"].as_array().expect("accepts").is_empty(), "as many offers as fit");
     }
-    assert!(100 * MAX_DISCOVERY_ITEM_BYTES + 1024 < 4 * 1024 * 1024, "a full page stays under the clients' 4 MiB");
 
     let (_, export) = get_bytes(&format!("{base}/api/v1/export.ndjson")).await;
     let lines: Vec<&[u8]> = export.split(|b| *b == b'\n').filter(|l| !l.is_empty()).collect();

@@ -76,6 +76,13 @@ async fn slow_headers_and_idle_keep_alive_connections_are_closed() {
     let rest = read_to_close(&mut trickle).await;
     assert!(!rest.contains("200 OK"), "no request was served: {rest}");
 
+    // A head larger than any real request's is refused by hyper itself.
+    let mut huge = connect(&base).await;
+    let head = format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\n\r\n", "p".repeat(70 * 1024));
+    let _ = huge.write_all(head.as_bytes()).await;
+    let answer = read_to_close(&mut huge).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+
     // A connection that never sends anything.
     let mut silent = connect(&base).await;
     read_to_close(&mut silent).await;
