@@ -427,3 +427,37 @@ async fn record_offer_changes(
     }
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_REPORT_BYTES, stored_report};
+    use agora_crawler::{ProbeReport, Verdict};
+    use serde_json::{Value, json};
+
+    fn report(challenge: Option<Value>) -> ProbeReport {
+        ProbeReport {
+            url: "https://api.example/x".into(),
+            method: "GET".into(),
+            verdict: Verdict::Invalid,
+            problems: Vec::new(),
+            problems_omitted: 0,
+            warnings: Vec::new(),
+            warnings_omitted: 0,
+            http: None,
+            listing: None,
+            challenge,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn a_report_over_the_bound_is_stored_without_its_raw_challenge() {
+        let small = stored_report(&report(Some(json!({"x402Version": 2})))).expect("json");
+        assert!(small.contains("x402Version"), "kept when it fits: {small}");
+        let huge = report(Some(json!({"pad": "x".repeat(MAX_REPORT_BYTES)})));
+        let stored = stored_report(&huge).expect("json");
+        assert!(stored.len() <= MAX_REPORT_BYTES, "{} bytes", stored.len());
+        let value: Value = serde_json::from_str(&stored).expect("json");
+        assert!(value["challenge"].is_null() && value["url"] == "https://api.example/x", "{value}");
+    }
+}

@@ -37,19 +37,15 @@ async fn register(base: &str, url: &str) -> (u16, Vec<u8>) {
     (status, response.bytes().await.expect("body").to_vec())
 }
 
+/// One number about service `id` (`sql` binds it once).
+async fn scalar(catalog: &Catalog, sql: &'static str, id: i64) -> i64 {
+    sqlx::query_scalar(sql).bind(id).fetch_one(catalog.app.store.read()).await.expect(sql)
+}
+
 /// Bytes stored for a service: its latest report, and its probe rows' problem codes.
 async fn stored_bytes(catalog: &Catalog, id: i64) -> (i64, i64) {
-    let pool = catalog.app.store.read();
-    let report: i64 = sqlx::query_scalar("SELECT length(report) FROM latest_reports WHERE service_id = ?")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .expect("report");
-    let codes: i64 = sqlx::query_scalar("SELECT MAX(length(codes)) FROM probes WHERE service_id = ?")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .expect("probes");
+    let report = scalar(catalog, "SELECT length(report) FROM latest_reports WHERE service_id = ?", id).await;
+    let codes = scalar(catalog, "SELECT MAX(length(codes)) FROM probes WHERE service_id = ?", id).await;
     (report, codes)
 }
 
@@ -192,12 +188,7 @@ async fn history_is_kept_per_service_up_to_its_cap_and_the_detail_shows_the_late
         catalog.clock.advance(std::time::Duration::from_secs(60));
         catalog.reprobe(index).await;
     }
-    let pool = catalog.app.store.read();
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM offer_changes WHERE service_id = ?")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .expect("count");
+    let rows = scalar(&catalog, "SELECT COUNT(*) FROM offer_changes WHERE service_id = ?", id).await;
     assert_eq!(rows, MAX_HISTORY_ROWS, "{probes} probes of 32 changes each, trimmed");
 
     // Status history: 1,005 old transitions on record, then one more from a probe.
@@ -217,17 +208,13 @@ async fn history_is_kept_per_service_up_to_its_cap_and_the_detail_shows_the_late
         catalog.clock.advance(std::time::Duration::from_secs(600));
         catalog.reprobe(index).await;
     }
-    let statuses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM status_changes WHERE service_id = ?")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .expect("count");
+    let statuses = scalar(&catalog, "SELECT COUNT(*) FROM status_changes WHERE service_id = ?", id).await;
     assert_eq!(statuses, MAX_HISTORY_ROWS);
     let newest: String = sqlx::query_scalar(
         "SELECT new_status FROM status_changes WHERE service_id = ? ORDER BY changed_at DESC LIMIT 1",
     )
     .bind(id)
-    .fetch_one(pool)
+    .fetch_one(catalog.app.store.read())
     .await
     .expect("newest");
     assert_ne!(newest, "listed", "the transition just made is kept: {newest}");
