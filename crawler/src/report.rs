@@ -1,13 +1,14 @@
 //! The probe report: what one probe of one URL found, in the JSON shape pinned by
-//! `shared/INTERFACES.md` ("Probe report"). Money is always a decimal string.
+//! `shared/INTERFACES.md` ("Probe report"). Money is always a decimal string. Reports are stored
+//! in this shape and read back into these types (serde both ways).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
 use utoipa::ToSchema;
 
 /// The judgement on one URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum Verdict {
     /// A valid x402 challenge: the URL belongs in the catalog.
     #[serde(rename = "listed")]
@@ -52,7 +53,7 @@ impl std::fmt::Display for Verdict {
 
 /// One problem or warning: a stable machine code, a sentence a seller can act on, and where in
 /// the challenge it was found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Finding {
     pub code: String,
     pub message: String,
@@ -72,7 +73,7 @@ impl Finding {
 }
 
 /// Time spent in each phase of the final hop, in milliseconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Timings {
     /// TCP (and TLS) connect; `null` when a pooled connection was reused or it was not observed.
     pub connect: Option<f64>,
@@ -83,7 +84,7 @@ pub struct Timings {
 }
 
 /// What happened on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HttpInfo {
     /// Status of the final answer; `null` when no answer arrived (connect failure, timeout).
     pub status: Option<u16>,
@@ -94,7 +95,7 @@ pub struct HttpInfo {
 }
 
 /// The resource a challenge is for.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Resource {
     pub url: String,
     pub description: String,
@@ -102,7 +103,7 @@ pub struct Resource {
 }
 
 /// Discovery metadata: the v2 `extensions.bazaar` or the v1 `outputSchema`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Discovery {
     pub service_name: Option<String>,
     pub tags: Vec<String>,
@@ -116,7 +117,7 @@ pub struct Discovery {
 }
 
 /// One `accepts` entry, normalized.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Offer {
     pub scheme: String,
     /// Canonical CAIP-2 id.
@@ -141,7 +142,7 @@ pub struct Offer {
 }
 
 /// A valid challenge, normalized.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Listing {
     pub x402_version: u8,
     pub resource: Resource,
@@ -150,7 +151,7 @@ pub struct Listing {
 }
 
 /// Everything one probe found.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProbeReport {
     pub url: String,
     pub method: String,
@@ -158,11 +159,11 @@ pub struct ProbeReport {
     pub problems: Vec<Finding>,
     /// Problems found beyond the first ones kept (`x402::findings::MAX_FINDINGS_KEPT`); absent
     /// when every problem is listed.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub problems_omitted: usize,
     pub warnings: Vec<Finding>,
     /// Warnings found beyond the ones kept; absent when every warning is listed.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub warnings_omitted: usize,
     /// `null` when no request was sent (refused).
     pub http: Option<HttpInfo>,
