@@ -6,11 +6,12 @@
 //!
 //! `AGORA_BENCH_SMOKE=1` runs a small fleet (CI); the full run is 10,000 endpoints on 1,000 hosts.
 
+use agora::clock::SystemClock;
 use agora::db::Store;
 use agora::db::register::NewService;
 use agora::db::services;
+use agora::jobs::CrawlSettings;
 use agora::jobs::scheduler::crawl_once;
-use agora::jobs::{CrawlSettings, SystemClock};
 use agora_crawler::testkit::{Reply, Request, Seller, v1_challenge, v2_challenge};
 use agora_crawler::{AddressPolicy, ProbeConfig};
 use std::collections::HashMap;

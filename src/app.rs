@@ -2,10 +2,19 @@
 //! up with the store, or rebuilding it), build the crawler over both; on the way out stop taking
 //! work, let in-flight probes finish (up to a deadline), let the writer commit what is queued,
 //! let the indexer catch up and commit, then close the database.
+//!
+//! [`App`] is the whole product (`agora serve`, the tests), made by `crate::build_app`, and holds
+//! the one [`AppState`] every front end shares; [`Crawler`] is the store and the crawler alone
+//! (`agora register`, `agora crawl`: the index stays with `serve`, whose indexer follows their
+//! commits, or catches up on its next start).
 
+use crate::catalog::Catalog;
+use crate::clock::{Clock, SystemClock};
 use crate::config::GlobalOptions;
 use crate::db::{Store, StoreError};
-use crate::jobs::{self, Clock, Dispatcher, StartError, SystemClock};
+use crate::http::limits::HttpLimits;
+use crate::http::{Answers, metrics::HttpMetrics};
+use crate::jobs::{self, CrawlSettings, Dispatcher, StartError};
 use crate::search::{SearchError, SearchIndex};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,15 +24,49 @@ use tokio_util::sync::CancellationToken;
 /// probe is written: each result is one transaction).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// A running Agora: store, crawler and the token that stops them.
+/// What `build_app` is told.
+pub struct AppConfig {
+    pub global: GlobalOptions,
+    /// Catalog time (tests pass a `ManualClock`).
+    pub clock: Arc<dyn Clock>,
+    /// The HTTP front end's protective limits.
+    pub limits: HttpLimits,
+    /// Keep answers in the answer caches (`serve --no-answer-cache` turns them off).
+    pub answer_cache: bool,
+}
+
+impl AppConfig {
+    /// The system clock, default limits, caches on.
+    pub fn new(global: GlobalOptions) -> AppConfig {
+        AppConfig { global, clock: Arc::new(SystemClock), limits: HttpLimits::default(), answer_cache: true }
+    }
+}
+
+/// What every front end shares: the catalog core, and the HTTP front end's limits, metrics and
+/// answer caches. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub catalog: Catalog,
+    pub limits: Arc<HttpLimits>,
+    pub metrics: HttpMetrics,
+    pub answers: Arc<Answers>,
+}
+
+impl AppState {
+    /// The same catalog behind other HTTP limits (tests serve one app several ways).
+    pub fn with_limits(&self, limits: HttpLimits) -> AppState {
+        AppState { limits: Arc::new(limits), ..self.clone() }
+    }
+}
+
+/// A running Agora: store, index, crawler, the shared state, and the token that stops them.
 pub struct App {
     pub store: Store,
-    /// The search index, owned by this process (`None` for the CLI commands that only crawl or
-    /// register: a running `serve` holds the index and catches up with their changes).
-    pub search: Option<SearchIndex>,
+    pub search: SearchIndex,
     pub dispatcher: Dispatcher,
     pub cancel: CancellationToken,
     pub retention: Duration,
+    pub state: AppState,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,53 +79,83 @@ pub enum AppError {
     Search(#[from] SearchError),
 }
 
+/// Opens everything `config` asks for (see `crate::build_app`).
+pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
+    let store = Store::open(&config.global.data_dir).await?;
+    let committed = store.writer().committed_seq();
+    let search = match crate::search::build::open(
+        &config.global.data_dir,
+        store.read(),
+        committed,
+        config.clock.clone(),
+    )
+    .await
+    {
+        Ok(search) => search,
+        Err(error) => {
+            store.close().await;
+            return Err(error.into());
+        }
+    };
+    let crawler = Crawler::start(store, &config.global, config.clock.clone())?;
+    let catalog = Catalog::new(crawler.store.clone(), crawler.dispatcher.clone(), search.clone(), config.clock);
+    let answers = if config.answer_cache { Answers::default() } else { Answers::off() };
+    let state = AppState {
+        catalog,
+        limits: Arc::new(config.limits),
+        metrics: HttpMetrics::default(),
+        answers: Arc::new(answers),
+    };
+    let Crawler { store, dispatcher, cancel, retention } = crawler;
+    Ok(App { store, search, dispatcher, cancel, retention, state })
+}
+
 impl App {
-    /// Opens the data directory, the search index and the crawler with the system clock.
-    pub async fn open(global: &GlobalOptions) -> Result<App, AppError> {
-        App::open_with_clock(global, Arc::new(SystemClock)).await
-    }
-
-    /// Opens the store and the crawler only (`register`, `crawl`): the search index stays with
-    /// `serve`, whose indexer notices their commits, or catches up on its next start.
-    pub async fn open_crawler_only(global: &GlobalOptions) -> Result<App, AppError> {
-        App::open_parts(global, Arc::new(SystemClock), false).await
-    }
-
-    pub async fn open_with_clock(global: &GlobalOptions, clock: Arc<dyn Clock>) -> Result<App, AppError> {
-        App::open_parts(global, clock, true).await
-    }
-
-    async fn open_parts(global: &GlobalOptions, clock: Arc<dyn Clock>, with_search: bool) -> Result<App, AppError> {
-        let store = Store::open(&global.data_dir).await?;
-        let search = if with_search {
-            let committed = store.writer().committed_seq();
-            match crate::search::build::open(&global.data_dir, store.read(), committed, clock.clone()).await {
-                Ok(search) => Some(search),
-                Err(error) => {
-                    store.close().await;
-                    return Err(error.into());
-                }
-            }
-        } else {
-            None
-        };
-        let settings = global.crawl_settings();
-        let cancel = CancellationToken::new();
-        let dispatcher = jobs::start(store.clone(), &settings, clock, cancel.clone())?;
-        Ok(App { store, search, dispatcher, cancel, retention: settings.retention })
-    }
-
     /// Stops the crawler, commits the store, lets the index catch up, closes the store.
     pub async fn shutdown(self) {
+        let App { store, search, dispatcher, cancel, retention, .. } = self;
+        let crawler = Crawler { store, dispatcher, cancel, retention };
+        crawler.stop_crawling().await;
+        search.stop().await;
+        crawler.store.close().await;
+    }
+}
+
+/// The store and the crawler, without the index.
+pub struct Crawler {
+    pub store: Store,
+    pub dispatcher: Dispatcher,
+    pub cancel: CancellationToken,
+    pub retention: Duration,
+}
+
+impl Crawler {
+    /// Opens the store and the crawler with the system clock.
+    pub async fn open(global: &GlobalOptions) -> Result<Crawler, AppError> {
+        let store = Store::open(&global.data_dir).await?;
+        Ok(Crawler::start(store, global, Arc::new(SystemClock))?)
+    }
+
+    fn start(store: Store, global: &GlobalOptions, clock: Arc<dyn Clock>) -> Result<Crawler, StartError> {
+        let settings = CrawlSettings::from_options(global);
+        let cancel = CancellationToken::new();
+        let dispatcher = jobs::start(store.clone(), &settings, clock, cancel.clone())?;
+        Ok(Crawler { store, dispatcher, cancel, retention: settings.retention })
+    }
+
+    /// Stops the crawler, commits the store, closes it.
+    pub async fn shutdown(self) {
+        self.stop_crawling().await;
+        self.store.close().await;
+    }
+
+    /// Stops taking work, waits for in-flight probes (up to [`SHUTDOWN_GRACE`]), commits.
+    async fn stop_crawling(&self) {
         self.cancel.cancel();
         if tokio::time::timeout(SHUTDOWN_GRACE, self.dispatcher.idle()).await.is_err() {
             tracing::warn!("in-flight probes abandoned after {SHUTDOWN_GRACE:?}; nothing of them was written");
         }
         self.store.writer().stop().await;
-        if let Some(search) = &self.search {
-            search.stop().await;
-        }
-        self.store.close().await;
     }
 }
 

@@ -1,7 +1,8 @@
-//! Wall-clock time for the schedule, behind a seam: tests drive the lifecycle through days of
-//! probes by moving a [`ManualClock`] instead of sleeping.
+//! Wall-clock time behind a seam: tests drive the lifecycle through days of probes by moving a
+//! [`ManualClock`] instead of sleeping. Its own module, below everything that reads it (the
+//! crawl schedule, the index, the catalog's answers), so none of them imports another for the time.
 //!
-//! Only scheduling decisions (due times, failure windows, history) read this clock. Politeness
+//! Only catalog time (due times, failure windows, history, "3 h ago") reads this clock. Politeness
 //! gaps are real time (tokio's clock): they protect real servers.
 
 use std::sync::Arc;

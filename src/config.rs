@@ -1,11 +1,11 @@
-//! Command-line and environment configuration (`shared/INTERFACES.md` "CLI"): pure data.
+//! Command-line and environment configuration (`shared/INTERFACES.md` "CLI"): pure data, and the
+//! defaults the flags show. It imports nothing of Agora's own: the parts it configures read it
+//! (`jobs::CrawlSettings::from_options`, `http::limits`, `http::server`).
 //!
 //! Every global option has an `AGORA_*` environment twin, so a deployment configures Agora the
 //! same way a user types it.
 
-use crate::jobs::CrawlSettings;
-use crate::lifecycle::LifecyclePolicy;
-use agora_crawler::{AddressPolicy, ProbeConfig};
+use agora_crawler::AddressPolicy;
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 use std::net::SocketAddr;
@@ -64,24 +64,17 @@ impl GlobalOptions {
     pub fn address_policy(&self) -> AddressPolicy {
         AddressPolicy::new(self.allow_cidrs.clone())
     }
-
-    /// The crawl settings these options ask for.
-    pub fn crawl_settings(&self) -> CrawlSettings {
-        let hours = |h: u32| Duration::from_secs(u64::from(h) * 3600);
-        CrawlSettings {
-            probe: ProbeConfig { policy: self.address_policy(), ..ProbeConfig::default() },
-            host_delay: Duration::from_millis(self.host_delay_ms),
-            concurrency: self.concurrency as usize,
-            lifecycle: LifecyclePolicy {
-                degrade_after: self.degrade_after,
-                delist_after: hours(self.delist_after_hours),
-                recheck_rejected: hours(self.recheck_rejected_hours),
-                ..LifecyclePolicy::default()
-            },
-            retention: hours(self.retention_days.saturating_mul(24)),
-        }
-    }
 }
+
+/// Serving defaults (docs/API.md, docs/LIMITS.md): the flags below show them, the HTTP side
+/// falls back to them.
+pub const DEFAULT_READS_PER_MINUTE: u32 = 600;
+pub const DEFAULT_WRITES_PER_HOUR: u32 = 60;
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+pub const DEFAULT_MAX_PER_CLIENT: usize = 64;
+pub const DEFAULT_IPV6_PREFIX: u8 = 64;
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -145,32 +138,32 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_answer_cache: bool,
     /// Read requests per minute per client address.
-    #[arg(long, default_value_t = crate::http::limits::DEFAULT_READS_PER_MINUTE, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_READS_PER_MINUTE, value_name = "N")]
     pub reads_per_minute: u32,
     /// Registrations and recrawl requests per hour per client address.
-    #[arg(long, default_value_t = crate::http::limits::DEFAULT_WRITES_PER_HOUR, value_name = "N")]
+    #[arg(long, default_value_t = DEFAULT_WRITES_PER_HOUR, value_name = "N")]
     pub registrations_per_hour: u32,
     /// A reverse proxy in front of Agora (CIDR, repeatable): only from these peers is the client
     /// address read from `X-Forwarded-For`.
     #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_proxy_cidr)]
     pub trusted_proxies: Vec<IpNet>,
     /// Longest a request may run, in seconds (a registration waits for its first probe).
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(long, default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs(), value_name = "SECONDS")]
     pub request_timeout: u64,
     /// Seconds a connection gets to send a request's headers, counted from when it may send one:
     /// slow-header and idle keep-alive connections are closed after it.
-    #[arg(long, default_value_t = 10, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_read_timeout: u64,
     /// Most connections open at once (also kept below the process's open-file limit).
-    #[arg(long, default_value_t = crate::http::server::DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub max_connections: usize,
     /// Most connections open at once from one client (an address, or an IPv6 prefix); trusted
     /// proxies are exempt.
-    #[arg(long, default_value_t = crate::http::server::DEFAULT_MAX_PER_CLIENT, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    #[arg(long, default_value_t = DEFAULT_MAX_PER_CLIENT, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub max_connections_per_client: usize,
     /// IPv6 clients are one client per prefix of this many bits, for rate limits and connection
     /// caps (one IPv6 client is handed a whole /64).
-    #[arg(long, default_value_t = crate::http::server::DEFAULT_IPV6_PREFIX, value_name = "BITS", value_parser = clap::value_parser!(u8).range(1..=128))]
+    #[arg(long, default_value_t = DEFAULT_IPV6_PREFIX, value_name = "BITS", value_parser = clap::value_parser!(u8).range(1..=128))]
     pub ipv6_prefix: u8,
 }
 

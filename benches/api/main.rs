@@ -21,8 +21,8 @@ mod serve;
 #[path = "../support/wrk.rs"]
 mod wrk;
 
+use agora::clock::{Clock, SystemClock};
 use agora::db::connect;
-use agora::jobs::{Clock, SystemClock};
 use serve::{metric, start_agora, stop};
 use sqlx::{Connection, SqliteConnection};
 use std::path::Path;

@@ -9,9 +9,9 @@
 
 mod data;
 
+use agora::clock::{Clock, SystemClock};
 use agora::db::register::NewService;
 use agora::db::{Store, connect};
-use agora::jobs::{Clock, SystemClock};
 use agora::search::results::search;
 use agora::search::{SearchIndex, SearchRequest, TextMode, build};
 use agora_crawler::{Listing, Offer, ProbeReport, Resource, Verdict};

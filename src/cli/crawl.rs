@@ -5,7 +5,7 @@ use crate::jobs::scheduler;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub async fn run(global: &GlobalOptions, args: &CrawlArgs) -> u8 {
-    let Some(app) = super::open_app(global, false).await else { return 2 };
+    let Some(app) = super::open_crawler(global).await else { return 2 };
     crate::app::cancel_on_signals(app.cancel.clone());
     if !args.once {
         scheduler::run(app.dispatcher.clone(), app.retention).await;

@@ -8,17 +8,16 @@ pub mod reindex;
 pub mod serve;
 pub mod terminal;
 
-use crate::app::App;
+use crate::app::Crawler;
 use crate::config::GlobalOptions;
 use indicatif::ProgressDrawTarget;
 use std::io::IsTerminal;
 
-/// Opens the data directory and the crawler (with the search index when `with_search`), or says
-/// why not on stderr.
-async fn open_app(global: &GlobalOptions, with_search: bool) -> Option<App> {
-    let app = if with_search { App::open(global).await } else { App::open_crawler_only(global).await };
-    match app {
-        Ok(app) => Some(app),
+/// Opens the data directory and the crawler (without the index, which stays with `serve`), or
+/// says why not on stderr.
+async fn open_crawler(global: &GlobalOptions) -> Option<Crawler> {
+    match Crawler::open(global).await {
+        Ok(crawler) => Some(crawler),
         Err(error) => {
             eprintln!("agora: cannot open {}: {error}", global.data_dir.display());
             None

@@ -2,8 +2,9 @@
 
 use super::probe::{exit_code, render};
 use super::terminal::safe;
-use crate::app::App;
+use crate::app::Crawler;
 use crate::config::{GlobalOptions, RegisterArgs};
+use crate::http::views::ServiceView;
 use crate::jobs::register::{self, RegisterError};
 use crate::jobs::scheduler;
 use agora_crawler::ProbeReport;
@@ -15,7 +16,7 @@ use std::time::Instant;
 const MAX_BULK_BYTES: u64 = 16 * 1024 * 1024;
 
 pub async fn run(global: &GlobalOptions, args: &RegisterArgs) -> u8 {
-    let Some(app) = super::open_app(global, false).await else { return 2 };
+    let Some(app) = super::open_crawler(global).await else { return 2 };
     crate::app::cancel_on_signals(app.cancel.clone());
     let code = match (&args.from_file, &args.url) {
         (Some(path), _) => run_bulk(&app, path).await,
@@ -26,12 +27,12 @@ pub async fn run(global: &GlobalOptions, args: &RegisterArgs) -> u8 {
     code
 }
 
-async fn run_one(app: &App, url: &str, method: &str, as_json: bool) -> u8 {
+async fn run_one(app: &Crawler, url: &str, method: &str, as_json: bool) -> u8 {
     match register::register(&app.dispatcher, url, Some(method)).await {
         Ok(registration) => {
             let service = &registration.service;
             if as_json {
-                print_json(&registration.report, json!(service), Some(registration.created));
+                print_json(&registration.report, json!(ServiceView::from(service.clone())), Some(registration.created));
             } else {
                 let how = if registration.created { "registered" } else { "already registered; re-probed" };
                 println!("Service #{} {how} — status: {}", service.id, service.status);
@@ -65,7 +66,7 @@ fn print_json(report: &ProbeReport, service: Value, created: Option<bool>) {
     println!("{object}");
 }
 
-async fn run_bulk(app: &App, path: &std::path::Path) -> u8 {
+async fn run_bulk(app: &Crawler, path: &std::path::Path) -> u8 {
     let text = match read_input(path) {
         Ok(text) => text,
         Err(error) => {

@@ -1,8 +1,8 @@
 //! `agora reindex`: rebuild the search index from SQLite, from scratch.
 
+use crate::clock::SystemClock;
 use crate::config::GlobalOptions;
 use crate::db::Store;
-use crate::jobs::SystemClock;
 use crate::search::{SearchIndex, build};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;

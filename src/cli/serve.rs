@@ -1,15 +1,13 @@
 //! `agora serve`: the HTTP server and the background crawler until SIGINT/SIGTERM.
 
+use crate::app::AppConfig;
+use crate::catalog::{Catalog, CatalogError};
 use crate::config::{GlobalOptions, ServeArgs};
 use crate::demo::{self, DEMO_IP, DemoSellers};
 use crate::http::limits::{HttpLimits, Rates};
+use crate::http::router;
 use crate::http::server::{self, ConnectionLimits};
-use crate::http::{Answers, HttpState, router};
-use crate::jobs::Dispatcher;
-use crate::jobs::register::{RegisterError, register};
 use crate::jobs::scheduler;
-use crate::search::SearchIndex;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -31,11 +29,20 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         None
     };
     let _stop_demo = demo_stop.drop_guard();
+    let limits = HttpLimits {
+        rates: (!args.no_rate_limits).then(|| Rates::new(args.reads_per_minute, args.registrations_per_hour)),
+        trusted_proxies: args.trusted_proxies.clone(),
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        ipv6_prefix: args.ipv6_prefix,
+    };
+    let config = AppConfig { limits, answer_cache: !args.no_answer_cache, ..AppConfig::new(global.clone()) };
     let global = &global;
-    let Some(app) = super::open_app(global, true).await else { return 2 };
-    let Some(search) = app.search.clone() else {
-        app.shutdown().await;
-        return 2;
+    let app = match crate::build_app(config).await {
+        Ok(app) => app,
+        Err(error) => {
+            eprintln!("agora: cannot open {}: {error}", global.data_dir.display());
+            return 2;
+        }
     };
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,
@@ -51,14 +58,8 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     crate::app::cancel_on_signals(app.cancel.clone());
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
     if let Some(sellers) = demo {
-        tokio::spawn(register_demo(app.dispatcher.clone(), search.clone(), sellers, address.clone()));
+        tokio::spawn(register_demo(app.state.catalog.clone(), sellers, address.clone()));
     }
-    let limits = HttpLimits {
-        rates: (!args.no_rate_limits).then(|| Rates::new(args.reads_per_minute, args.registrations_per_hour)),
-        trusted_proxies: args.trusted_proxies.clone(),
-        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
-        ipv6_prefix: args.ipv6_prefix,
-    };
     let connections = ConnectionLimits {
         header_read_timeout: Duration::from_secs(args.header_read_timeout),
         max_connections: connection_budget(args.max_connections, global.concurrency as usize),
@@ -66,13 +67,8 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         trusted_proxies: args.trusted_proxies.clone(),
         ipv6_prefix: args.ipv6_prefix,
     };
-    let answers = if args.no_answer_cache { Answers::off() } else { Answers::default() };
-    let state = HttpState {
-        limits: Arc::new(limits),
-        answers: Arc::new(answers),
-        ..HttpState::new(app.store.clone(), app.dispatcher.clone(), search)
-    };
-    let served = server::serve(listener, router(state), connections, app.cancel.clone().cancelled_owned()).await;
+    let served =
+        server::serve(listener, router(app.state.clone()), connections, app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();
     let _ = crawl.await;
     app.shutdown().await;
@@ -85,24 +81,24 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     }
 }
 
-/// Registers every demo endpoint through the normal path, reporting each verdict on stderr,
-/// then makes them searchable at once and says where to look.
-async fn register_demo(dispatcher: Dispatcher, search: SearchIndex, sellers: DemoSellers, address: String) {
+/// Registers every demo endpoint through the catalog, reporting each verdict on stderr, then
+/// makes them searchable at once and says where to look.
+async fn register_demo(catalog: Catalog, sellers: DemoSellers, address: String) {
     for route in demo::ROUTES {
         let url = sellers.url(route.path);
-        match register(&dispatcher, &url, Some(route.method)).await {
+        match catalog.register(&url, Some(route.method)).await {
             Ok(registration) => {
-                let status = registration.service.status.as_str();
-                eprintln!("demo: {} {url} -> {status} (service {})", route.method, registration.service.id);
+                let service = &registration.state.service;
+                eprintln!("demo: {} {url} -> {} (service {})", route.method, service.status, service.id);
             }
-            Err(RegisterError::Refused(report)) => {
+            Err(CatalogError::Refused(report)) => {
                 let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
                 eprintln!("demo: {} {url} -> refused: {}", route.method, codes.join(", "));
             }
             Err(error) => eprintln!("demo: {} {url} -> {error}", route.method),
         }
     }
-    match search.flush().await {
+    match catalog.index().flush().await {
         Ok(_) => eprintln!("demo: ready: http://{address}/?testnet=include (JSON: /api/v1/services?testnet=include)"),
         Err(error) => eprintln!("demo: the search index did not catch up: {error}"),
     }

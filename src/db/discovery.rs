@@ -4,7 +4,7 @@
 
 use super::StoreError;
 use super::services::{SERVICE_COLUMNS, ServiceRow, offers_many, service_row};
-use agora_crawler::Offer;
+use agora_crawler::{Offer, ProbeReport};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 /// Offer filters of a discovery list (all optional; each must hold for the same offer).
@@ -30,7 +30,7 @@ pub struct DiscoveryItem {
     pub service: ServiceRow,
     pub offers: Vec<Offer>,
     /// The latest report (for the seller's raw challenge).
-    pub report: Option<serde_json::Value>,
+    pub report: Option<ProbeReport>,
 }
 
 fn push_filters(builder: &mut QueryBuilder<Sqlite>, filter: &DiscoveryFilter) {
@@ -93,7 +93,7 @@ pub async fn list(
         items.push(DiscoveryItem {
             service: service_row(row)?,
             offers: Vec::new(),
-            report: report.and_then(|t| serde_json::from_str(&t).ok()),
+            report: report.map(|t| serde_json::from_str(&t)).transpose()?,
         });
     }
     let ids: Vec<i64> = items.iter().map(|i| i.service.id).collect();

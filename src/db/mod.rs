@@ -4,12 +4,14 @@
 //! - [`writer`]: the one writer path — a task owning the only write connection, batching queued
 //!   operations into `BEGIN IMMEDIATE` transactions and answering each after the commit.
 //! - [`services`], [`history`]: read queries, one function per query, over the read-only pool.
-//! - [`record`], [`register`], [`maintain`]: what the writer applies inside its transactions.
+//! - [`record`] (with `history_write`), [`register`], [`maintain`]: what the writer applies
+//!   inside its transactions.
 
 pub mod connect;
 pub mod discovery;
 pub mod events;
 pub mod history;
+mod history_write;
 pub mod maintain;
 pub mod probes;
 pub mod record;
@@ -40,6 +42,15 @@ pub enum StoreError {
     Closed,
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    /// The database cannot be used just now (busy, out of connections, I/O), as opposed to a bug
+    /// or bad data: worth a retry.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)))
+            || matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy"))
+    }
 }
 
 /// An open store: a read pool and the writer.

@@ -3,6 +3,8 @@
 //! and the status transition if any — all or nothing.
 
 use super::StoreError;
+pub use super::history_write::MAX_HISTORY_ROWS;
+use super::history_write::{History, OfferKey, offer_key, record_offer_changes, trim_history};
 use crate::lifecycle::{self, LifecyclePolicy, Outcome, State, Status};
 use agora_crawler::x402::limits::MAX_REPORT_BYTES;
 use agora_crawler::x402::price::usd_to_micros;
@@ -302,33 +304,6 @@ impl Staged {
     }
 }
 
-/// Rows of each history table kept per service: years of a real service's changes, while a
-/// seller that flips its status or prices at every probe cannot grow its history without end.
-pub const MAX_HISTORY_ROWS: i64 = 1000;
-
-#[derive(Debug, Clone, Copy)]
-enum History {
-    Offers,
-    Statuses,
-}
-
-/// Deletes a service's oldest history rows beyond [`MAX_HISTORY_ROWS`] (an index walk of that
-/// many rows; done only when the service's history grew).
-async fn trim_history(conn: &mut SqliteConnection, table: History, id: i64) -> Result<(), StoreError> {
-    let sql = match table {
-        History::Offers => {
-            "DELETE FROM offer_changes WHERE service_id = ?1 AND id IN (SELECT id FROM offer_changes
-             WHERE service_id = ?1 ORDER BY changed_at DESC, id DESC LIMIT -1 OFFSET ?2)"
-        }
-        History::Statuses => {
-            "DELETE FROM status_changes WHERE service_id = ?1 AND id IN (SELECT id FROM status_changes
-             WHERE service_id = ?1 ORDER BY changed_at DESC, id DESC LIMIT -1 OFFSET ?2)"
-        }
-    };
-    sqlx::query(sql).bind(id).bind(MAX_HISTORY_ROWS).execute(&mut *conn).await?;
-    Ok(())
-}
-
 /// The report as stored. The validator's caps bound it (`x402::limits::MAX_REPORT_BYTES`); should
 /// one still be larger, its raw challenge — kept for display only — is left out.
 fn stored_report(report: &ProbeReport) -> Result<String, StoreError> {
@@ -350,13 +325,6 @@ fn state_of(row: &SqliteRow) -> Result<State, StoreError> {
     })
 }
 
-/// (scheme, network, asset, amount, payTo): what an offer change is judged on.
-type OfferKey = (String, String, String, String, String);
-
-fn offer_key(offer: &Offer) -> OfferKey {
-    (offer.scheme.clone(), offer.network.clone(), offer.asset.clone(), offer.amount.clone(), offer.pay_to.clone())
-}
-
 const UPDATE_FAILED: &str = "UPDATE services SET status = ?2, verdict = ?3, reason_code = ?4, reason = ?5,
         last_probed_at = ?6, failure_streak = ?7, failing_since = ?8, interval_ms = ?9, next_due_at = ?10,
         status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
@@ -370,63 +338,6 @@ const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reas
         x402_version = ?11, name = ?12, description = ?13, mime_type = ?14, tags = ?15, route_template = ?16,
         has_schema = ?17, challenge_hash = ?18, schema_text = ?19, discovery = ?20, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6)
     WHERE id = ?1 RETURNING change_seq";
-
-/// Offers are matched on (scheme, network, asset); a changed amount is a price change, a changed
-/// payTo is worth its own row (it is where buyers' money goes).
-async fn record_offer_changes(
-    conn: &mut SqliteConnection,
-    id: i64,
-    old: &[OfferKey],
-    new: &[Offer],
-    now: i64,
-) -> Result<usize, StoreError> {
-    let before: HashMap<(&str, &str, &str), (&str, &str)> = old
-        .iter()
-        .map(|(s, n, a, amount, pay_to)| ((s.as_str(), n.as_str(), a.as_str()), (amount.as_str(), pay_to.as_str())))
-        .collect();
-    let after: HashMap<(&str, &str, &str), (&str, &str)> = new
-        .iter()
-        .map(|o| ((o.scheme.as_str(), o.network.as_str(), o.asset.as_str()), (o.amount.as_str(), o.pay_to.as_str())))
-        .collect();
-    let mut changes = Vec::new();
-    for (key, (amount, pay_to)) in &after {
-        match before.get(key) {
-            None => changes.push((*key, "added", None, Some(*amount))),
-            Some((old_amount, old_pay_to)) => {
-                if old_amount != amount {
-                    changes.push((*key, "price", Some(*old_amount), Some(*amount)));
-                }
-                if old_pay_to != pay_to {
-                    changes.push((*key, "pay_to", Some(*old_pay_to), Some(*pay_to)));
-                }
-            }
-        }
-    }
-    for (key, (amount, _)) in &before {
-        if !after.contains_key(key) {
-            changes.push((*key, "removed", Some(*amount), None));
-        }
-    }
-    changes.sort();
-    let count = changes.len();
-    for ((scheme, network, asset), kind, old_value, new_value) in changes {
-        sqlx::query(
-            "INSERT INTO offer_changes (service_id, changed_at, kind, scheme, network, asset, old_value, new_value)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(id)
-        .bind(now)
-        .bind(kind)
-        .bind(scheme)
-        .bind(network)
-        .bind(asset)
-        .bind(old_value)
-        .bind(new_value)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(count)
-}
 
 #[cfg(test)]
 mod tests {

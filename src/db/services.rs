@@ -1,22 +1,22 @@
 //! Read queries on services and their offers (the read-only pool).
 
 use super::StoreError;
+use super::register::NewService;
 use crate::lifecycle::Status;
-use agora_crawler::Offer;
+use agora_crawler::{Discovery, Offer, ProbeReport};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
 use std::collections::HashMap;
 
-/// A service as stored.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+/// One row of `services`, the columns of [`SERVICE_COLUMNS`] (what they mean: docs/CATALOG.md;
+/// answered as `http::views::ServiceView`, which documents the public ones).
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceRow {
     pub id: i64,
     pub url: String,
     pub method: String,
     pub host: String,
-    #[serde(serialize_with = "status_str")]
     pub status: Status,
-    /// The last probe's verdict (`null` before the first probe).
     pub verdict: Option<String>,
     pub reason_code: Option<String>,
     pub reason: Option<String>,
@@ -26,10 +26,8 @@ pub struct ServiceRow {
     pub mime_type: Option<String>,
     pub tags: Vec<String>,
     pub route_template: Option<String>,
-    /// The listing carries a trusted input/output schema.
     pub has_schema: bool,
-    /// The schema's field names and descriptions (search text; not part of the public shape).
-    #[serde(skip)]
+    /// Search text only (the schema's field names and descriptions): never answered.
     pub schema_text: Option<String>,
     pub registered_at: i64,
     pub first_listed_at: Option<i64>,
@@ -40,10 +38,6 @@ pub struct ServiceRow {
     pub next_due_at: i64,
     pub interval_ms: i64,
     pub change_seq: i64,
-}
-
-fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(status.as_str())
 }
 
 pub(crate) const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
@@ -123,6 +117,29 @@ pub struct DueService {
     pub host: String,
 }
 
+impl DueService {
+    /// The registered service `id` that `new` was stored as.
+    pub fn registered(id: i64, new: NewService) -> DueService {
+        DueService { id, url: new.url, method: new.method, host: new.host }
+    }
+
+    /// What to fetch, without the id.
+    pub fn target(&self) -> NewService {
+        NewService { url: self.url.clone(), method: self.method.clone(), host: self.host.clone() }
+    }
+}
+
+impl From<&ServiceRow> for DueService {
+    fn from(service: &ServiceRow) -> DueService {
+        DueService {
+            id: service.id,
+            url: service.url.clone(),
+            method: service.method.clone(),
+            host: service.host.clone(),
+        }
+    }
+}
+
 /// Services due at `now`, most overdue first.
 pub async fn due(pool: &SqlitePool, now: i64, limit: usize) -> Result<Vec<DueService>, StoreError> {
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
@@ -132,7 +149,10 @@ pub async fn due(pool: &SqlitePool, now: i64, limit: usize) -> Result<Vec<DueSer
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, url, method, host)| DueService { id, url, method, host }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, url, method, host)| DueService::registered(id, NewService { url, method, host }))
+        .collect())
 }
 
 /// When the next service falls due, if any service exists.
@@ -194,8 +214,8 @@ fn offer(row: &SqliteRow) -> Result<(i64, Offer), StoreError> {
     Ok((row.try_get("service_id")?, offer))
 }
 
-/// The latest probe report (JSON, the INTERFACES.md shape), if the service was ever probed.
-pub async fn latest_report(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
+/// The latest probe report, if the service was ever probed (stored in the INTERFACES.md shape).
+pub async fn latest_report(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<ProbeReport>, StoreError> {
     let text: Option<String> = sqlx::query_scalar("SELECT report FROM latest_reports WHERE service_id = ?")
         .bind(id)
         .fetch_optional(db)
@@ -203,8 +223,8 @@ pub async fn latest_report(db: impl SqliteExecutor<'_>, id: i64) -> Result<Optio
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
-/// The discovery metadata of the last valid listing (JSON), if it had any.
-pub async fn discovery(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<serde_json::Value>, StoreError> {
+/// The discovery metadata of the last valid listing, if it had any.
+pub async fn discovery(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Discovery>, StoreError> {
     let text: Option<Option<String>> =
         sqlx::query_scalar("SELECT discovery FROM services WHERE id = ?").bind(id).fetch_optional(db).await?;
     Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
@@ -232,11 +252,11 @@ pub async fn listed_after(
         .collect())
 }
 
-/// The latest probe reports of several services (JSON), by id.
+/// The latest probe reports of several services, by id.
 pub async fn latest_reports_many(
     conn: &mut SqliteConnection,
     ids: &[i64],
-) -> Result<HashMap<i64, serde_json::Value>, StoreError> {
+) -> Result<HashMap<i64, ProbeReport>, StoreError> {
     let mut reports = HashMap::new();
     if ids.is_empty() {
         return Ok(reports);

@@ -1,7 +1,8 @@
-//! A small cache of finished answers (serialized JSON), for the two hot read paths: service
-//! detail (eleven SQLite reads) and search (an index query plus hydration). An entry records the
-//! generation it was made at; the caller says whether that generation is still current (the
-//! store's touch log for a service, the index's applied sequence for a search). Every entry also
+//! A small cache of finished answers (serialized JSON or rendered HTML), for the hot read paths:
+//! service detail (eleven SQLite reads), search and the search page (an index query plus
+//! hydration). [`AnswerCache::get_or_compute`] is the one way in: an entry records the generation
+//! it was made at, and the caller passes the freshness rule — whether that generation is still
+//! current (`Catalog::service_unchanged` for a service, `Catalog::search_generation` for a search). Every entry also
 //! expires after [`TTL`], which bounds what no generation sees: writes by another process, and
 //! figures that move with the clock (uptime windows). Memory is bounded in bytes as well as in
 //! entries, since clients choose the queries.
@@ -15,6 +16,7 @@
 
 use axum::body::Bytes;
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,8 +37,36 @@ struct Entry {
     refreshing: Option<Instant>,
 }
 
+/// Longer query strings are answered but not kept (they are rarely repeated).
+pub const MAX_CACHED_QUERY: usize = 1024;
+
+/// The cache key of a raw query string, `None` for one too long to keep.
+pub fn query_key(query: &str) -> Option<String> {
+    (query.len() <= MAX_CACHED_QUERY).then(|| query.to_string())
+}
+
+/// What to do when an answer is outdated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// Every request that finds it outdated recomputes it (exact after this process's writes).
+    Each,
+    /// One request recomputes it; the others meanwhile get the previous answer
+    /// ([`AnswerCache::refresh_or_stale`]).
+    OneAtATime,
+}
+
+/// When a kept answer may be served.
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness<F> {
+    /// The generation now, read before computing: a computed answer is kept with it.
+    pub now: u64,
+    /// Whether an answer made at a generation is still current.
+    pub current: F,
+    pub refresh: Refresh,
+}
+
 /// What [`AnswerCache::refresh_or_stale`] found.
-pub enum Lookup {
+enum Lookup {
     /// A current answer.
     Fresh(Bytes),
     /// The previous answer, while another request recomputes it.
@@ -77,8 +107,32 @@ impl<K: Eq + Hash> AnswerCache<K> {
         (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
     }
 
+    /// The answer for `key` (`None`: not kept): the kept one while `freshness` allows, else
+    /// `compute`'s, kept for the next request.
+    pub async fn get_or_compute<E>(
+        &self,
+        key: Option<K>,
+        freshness: Freshness<impl FnOnce(u64) -> bool>,
+        compute: impl Future<Output = Result<Bytes, E>>,
+    ) -> Result<Bytes, E> {
+        let Some(key) = key else { return compute.await };
+        let kept = match freshness.refresh {
+            Refresh::Each => self.get(&key, freshness.current),
+            Refresh::OneAtATime => match self.refresh_or_stale(&key, freshness.current) {
+                Lookup::Fresh(kept) | Lookup::Stale(kept) => Some(kept),
+                Lookup::Compute => None,
+            },
+        };
+        if let Some(kept) = kept {
+            return Ok(kept);
+        }
+        let answer = compute.await?;
+        self.put(key, freshness.now, answer.clone());
+        Ok(answer)
+    }
+
     /// The cached answer for `key`, if it is younger than [`TTL`] and `current(generation)` holds.
-    pub fn get(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Option<Bytes> {
+    fn get(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Option<Bytes> {
         let found = {
             let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             entries.map.get(key).and_then(|entry| {
@@ -92,7 +146,7 @@ impl<K: Eq + Hash> AnswerCache<K> {
 
     /// Like [`Self::get`], but when the answer is outdated and another request is recomputing
     /// it (for less than [`REFRESH_GRACE`]), the outdated answer; else the caller recomputes.
-    pub fn refresh_or_stale(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Lookup {
+    fn refresh_or_stale(&self, key: &K, current: impl FnOnce(u64) -> bool) -> Lookup {
         let found = {
             let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             match entries.map.get_mut(key) {
@@ -117,7 +171,7 @@ impl<K: Eq + Hash> AnswerCache<K> {
     /// Keeps `value`, read at `generation`. When full, expired entries go first, then everything
     /// (a refill costs one miss per hot key; no per-hit bookkeeping for an LRU order). An answer
     /// larger than a tenth of the byte budget is not kept.
-    pub fn put(&self, key: K, generation: u64, value: Bytes) {
+    fn put(&self, key: K, generation: u64, value: Bytes) {
         if self.capacity == 0 || value.len() > self.max_bytes / 10 {
             return;
         }

@@ -4,14 +4,11 @@
 //! catalog API these hide no testnets, list in a stable order (registration id), and page through
 //! the whole catalog. Also accepted: the CDP-style `asset` and `maxUsdPrice` filters.
 
-use super::HttpState;
-use super::api::params::Params;
 use super::discovery_item;
 use super::problem::Problem;
-use crate::db::discovery::{self, DiscoveryFilter};
-use crate::db::services;
-use crate::search::request::parse_usd;
-use crate::search::results::search;
+use crate::app::AppState;
+use crate::db::discovery::DiscoveryFilter;
+use crate::params::{Known, MAX_OFFSET, Params};
 use crate::search::{SearchRequest, TestnetMode};
 use agora_crawler::x402::accepts::is_caip2;
 use agora_crawler::x402::networks;
@@ -22,7 +19,22 @@ use serde_json::Value;
 
 /// The envelope's `x402Version`.
 const ENVELOPE_VERSION: u8 = 2;
-const COMMON: &[&str] = &["type", "payTo", "scheme", "network", "extensions", "asset", "maxUsdPrice", "limit"];
+/// `/discovery/resources`: the filters both endpoints take, and `offset`.
+const LIST_PARAMS: Known<'static> =
+    Known::once(&["type", "payTo", "scheme", "network", "extensions", "asset", "maxUsdPrice", "limit", "offset"]);
+/// `/discovery/search`: the same filters, `query` and `cursor`.
+const SEARCH_PARAMS: Known<'static> = Known::once(&[
+    "type",
+    "payTo",
+    "scheme",
+    "network",
+    "extensions",
+    "asset",
+    "maxUsdPrice",
+    "limit",
+    "query",
+    "cursor",
+]);
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -87,7 +99,7 @@ pub struct SearchPagination {
 }
 
 /// The parameters both endpoints take, for the OpenAPI document (the handlers read the raw
-/// query strictly through [`common`]; `COMMON` lists the same names).
+/// query strictly through [`common`]; `LIST_PARAMS` and `SEARCH_PARAMS` list the same names).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DiscoveryFilters {
@@ -154,7 +166,7 @@ fn common(params: &Params) -> Result<Common, Problem> {
             return Err(Problem::invalid_param("extensions", format!("unknown extension {other:?}; known: bazaar")));
         }
     };
-    let max_usd_micros = params.get("maxUsdPrice").map(|v| parse_usd("maxUsdPrice", v)).transpose()?;
+    let max_usd_micros = params.usd("maxUsdPrice")?;
     Ok(Common {
         filter: DiscoveryFilter {
             networks: networks_wanted,
@@ -179,15 +191,14 @@ fn common(params: &Params) -> Result<Common, Problem> {
     ),
     responses((status = 200, description = "One page of resources", body = DiscoveryList)))]
 pub async fn resources(
-    State(state): State<HttpState>,
+    State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<DiscoveryList>, Problem> {
-    let known: Vec<&str> = COMMON.iter().copied().chain(["offset"]).collect();
-    let params = Params::parse(query.as_deref(), &known)?;
+    let params = Params::parse(query.as_deref(), LIST_PARAMS)?;
     let common = common(&params)?;
     let offset = params.int("offset", 0..=i64::MAX, 0)?;
     let (items, total) = if common.http {
-        discovery::list(state.store.read(), &common.filter, common.limit, offset).await?
+        state.catalog.discovery_list(&common.filter, common.limit, offset).await?
     } else {
         (Vec::new(), 0)
     };
@@ -211,20 +222,20 @@ pub async fn resources(
     ),
     responses((status = 200, description = "One page of results", body = DiscoverySearch)))]
 pub async fn search_resources(
-    State(state): State<HttpState>,
+    State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<DiscoverySearch>, Problem> {
-    let known: Vec<&str> = COMMON.iter().copied().chain(["query", "cursor"]).collect();
-    let params = Params::parse(query.as_deref(), &known)?;
+    let params = Params::parse(query.as_deref(), SEARCH_PARAMS)?;
     let common = common(&params)?;
     let text = params.get("query").map(str::trim).filter(|q| !q.is_empty());
     let text = text.ok_or_else(|| Problem::invalid_param("query", "required: what to search for"))?;
+    let max_offset = i64::try_from(MAX_OFFSET).unwrap_or(i64::MAX);
     let offset = match params.get("cursor") {
         None => 0,
         Some(cursor) => cursor
             .parse::<i64>()
             .ok()
-            .filter(|o| (0..=10_000).contains(o))
+            .filter(|o| (0..=max_offset).contains(o))
             .ok_or_else(|| Problem::invalid_param("cursor", "not a cursor from this endpoint"))?,
     };
     if !common.http {
@@ -245,27 +256,17 @@ pub async fn search_resources(
     request.testnet = TestnetMode::Include;
     request.limit = usize::try_from(common.limit).unwrap_or(20);
     request.offset = usize::try_from(offset).unwrap_or(0);
-    let results = search(&state.search, state.store.read(), &request).await?;
-    let ids: Vec<i64> = results.hits.iter().map(|h| h.service.id).collect();
-    let mut conn = state.store.read().acquire().await.map_err(crate::db::StoreError::from)?;
-    let reports = services::latest_reports_many(&mut conn, &ids).await?;
-    drop(conn);
-    let returned = results.hits.len();
-    let mut resources = Vec::new();
-    for hit in results.hits {
-        // payTo is not in the index: applied to the page.
-        let pay_to = common.filter.pay_to.as_ref();
-        if pay_to.is_some_and(|p| !hit.offers.iter().any(|o| o.pay_to.eq_ignore_ascii_case(p))) {
-            continue;
-        }
-        let report = reports.get(&hit.service.id);
-        resources.push(discovery_item::item(hit.service, &hit.offers, report));
-    }
-    let next = offset + returned as i64;
-    let more = (next as u64) < results.total && next <= 10_000;
+    let page = state.catalog.discovery_search(&request, common.filter.pay_to.as_deref()).await?;
+    let resources: Vec<DiscoveryResource> = page
+        .hits
+        .into_iter()
+        .map(|(hit, report)| discovery_item::item(hit.service, &hit.offers, report.as_ref()))
+        .collect();
+    let next = offset + page.returned as i64;
+    let more = (next as u64) < page.total && next <= max_offset;
     Ok(Json(DiscoverySearch {
         x402_version: ENVELOPE_VERSION,
-        partial_results: resources.len() < returned,
+        partial_results: resources.len() < page.returned,
         resources,
         pagination: SearchPagination { limit: common.limit, cursor: more.then(|| next.to_string()) },
     }))

@@ -8,7 +8,8 @@
 
 use super::discovery::{DiscoveryResource, iso8601};
 use crate::db::services::ServiceRow;
-use agora_crawler::Offer;
+use agora_crawler::{Offer, ProbeReport, Verdict};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// Most bytes of one item: 100 of them and the envelope stay under the clients' 4 MiB.
@@ -20,22 +21,27 @@ const ACCEPTS_BYTES: usize = 24 * 1024;
 /// The share of `extensions` (the bazaar `info` and `schema`: a few kilobytes when real).
 const EXTENSIONS_BYTES: usize = 8 * 1024;
 
+/// The parts of a seller's challenge a discovery item echoes, as the seller sent them.
+#[derive(Deserialize)]
+struct Echoed {
+    accepts: Option<Vec<Value>>,
+    extensions: Option<Value>,
+}
+
 /// A service in the Bazaar shape.
-pub fn item(service: ServiceRow, offers: &[Offer], report: Option<&Value>) -> DiscoveryResource {
-    let challenge =
-        report.filter(|r| r["verdict"] == "listed").and_then(|r| r.get("challenge")).filter(|c| c.is_object());
-    let raw_accepts = challenge
-        .and_then(|c| c.get("accepts"))
-        .and_then(Value::as_array)
-        .filter(|accepts| json_len(accepts) <= ACCEPTS_BYTES);
-    let accepts = match raw_accepts {
-        Some(accepts) => accepts.clone(),
+pub fn item(service: ServiceRow, offers: &[Offer], report: Option<&ProbeReport>) -> DiscoveryResource {
+    // The raw challenge is the seller's document, kept as JSON: read once into the parts echoed
+    // (a challenge whose `accepts` is not a list echoes nothing of its own).
+    let echoed = report
+        .filter(|r| r.verdict == Verdict::Listed)
+        .and_then(|r| r.challenge.as_ref())
+        .and_then(|c| Echoed::deserialize(c).ok());
+    let (raw_accepts, raw_extensions) = echoed.map_or((None, None), |e| (e.accepts, e.extensions));
+    let accepts = match raw_accepts.filter(|accepts| json_len(accepts) <= ACCEPTS_BYTES) {
+        Some(accepts) => accepts,
         None => fitting(offers.iter().map(normalized_accept), ACCEPTS_BYTES),
     };
-    let extensions = challenge
-        .and_then(|c| c.get("extensions"))
-        .filter(|e| !e.is_null() && json_len(e) <= EXTENSIONS_BYTES)
-        .cloned();
+    let extensions = raw_extensions.filter(|e| !e.is_null() && json_len(e) <= EXTENSIONS_BYTES);
     DiscoveryResource {
         resource: service.url,
         kind: "http",

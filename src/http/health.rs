@@ -1,9 +1,8 @@
 //! `GET /healthz`: liveness plus what an operator checks first — can the database be read, how
 //! big is the catalog, how much crawl work is queued, how far the search index has caught up.
 
-use super::HttpState;
 use super::problem::Problem;
-use crate::db::services;
+use crate::app::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
@@ -31,14 +30,12 @@ pub struct IndexHealth {
 /// Is Agora up?
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Up, with catalog and queue figures", body = Health)))]
-pub async fn healthz(State(state): State<HttpState>) -> Result<Json<Health>, Problem> {
-    let counts = services::count_by_status(state.store.read())
-        .await
-        .map_err(|error| Problem::unavailable("database_unavailable", error.to_string()))?;
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
+    let stats = state.catalog.stats().await?;
     Ok(Json(Health {
         status: "ok",
-        services: counts.into_iter().map(|(status, n)| (status.as_str().to_string(), n)).collect(),
-        crawl_queue: state.dispatcher.pending(),
-        search: IndexHealth { documents: state.search.num_docs(), applied_seq: *state.search.applied_seq().borrow() },
+        services: stats.services.into_iter().map(|(status, n)| (status.as_str().to_string(), n)).collect(),
+        crawl_queue: stats.crawl_queue,
+        search: IndexHealth { documents: stats.index_documents, applied_seq: stats.index_seq },
     }))
 }

@@ -9,9 +9,9 @@
 //! An answer given before a request's body was read says `Connection: close`: the unread body is
 //! still on its way, so the connection cannot carry another request.
 
-use super::HttpState;
 use super::client::{client_ip, client_key};
 use super::problem::Problem;
+use crate::app::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -24,10 +24,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Defaults documented in docs/API.md.
-pub const DEFAULT_READS_PER_MINUTE: u32 = 600;
-pub const DEFAULT_WRITES_PER_HOUR: u32 = 60;
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub use crate::config::{DEFAULT_READS_PER_MINUTE, DEFAULT_REQUEST_TIMEOUT, DEFAULT_WRITES_PER_HOUR};
 
 /// The HTTP side's protective settings.
 pub struct HttpLimits {
@@ -76,12 +73,12 @@ impl Default for HttpLimits {
             rates: Some(Rates::new(DEFAULT_READS_PER_MINUTE, DEFAULT_WRITES_PER_HOUR)),
             trusted_proxies: Vec::new(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            ipv6_prefix: super::server::DEFAULT_IPV6_PREFIX,
+            ipv6_prefix: crate::config::DEFAULT_IPV6_PREFIX,
         }
     }
 }
 
-pub async fn guard(State(state): State<HttpState>, request: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limits = &state.limits;
     if let Some(declared) = declared_length(&request)
         && declared > super::BODY_LIMIT as u64

@@ -1,5 +1,8 @@
-//! The HTTP side (`shared/INTERFACES.md` "HTTP"): the JSON API under `/api/v1` ([`api`]) and
-//! `GET /healthz`; every error, unknown paths and methods included, is a [`problem::Problem`].
+//! The HTTP front ends (`shared/INTERFACES.md` "HTTP"): the JSON API under `/api/v1` ([`api`]),
+//! the pages for people ([`web`]), Bazaar [`discovery`], `GET /healthz` and `/metrics`. Handlers
+//! read a request, call the catalog core (`crate::catalog`) and render its answer ([`views`],
+//! templates); every error, unknown paths and methods included, is a [`problem::Problem`] (a page
+//! for browsers).
 
 pub mod answer_cache;
 pub mod api;
@@ -13,17 +16,15 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod server;
+pub mod views;
 pub mod web;
 
-use crate::db::Store;
-use crate::jobs::Dispatcher;
-use crate::search::SearchIndex;
+use crate::app::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use limits::HttpLimits;
 use problem::Problem;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,22 +34,11 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-#[derive(Clone)]
-pub struct HttpState {
-    pub store: Store,
-    pub dispatcher: Dispatcher,
-    pub search: SearchIndex,
-    pub limits: Arc<HttpLimits>,
-    pub metrics: metrics::HttpMetrics,
-    pub answers: Arc<Answers>,
-    pub recrawls: Arc<api::recrawl::RecrawlClaims>,
-}
-
 /// Cached answers of the hot read paths (`answer_cache`).
 pub struct Answers {
     /// Service detail JSON by id.
     pub detail: answer_cache::AnswerCache<i64>,
-    /// Search results JSON by raw query string, up to the request's own `processing_ms`.
+    /// Search results JSON (without `processing_ms`) by raw query string.
     pub search: answer_cache::AnswerCache<String>,
     /// The HTML search page (`/`) by raw query string.
     pub search_page: answer_cache::AnswerCache<String>,
@@ -78,21 +68,6 @@ impl Default for Answers {
     }
 }
 
-impl HttpState {
-    /// With the default limits (rate limits on, no trusted proxies).
-    pub fn new(store: Store, dispatcher: Dispatcher, search: SearchIndex) -> HttpState {
-        HttpState {
-            store,
-            dispatcher,
-            search,
-            limits: Arc::default(),
-            metrics: Default::default(),
-            answers: Arc::default(),
-            recrawls: Arc::default(),
-        }
-    }
-}
-
 /// Largest request body (registration bodies are a URL and a method).
 pub(crate) const BODY_LIMIT: usize = 16 * 1024;
 
@@ -109,7 +84,7 @@ impl MakeRequestId for RequestSeq {
 
 /// Every route behind the protective layers. Serve it with [`server::serve`] (which gives each
 /// request its client's `ConnectInfo<SocketAddr>`, for rate limits).
-pub fn router(state: HttpState) -> Router {
+pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/healthz", get(health::healthz))

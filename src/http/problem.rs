@@ -2,9 +2,10 @@
 //! reports — bad parameters, bodies and paths, unknown routes, store trouble — has this one
 //! shape, with a stable machine-readable `code` (`shared/INTERFACES.md` "HTTP").
 
-use crate::db::StoreError;
-use crate::jobs::worker::JobError;
-use crate::search::{ParamError, SearchError};
+use crate::catalog::CatalogError;
+use crate::catalog::recrawl::RECRAWL_INTERVAL_MS;
+use crate::params::ParamError;
+use agora_crawler::ProbeReport;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -90,7 +91,7 @@ impl Problem {
     }
 
     pub fn shutting_down() -> Problem {
-        Problem::unavailable("shutting_down", "The server is shutting down.")
+        Problem::unavailable("shutting_down", crate::catalog::error::SHUTTING_DOWN)
     }
 
     pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Problem {
@@ -132,33 +133,67 @@ impl From<ParamError> for Problem {
     }
 }
 
-impl From<StoreError> for Problem {
-    fn from(error: StoreError) -> Self {
+/// The one mapping of the catalog's errors to problems (the site's pages reuse it: status and
+/// detail, `web::errors::catalog_page`). Failures on our side are logged here, once.
+impl From<CatalogError> for Problem {
+    fn from(error: CatalogError) -> Self {
         match error {
-            StoreError::NoSuchService(id) => Problem::not_found(format!("No service with id {id}.")),
-            StoreError::Closed => Problem::shutting_down(),
-            other => Problem::internal(&other),
+            CatalogError::Param(error) => error.into(),
+            CatalogError::NoSuchService(id) => Problem::not_found(format!("No service with id {id}.")),
+            CatalogError::Refused(report) => refused(&report),
+            CatalogError::TooSoon { since_ms } => {
+                let wait = (RECRAWL_INTERVAL_MS - since_ms + 999) / 1000;
+                Problem::too_many(
+                    "recrawl_too_soon",
+                    format!("This service was probed {}s ago; ask again in {wait}s.", since_ms / 1000),
+                    u32::try_from(wait).unwrap_or(1),
+                )
+            }
+            CatalogError::ShuttingDown(detail) => Problem::unavailable("shutting_down", detail),
+            CatalogError::Store(error) if error.is_unavailable() => {
+                tracing::error!(%error, "the store is unavailable");
+                Problem::unavailable("database_unavailable", "The catalog's database cannot be read just now.")
+            }
+            CatalogError::Store(_) | CatalogError::Index(_) | CatalogError::Failed(_) => Problem::internal(&error),
         }
     }
 }
 
-impl From<SearchError> for Problem {
-    fn from(error: SearchError) -> Self {
-        match error {
-            SearchError::Param(error) => error.into(),
-            SearchError::Store(error) => error.into(),
-            SearchError::Closed => Problem::shutting_down(),
-            other => Problem::internal(&other),
-        }
-    }
+/// A refused registration: 422 with the report's first problem as the detail, and every
+/// problem code in `reasons`.
+fn refused(report: &ProbeReport) -> Problem {
+    let first = report.problems.first();
+    let detail = first.map_or_else(|| "The URL cannot be registered.".to_string(), |p| p.message.clone());
+    let mut problem =
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "registration_refused", "Registration refused", detail);
+    problem.param = Some("url".into());
+    problem.reasons = report.problems.iter().map(|p| p.code.clone()).collect::<Vec<_>>().into();
+    problem
 }
 
-impl From<JobError> for Problem {
-    fn from(error: JobError) -> Self {
-        match error {
-            JobError::Cancelled => Problem::shutting_down(),
-            JobError::Store(error) => error.into(),
-            JobError::Failed(_) => Problem::internal(&error),
-        }
+#[cfg(test)]
+mod tests {
+    use super::Problem;
+    use crate::catalog::CatalogError;
+    use crate::db::StoreError;
+
+    fn mapped(error: impl Into<CatalogError>) -> (u16, &'static str) {
+        let problem = Problem::from(error.into());
+        (problem.status, problem.code)
+    }
+
+    #[test]
+    fn store_failures_are_never_answered_as_missing_services() {
+        assert_eq!(mapped(StoreError::NoSuchService(7)), (404, "not_found"));
+        assert_eq!(mapped(StoreError::Sql(sqlx::Error::RowNotFound)), (500, "internal"), "a bug, not a 404");
+        assert_eq!(mapped(StoreError::Sql(sqlx::Error::PoolTimedOut)), (503, "database_unavailable"));
+        assert_eq!(mapped(StoreError::Sql(sqlx::Error::PoolClosed)), (503, "database_unavailable"));
+        assert_eq!(mapped(StoreError::Closed), (503, "shutting_down"));
+        assert_eq!(mapped(CatalogError::TooSoon { since_ms: 10_500 }), (429, "recrawl_too_soon"));
+        let too_soon = Problem::from(CatalogError::TooSoon { since_ms: 10_500 });
+        assert_eq!(
+            (too_soon.retry_after, too_soon.detail.as_str()),
+            (Some(50), "This service was probed 10s ago; ask again in 50s.")
+        );
     }
 }

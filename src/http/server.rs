@@ -39,11 +39,9 @@ const REFUSAL_DEADLINE: Duration = Duration::from_secs(1);
 /// How long open connections get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// Defaults (docs/LIMITS.md).
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
-pub const DEFAULT_MAX_PER_CLIENT: usize = 64;
-pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+pub use crate::config::{
+    DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IPV6_PREFIX, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PER_CLIENT,
+};
 
 /// The connection layer's settings.
 #[derive(Debug, Clone)]

@@ -2,12 +2,11 @@
 //! the prober → one writer transaction per result (batched) — plus registration, which stores a
 //! URL and probes it at once through the same queues.
 //!
-//! - [`clock`]: the time seam for the schedule; [`hosts`]: one request per host, with a gap;
+//! - [`hosts`]: one request per host, with a gap;
 //!   [`robots`]: robots.txt per origin; [`worker`]: one service end to end;
 //!   [`dispatch`]: per-host queues; [`scheduler`]: `serve`'s loop and `crawl --once`;
 //!   [`register`]: the registration function the CLI and the HTTP API call.
 
-pub mod clock;
 pub mod dispatch;
 pub mod hosts;
 pub mod probe_metrics;
@@ -16,11 +15,12 @@ pub mod robots;
 pub mod scheduler;
 pub mod worker;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::Dispatcher;
 pub use probe_metrics::ProbeMetrics;
 pub use worker::{JobError, Lane, Probed, Worker};
 
+use crate::clock::Clock;
+use crate::config::GlobalOptions;
 use crate::db::Store;
 use crate::lifecycle::LifecyclePolicy;
 use agora_crawler::{ProbeConfig, Prober};
@@ -43,6 +43,25 @@ pub struct CrawlSettings {
     pub lifecycle: LifecyclePolicy,
     /// How long raw probes are kept (daily rollups outlive them).
     pub retention: Duration,
+}
+
+impl CrawlSettings {
+    /// The crawl settings the command-line options ask for.
+    pub fn from_options(options: &GlobalOptions) -> CrawlSettings {
+        let hours = |h: u32| Duration::from_secs(u64::from(h) * 3600);
+        CrawlSettings {
+            probe: ProbeConfig { policy: options.address_policy(), ..ProbeConfig::default() },
+            host_delay: Duration::from_millis(options.host_delay_ms),
+            concurrency: options.concurrency as usize,
+            lifecycle: LifecyclePolicy {
+                degrade_after: options.degrade_after,
+                delist_after: hours(options.delist_after_hours),
+                recheck_rejected: hours(options.recheck_rejected_hours),
+                ..LifecyclePolicy::default()
+            },
+            retention: hours(options.retention_days.saturating_mul(24)),
+        }
+    }
 }
 
 impl Default for CrawlSettings {

@@ -62,9 +62,9 @@ pub async fn register(dispatcher: &Dispatcher, url: &str, method: Option<&str>) 
     let new = check(dispatcher, url, method).await.map_err(RegisterError::Refused)?;
     let worker = dispatcher.worker();
     let store = worker.store();
-    let registered = store.writer().register(vec![new.clone()], worker.clock().now_ms()).await?;
+    let registered = store.writer().register(vec![new.clone()], worker.now_ms()).await?;
     let Registered { id, created } = registered.first().copied().ok_or(StoreError::NoSuchService(0))?;
-    let due = DueService { id, url: new.url, method: new.method, host: new.host };
+    let due = DueService::registered(id, new);
     let probed = match dispatcher.probe_now(due).await {
         Ok(probed) => probed,
         Err(JobError::Cancelled) => return Err(RegisterError::Cancelled),
@@ -143,11 +143,11 @@ pub async fn register_many(
         return Ok(out);
     }
     let worker = dispatcher.worker();
-    let registered = worker.store().writer().register(accepted.clone(), worker.clock().now_ms()).await?;
+    let registered = worker.store().writer().register(accepted.clone(), worker.now_ms()).await?;
     let mut seen = std::collections::HashSet::new();
     for (new, Registered { id, created }) in accepted.into_iter().zip(registered) {
         if seen.insert(id) {
-            out.services.push((DueService { id, url: new.url, method: new.method, host: new.host }, created));
+            out.services.push((DueService::registered(id, new), created));
         }
     }
     Ok(out)

@@ -23,7 +23,7 @@ pub async fn enqueue_due(dispatcher: &Dispatcher, limit: usize) -> Result<usize,
         return Ok(0);
     }
     let worker = dispatcher.worker();
-    let now = worker.clock().now_ms();
+    let now = worker.now_ms();
     // Already-queued services are still due in the table, so ask for that many more.
     let due = services::due(worker.store().read(), now, dispatcher.pending().saturating_add(limit)).await?;
     Ok(due.into_iter().filter(|service| dispatcher.enqueue(service.clone())).count())
@@ -32,7 +32,7 @@ pub async fn enqueue_due(dispatcher: &Dispatcher, limit: usize) -> Result<usize,
 /// One maintenance pass at the clock's time.
 pub async fn maintain(dispatcher: &Dispatcher, keep: Duration) -> Result<MaintainReport, StoreError> {
     let worker = dispatcher.worker();
-    worker.store().writer().maintain(Retention { now: worker.clock().now_ms(), keep }).await
+    worker.store().writer().maintain(Retention { now: worker.now_ms(), keep }).await
 }
 
 /// `serve`'s crawl loop: runs until the worker's cancellation token fires. Waiting for in-flight

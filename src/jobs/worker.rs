@@ -2,11 +2,12 @@
 //! global permit only while a request is on the wire, probe, and record the result through the
 //! writer. The lifecycle is applied inside the writer's transaction.
 
-use super::clock::Clock;
 use super::hosts::HostGate;
 use super::probe_metrics::ProbeMetrics;
 use super::robots::RobotsCache;
+use crate::clock::Clock;
 use crate::db::record::{ProbeRecord, Recorded};
+use crate::db::register::NewService;
 use crate::db::services::DueService;
 use crate::db::{Store, StoreError};
 use crate::lifecycle::LifecyclePolicy;
@@ -87,6 +88,11 @@ impl Worker {
         &self.parts.clock
     }
 
+    /// Catalog time (epoch ms).
+    pub fn now_ms(&self) -> i64 {
+        self.parts.clock.now_ms()
+    }
+
     /// The status and schedule rules this worker applies (the operator's flags over the defaults).
     pub fn policy(&self) -> &LifecyclePolicy {
         &self.parts.policy
@@ -99,7 +105,7 @@ impl Worker {
     /// Probes `service` politely and records the outcome.
     pub async fn probe(&self, service: &DueService, lane: Lane) -> Result<Probed, JobError> {
         let parts = &*self.parts;
-        let report = Arc::new(self.fetch_report(service, lane).await?);
+        let report = Arc::new(self.fetch_report(&service.target(), lane).await?);
         let record = ProbeRecord {
             service_id: service.id,
             report: Arc::clone(&report),
@@ -113,7 +119,7 @@ impl Worker {
 
     /// Probes `service` under the same rules as every probe — the host's politeness gap,
     /// robots.txt, the lane's permits — and records nothing (a lookup of an unregistered URL).
-    pub async fn fetch_report(&self, service: &DueService, lane: Lane) -> Result<ProbeReport, JobError> {
+    pub async fn fetch_report(&self, service: &NewService, lane: Lane) -> Result<ProbeReport, JobError> {
         let parts = &*self.parts;
         let cancel = &parts.cancel;
         let report = match ProbeTarget::parse(&service.url, Some(&service.method)) {

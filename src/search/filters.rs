@@ -3,7 +3,8 @@
 //! an error; a known value no offer uses simply matches nothing.
 
 use super::facts::{NONE, OfferFacts, Vocab};
-use super::request::{ParamError, SearchRequest, TestnetMode};
+use super::request::{SearchRequest, TestnetMode};
+use crate::params::ParamError;
 use agora_crawler::x402::accepts::KNOWN_SCHEMES;
 use agora_crawler::x402::networks::{self, NETWORKS};
 

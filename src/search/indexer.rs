@@ -7,8 +7,8 @@
 
 use super::schema::{document, id_term};
 use super::{IndexOp, SearchError, Shared};
+use crate::clock::Clock;
 use crate::db::search_feed;
-use crate::jobs::Clock;
 use sqlx::SqlitePool;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

@@ -27,8 +27,9 @@ pub mod snapshot;
 pub mod text;
 pub mod top;
 
-pub use request::{ParamError, SearchRequest, Sort, StatusFilter, TestnetMode, TextMode};
-pub use results::{FacetValue, Facets, Hit, Matched, PriceFacet, SearchResults};
+pub use crate::params::ParamError;
+pub use request::{SearchRequest, Sort, StatusFilter, TestnetMode, TextMode};
+pub use results::{FacetValue, Facets, Found, FoundHit, Matched, PriceFacet};
 
 use facts::Vocab;
 use schema::Fields;

@@ -1,20 +1,24 @@
-//! Search parameters (`shared/INTERFACES.md` "HTTP"), parsed and checked once for the JSON API
-//! and the web pages alike. Anything malformed is a [`ParamError`] naming the parameter; values
+//! Search parameters (`shared/INTERFACES.md` "HTTP"), parsed and checked once for the JSON API,
+//! the web pages and Bazaar discovery alike, through the one strict parser ([`crate::params`]).
+//! Anything malformed is a [`ParamError`] naming the parameter; values
 //! that need the index to judge (is this network known?) are checked in `filters`.
 
 use crate::lifecycle::Status;
-use std::fmt;
+use crate::params::{Known, MAX_OFFSET, ParamError, Params, parse_int};
 
-/// Longest accepted parameter value, in bytes.
-pub const MAX_PARAM_BYTES: usize = 512;
 /// Most results per page.
 pub const MAX_LIMIT: usize = 100;
 pub const DEFAULT_LIMIT: usize = 20;
-/// Deepest offset: search is for finding, not for walking the catalog (the export and the Bazaar
-/// endpoint do that).
-pub const MAX_OFFSET: usize = 10_000;
-/// Most values of one repeatable parameter.
-const MAX_VALUES: usize = 20;
+
+/// The search's parameters (`shared/INTERFACES.md`); the offer filters may repeat.
+pub const SEARCH_PARAMS: Known<'static> = Known { names: SEARCH_NAMES, repeatable: REPEATABLE };
+/// The search parameters' names, as INTERFACES.md lists them.
+#[rustfmt::skip]
+pub const SEARCH_NAMES: &[&str] = &[
+    "q", "network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host",
+    "sort", "limit", "offset",
+];
+const REPEATABLE: &[&str] = &["network", "asset", "scheme"];
 
 /// Which testnet offers take part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -107,27 +111,6 @@ pub struct SearchRequest {
     pub text_mode: TextMode,
 }
 
-/// A parameter the search cannot use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParamError {
-    pub param: String,
-    pub message: String,
-}
-
-impl ParamError {
-    pub fn new(param: &str, message: impl Into<String>) -> ParamError {
-        ParamError { param: param.to_string(), message: message.into() }
-    }
-}
-
-impl fmt::Display for ParamError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "parameter `{}`: {}", self.param, self.message)
-    }
-}
-
-impl std::error::Error for ParamError {}
-
 impl SearchRequest {
     /// A request for everything listed, default sort and page size.
     pub fn new(q: &str) -> SearchRequest {
@@ -146,25 +129,25 @@ impl SearchRequest {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
         also_allowed: &[&str],
     ) -> Result<SearchRequest, ParamError> {
+        let pairs = pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let names: Vec<&str> = SEARCH_NAMES.iter().chain(also_allowed).copied().collect();
+        SearchRequest::from_params(&Params::check(pairs, Known { names: &names, repeatable: REPEATABLE })?)
+    }
+
+    /// The search checked parameters ask for (names the search does not take are ignored: the
+    /// caller's own, already checked by [`Params`]).
+    pub fn from_params(params: &Params) -> Result<SearchRequest, ParamError> {
         let mut request = SearchRequest::new("");
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, value) in pairs {
-            if value.len() > MAX_PARAM_BYTES {
-                return Err(ParamError::new(name, format!("longer than {MAX_PARAM_BYTES} bytes")));
-            }
-            let repeatable = matches!(name, "network" | "asset" | "scheme");
-            if !repeatable && seen.contains(&name) && !also_allowed.contains(&name) {
-                return Err(ParamError::new(name, "given more than once"));
-            }
-            seen.push(name);
+        for (name, value) in params.pairs() {
+            let name = name.as_str();
             let value = value.trim();
             match name {
                 "q" => request.q = value.to_string(),
                 "network" => push_value(&mut request.networks, name, value)?,
                 "asset" => push_value(&mut request.assets, name, value)?,
                 "scheme" => push_value(&mut request.schemes, name, value)?,
-                "min_usd" => request.min_usd_micros = Some(parse_usd(name, value)?),
-                "max_usd" => request.max_usd_micros = Some(parse_usd(name, value)?),
+                "min_usd" => request.min_usd_micros = params.usd(name)?,
+                "max_usd" => request.max_usd_micros = params.usd(name)?,
                 "testnet" => {
                     request.testnet = match value {
                         "exclude" => TestnetMode::Exclude,
@@ -206,10 +189,9 @@ impl SearchRequest {
                         ParamError::new(name, "expected relevance, price_asc, price_desc, newest, verified or uptime")
                     })?);
                 }
-                "limit" => request.limit = parse_count(name, value, 1, MAX_LIMIT)?,
-                "offset" => request.offset = parse_count(name, value, 0, MAX_OFFSET)?,
-                _ if also_allowed.contains(&name) => {}
-                _ => return Err(ParamError::new(name, "unknown parameter")),
+                "limit" => request.limit = count(name, value, 1, MAX_LIMIT)?,
+                "offset" => request.offset = count(name, value, 0, MAX_OFFSET)?,
+                _ => {}
             }
         }
         if let (Some(min), Some(max)) = (request.min_usd_micros, request.max_usd_micros)
@@ -225,38 +207,13 @@ fn push_value(values: &mut Vec<String>, name: &str, value: &str) -> Result<(), P
     if value.is_empty() {
         return Err(ParamError::new(name, "empty value"));
     }
-    if values.len() >= MAX_VALUES {
-        return Err(ParamError::new(name, format!("more than {MAX_VALUES} values")));
-    }
     values.push(value.to_string());
     Ok(())
 }
 
-fn parse_count(name: &str, value: &str, min: usize, max: usize) -> Result<usize, ParamError> {
-    match value.parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) && value.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => Err(ParamError::new(name, format!("expected a whole number from {min} to {max}"))),
-    }
-}
-
-/// A decimal USD amount with at most 6 decimals (prices are compared in micro-dollars) and at
-/// most 9 integer digits.
-pub fn parse_usd(name: &str, value: &str) -> Result<i64, ParamError> {
-    let malformed = || ParamError::new(name, "expected a decimal USD amount such as `0.01` (at most 6 decimals)");
-    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() && fraction.is_empty()
-        || whole.len() > 9
-        || fraction.len() > 6
-        || !digits(whole)
-        || !digits(fraction)
-        || (value.contains('.') && fraction.is_empty())
-    {
-        return Err(malformed());
-    }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| malformed())? };
-    let fraction: i64 = format!("{fraction:0<6}").parse().map_err(|_| malformed())?;
-    Ok(whole * 1_000_000 + fraction)
+fn count(name: &str, value: &str, min: usize, max: usize) -> Result<usize, ParamError> {
+    let n = parse_int(name, value, i64::try_from(min).unwrap_or(0)..=i64::try_from(max).unwrap_or(i64::MAX))?;
+    Ok(usize::try_from(n).unwrap_or(min))
 }
 
 #[cfg(test)]
@@ -265,17 +222,6 @@ mod tests {
 
     fn parse(query: &[(&str, &str)]) -> Result<SearchRequest, ParamError> {
         SearchRequest::from_pairs(query.iter().copied(), &[])
-    }
-
-    #[test]
-    fn usd_amounts() {
-        assert_eq!(parse_usd("p", "0.01"), Ok(10_000));
-        assert_eq!(parse_usd("p", "1"), Ok(1_000_000));
-        assert_eq!(parse_usd("p", ".5"), Ok(500_000));
-        assert_eq!(parse_usd("p", "0.000001"), Ok(1));
-        for bad in ["", ".", "1.", "-1", "1e3", "0.0000001", "NaN", "1,5", "1234567890", "0x10", " 1"] {
-            assert!(parse_usd("p", bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]

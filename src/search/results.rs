@@ -18,17 +18,16 @@ use agora_crawler::Offer;
 use agora_crawler::x402::networks;
 use sqlx::SqlitePool;
 use std::sync::{Arc, PoisonError};
-use std::time::Instant;
 use tantivy::collector::Collector;
 use tantivy::query::EnableScoring;
 use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Executor, Term};
 
-/// One page of results.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct SearchResults {
-    pub hits: Vec<Hit>,
+/// One page of results (the JSON answer is `http::views::SearchResults`).
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub hits: Vec<FoundHit>,
     /// Services matching (all pages).
     pub total: u64,
     pub facets: Facets,
@@ -37,24 +36,18 @@ pub struct SearchResults {
     pub limit: usize,
     pub offset: usize,
     pub sort: Sort,
-    pub processing_ms: f64,
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Hit {
-    #[serde(flatten)]
+/// One service found: its row (as hydrated now), the offers a hit shows (`hit_offers`) out of
+/// `offers_total`, the 30-day uptime the index ranked it by, its score (relevance with text) and
+/// which fields matched which query words (answered as `http::views::Hit`).
+#[derive(Debug, Clone)]
+pub struct FoundHit {
     pub service: ServiceRow,
-    /// At most 16 offers, those matching the offer filters first (`hit_offers`); the service's
-    /// detail has them all.
     pub offers: Vec<Offer>,
-    /// How many offers the service has.
     pub offers_total: usize,
-    /// Successes over probes in the last 30 days (as of the index's last update); `null` before
-    /// any probe.
     pub uptime: Option<f64>,
-    /// BM25 score, with `sort=relevance` and text.
     pub score: Option<f32>,
-    /// Which fields matched which query words.
     pub matched: Vec<Matched>,
 }
 
@@ -92,12 +85,7 @@ pub struct PriceFacet {
 }
 
 /// Searches the catalog.
-pub async fn search(
-    index: &SearchIndex,
-    pool: &SqlitePool,
-    request: &SearchRequest,
-) -> Result<SearchResults, SearchError> {
-    let started = Instant::now();
+pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequest) -> Result<Found, SearchError> {
     let shared = Arc::clone(&index.shared);
     let owned = request.clone();
     let (collected, facets, terms) =
@@ -124,10 +112,10 @@ pub async fn search(
         let (offers, offers_total) = hit_offers::select(offers, &filter, &vocab);
         let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
         let uptime = (ranked.uptime >= 0.0).then(|| round_ratio(ranked.uptime));
-        hits.push(Hit { service: row.clone(), offers, offers_total, uptime, score, matched });
+        hits.push(FoundHit { service: row.clone(), offers, offers_total, uptime, score, matched });
     }
     drop(vocab);
-    Ok(SearchResults {
+    Ok(Found {
         hits,
         total: collected.total,
         facets,
@@ -135,7 +123,6 @@ pub async fn search(
         limit: request.limit,
         offset: request.offset,
         sort: request.sort(),
-        processing_ms: started.elapsed().as_secs_f64() * 1000.0,
     })
 }
 

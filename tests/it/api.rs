@@ -2,24 +2,25 @@
 //! sellers: answers equal the library search, and every error is a problem+json with a code.
 
 use crate::catalog::{Catalog, relevance_specs};
-use agora::http::{HttpState, router};
+use agora::AppState;
+use agora::http::router;
 use agora::search::SearchRequest;
 use agora::search::results::search;
 use serde_json::Value;
 
 /// Serves the catalog's API; returns the base URL.
 pub async fn serve(catalog: &Catalog) -> String {
-    let state = HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+    let state = catalog.app.state.clone();
     serve_state(state).await
 }
 
 /// Serves `state` on 127.0.0.1:0 through `agora serve`'s connection layer; returns the base URL.
-pub async fn serve_state(state: HttpState) -> String {
+pub async fn serve_state(state: AppState) -> String {
     serve_with(state, agora::http::server::ConnectionLimits::default()).await
 }
 
 /// Serves `state` with these connection limits; returns the base URL.
-pub async fn serve_with(state: HttpState, limits: agora::http::server::ConnectionLimits) -> String {
+pub async fn serve_with(state: AppState, limits: agora::http::server::ConnectionLimits) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(agora::http::server::serve(listener, router(state), limits, std::future::pending()));
@@ -416,8 +417,7 @@ async fn rate_limits_proxies_request_ids_compression_cors_body_limit_and_deadlin
     use agora::http::limits::{HttpLimits, Rates};
     let catalog = Catalog::build(relevance_specs()[..2].to_vec()).await;
     let state = |rates: Option<Rates>, proxies: &[&str], timeout_ms: u64| {
-        let mut state =
-            HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+        let mut state = catalog.app.state.clone();
         state.limits = std::sync::Arc::new(HttpLimits {
             rates,
             trusted_proxies: proxies.iter().map(|p| p.parse().expect("cidr")).collect(),

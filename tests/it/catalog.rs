@@ -5,8 +5,8 @@
 
 use crate::support::{T0, open_app, options};
 use agora::app::App;
+use agora::clock::ManualClock;
 use agora::db::services::DueService;
-use agora::jobs::ManualClock;
 use agora::jobs::register::register;
 use agora::search::SearchIndex;
 use agora_crawler::testkit::{Reply, Request, Seller};
@@ -218,7 +218,7 @@ impl Catalog {
     }
 
     pub fn search(&self) -> &SearchIndex {
-        self.app.search.as_ref().expect("the test app opens the search index")
+        &self.app.search
     }
 
     /// Serves `spec`'s challenge and registers it; returns its index in `specs`.
@@ -235,7 +235,7 @@ impl Catalog {
     }
 
     pub fn clock_now(&self) -> i64 {
-        use agora::jobs::Clock;
+        use agora::clock::Clock;
         self.clock.now_ms()
     }
 

@@ -5,7 +5,7 @@
 
 use crate::api::serve_with;
 use crate::catalog::{Catalog, relevance_specs};
-use agora::http::HttpState;
+use agora::AppState;
 use agora::http::limits::{HttpLimits, Rates};
 use agora::http::server::ConnectionLimits;
 use serde_json::Value;
@@ -16,8 +16,8 @@ use tokio::net::TcpStream;
 /// Longest any test waits for the server to act; reaching it fails the test.
 const PATIENCE: Duration = Duration::from_secs(15);
 
-fn state(catalog: &Catalog, rates: Option<Rates>, proxies: &[&str]) -> HttpState {
-    let mut state = HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+fn state(catalog: &Catalog, rates: Option<Rates>, proxies: &[&str]) -> AppState {
+    let mut state = catalog.app.state.clone();
     state.limits = std::sync::Arc::new(HttpLimits {
         rates,
         trusted_proxies: proxies.iter().map(|p| p.parse().expect("cidr")).collect(),

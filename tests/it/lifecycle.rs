@@ -3,9 +3,9 @@
 //! whole window (delisted) → valid again (listed). Every transition and change is recorded.
 
 use crate::support::{Switchable, T0, loopback_options, open_app, service};
+use agora::clock::ManualClock;
 use agora::db::history;
 use agora::db::services;
-use agora::jobs::ManualClock;
 use agora::jobs::register::register;
 use agora::jobs::scheduler::crawl_once;
 use agora::lifecycle::Status;

@@ -10,6 +10,7 @@ mod conformance;
 mod connections;
 mod contract;
 mod crash;
+mod front_door;
 mod lifecycle;
 mod openapi;
 mod operations;

@@ -5,7 +5,6 @@
 
 use crate::api::serve_state;
 use crate::catalog::{Catalog, relevance_specs};
-use agora::http::HttpState;
 use agora::http::limits::{DEFAULT_REQUEST_TIMEOUT, HttpLimits};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -13,7 +12,7 @@ use std::sync::Arc;
 
 /// The catalog's API without rate limits (a fuzzer sends thousands of requests).
 async fn serve_unlimited(catalog: &Catalog) -> String {
-    let mut state = HttpState::new(catalog.app.store.clone(), catalog.app.dispatcher.clone(), catalog.search().clone());
+    let mut state = catalog.app.state.clone();
     state.limits =
         Arc::new(HttpLimits { rates: None, request_timeout: DEFAULT_REQUEST_TIMEOUT, ..HttpLimits::default() });
     serve_state(state).await

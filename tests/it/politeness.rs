@@ -2,9 +2,9 @@
 //! configured gap between the end of one request and the start of the next; robots.txt honoured.
 
 use crate::support::{T0, open_app, options};
+use agora::clock::ManualClock;
 use agora::db::register::NewService;
 use agora::db::services;
-use agora::jobs::ManualClock;
 use agora::jobs::register::register;
 use agora::jobs::scheduler::crawl_once;
 use agora::lifecycle::Status;

@@ -2,8 +2,8 @@
 //! existing service (re-probed), never a second row; history is rolled up and pruned.
 
 use crate::support::{Switchable, T0, loopback_options, open_app, options, service};
+use agora::clock::ManualClock;
 use agora::db::{history, services};
-use agora::jobs::ManualClock;
 use agora::jobs::register::{RegisterError, register};
 use agora::jobs::scheduler::{crawl_once, maintain};
 use agora::lifecycle::Status;
@@ -114,6 +114,6 @@ async fn history_is_rolled_up_daily_and_raw_probes_pruned_after_retention() {
 }
 
 fn clock_now(clock: &ManualClock) -> i64 {
-    use agora::jobs::Clock;
+    use agora::clock::Clock;
     clock.now_ms()
 }

@@ -4,7 +4,7 @@
 
 use crate::catalog::{BASE_USDC, Catalog, OfferSpec, ServiceSpec, random_specs, relevance_specs};
 use agora::search::results::search;
-use agora::search::{SearchError, SearchRequest, SearchResults};
+use agora::search::{Found as SearchResults, SearchError, SearchRequest};
 use agora_crawler::testkit::Reply;
 use std::collections::BTreeMap;
 

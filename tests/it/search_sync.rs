@@ -6,17 +6,17 @@
 use crate::catalog::{Catalog, ServiceSpec, challenge, random_specs};
 use crate::support::{loopback_options, open_app};
 use agora::app::App;
+use agora::clock::ManualClock;
 use agora::db::search_feed;
-use agora::jobs::ManualClock;
 use agora::search::results::search;
-use agora::search::{SearchIndex, SearchRequest, SearchResults};
+use agora::search::{Found as SearchResults, SearchIndex, SearchRequest};
 use agora_crawler::testkit::Reply;
 use std::path::Path;
 use std::time::Duration;
 
 async fn find(app: &App, pairs: &[(&str, &str)]) -> SearchResults {
     let request = SearchRequest::from_pairs(pairs.iter().copied(), &[]).expect("valid");
-    search(app.search.as_ref().expect("search"), app.store.read(), &request).await.expect("search runs")
+    search(&app.search, app.store.read(), &request).await.expect("search runs")
 }
 
 fn ids(results: &SearchResults) -> Vec<i64> {
@@ -81,7 +81,7 @@ async fn registrations_price_changes_and_delisting_reach_the_index() {
 pub async fn assert_index_matches_sqlite(app: &App) {
     let pool = app.store.read();
     let expected = search_feed::searchable_count(pool).await.expect("count");
-    let search = app.search.as_ref().expect("search");
+    let search = &app.search;
     assert_eq!(search.num_docs(), u64::try_from(expected).expect("count"), "documents");
     let everything = find(app, &[("status", "all"), ("testnet", "include")]).await;
     assert_eq!(everything.total, u64::try_from(expected).expect("count"), "every searchable service has offers");
@@ -226,7 +226,7 @@ async fn sigkill_during_a_rebuild_or_while_indexing_then_consistent_after_restar
     serve.start_kill().expect("SIGKILL");
     serve.wait().await.expect("reaped");
     let app = reopen(data, &clock).await;
-    app.search.as_ref().expect("search").flush().await.expect("flush");
+    app.search.flush().await.expect("flush");
     assert_index_matches_sqlite(&app).await;
     app.shutdown().await;
 
@@ -253,7 +253,7 @@ async fn sigkill_during_a_rebuild_or_while_indexing_then_consistent_after_restar
     assert!(register.wait().await.expect("register exits").success());
 
     let app = reopen(data, &clock).await;
-    app.search.as_ref().expect("search").flush().await.expect("flush");
+    app.search.flush().await.expect("flush");
     assert_index_matches_sqlite(&app).await;
     assert_eq!(search_feed::searchable_count(app.store.read()).await.expect("count"), 210);
     app.shutdown().await;

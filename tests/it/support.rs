@@ -1,10 +1,10 @@
-//! Shared test scaffolding: an `App` over a temp data dir with a manual clock, and a seller
-//! whose behaviour a test switches while the catalog watches it.
+//! Shared test scaffolding: an `App` (built by `agora::build_app`) over a temp data dir with a
+//! manual clock, and a seller whose behaviour a test switches while the catalog watches it.
 
-use agora::app::App;
+use agora::clock::ManualClock;
 use agora::config::{Cli, GlobalOptions};
 use agora::db::services::{self, ServiceRow};
-use agora::jobs::ManualClock;
+use agora::{App, AppConfig};
 use agora_crawler::testkit::{Reply, Request, Seller};
 use clap::Parser;
 use std::net::IpAddr;
@@ -28,8 +28,10 @@ pub fn loopback_options(dir: &Path) -> GlobalOptions {
     options(dir, &["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"])
 }
 
+/// The whole product over `options`, started the way `agora serve` starts it, on `clock`.
 pub async fn open_app(options: &GlobalOptions, clock: &ManualClock) -> App {
-    App::open_with_clock(options, Arc::new(clock.clone())).await.expect("app opens")
+    let config = AppConfig { clock: Arc::new(clock.clone()), ..AppConfig::new(options.clone()) };
+    agora::build_app(config).await.expect("app opens")
 }
 
 pub async fn service(app: &App, id: i64) -> ServiceRow {

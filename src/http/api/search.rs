@@ -3,11 +3,13 @@
 //! and unknown names reach the strict parser, which names the parameter at fault.
 
 use super::json_body;
-use crate::http::HttpState;
-use crate::http::answer_cache::Lookup;
+use crate::app::AppState;
+use crate::http::answer_cache::{Freshness, Refresh, query_key};
 use crate::http::problem::Problem;
+use crate::http::views::SearchResults;
+use crate::params::Params;
 use crate::search::SearchRequest;
-use crate::search::results::{SearchResults, search};
+use crate::search::request::SEARCH_PARAMS;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -35,51 +37,33 @@ use std::time::Instant;
         ("offset" = Option<i64>, Query, minimum = 0, maximum = 10000, description = "Hits to skip"),
     ),
     responses((status = 200, description = "One page of hits with totals and facets", body = SearchResults)))]
-pub async fn services(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Result<Response, Problem> {
+pub async fn services(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, Problem> {
     let started = Instant::now();
     let query = query.unwrap_or_default();
-    // One index snapshot answers a query the same way: cached per applied change sequence.
-    let applied = state.search.applied_seq().borrow().max(0) as u64;
-    let cacheable = query.len() <= MAX_CACHED_QUERY;
-    if cacheable {
-        match state.answers.search.refresh_or_stale(&query, |made_at| made_at == applied) {
-            Lookup::Fresh(cached) | Lookup::Stale(cached) => return Ok(with_processing_ms(&cached, started)),
-            Lookup::Compute => {}
-        }
-    }
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-    let request = SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[])?;
-    let results = search(&state.search, state.store.read(), &request).await?;
-    let answer = without_processing_ms(&results)?;
-    if cacheable {
-        state.answers.search.put(query, applied, answer.clone());
-    }
-    Ok(with_processing_ms(&answer, started))
+    // One index snapshot answers a query the same way: kept per applied change sequence, one
+    // request recomputing a query's answer after a commit while the others get the previous one.
+    let generation = state.catalog.search_generation();
+    let freshness =
+        Freshness { now: generation, current: |made_at| made_at == generation, refresh: Refresh::OneAtATime };
+    let body = state
+        .answers
+        .search
+        .get_or_compute(query_key(&query), freshness, async {
+            let request = SearchRequest::from_params(&Params::parse(Some(&query), SEARCH_PARAMS)?)?;
+            let results = SearchResults::from(state.catalog.search(&request).await?);
+            Ok::<_, Problem>(Bytes::from(serde_json::to_vec(&results).map_err(|e| Problem::internal(&e))?))
+        })
+        .await?;
+    Ok(json_body(with_processing_ms(&body, started)))
 }
 
-/// Longer query strings are answered but not kept (they are rarely repeated).
-const MAX_CACHED_QUERY: usize = 1024;
-
-/// `SearchResults` ends with `processing_ms`, which is this request's own figure: the cache keeps
-/// the JSON up to that value.
-const PROCESSING_MS: &[u8] = b",\"processing_ms\":";
-
-/// The serialized results, cut just before the value of `processing_ms`.
-fn without_processing_ms(results: &SearchResults) -> Result<Bytes, Problem> {
-    let mut json = serde_json::to_vec(results).map_err(|e| Problem::internal(&e))?;
-    // The last occurrence is the field: inside JSON strings a quote is always escaped.
-    let at = json
-        .windows(PROCESSING_MS.len())
-        .rposition(|w| w == PROCESSING_MS)
-        .ok_or_else(|| Problem::internal(&"search results serialized without processing_ms"))?;
-    json.truncate(at + PROCESSING_MS.len());
-    Ok(Bytes::from(json))
-}
-
-fn with_processing_ms(prefix: &Bytes, started: Instant) -> Response {
+/// The kept answer (a JSON object without `processing_ms`) with this request's own figure
+/// appended as its last member.
+fn with_processing_ms(object: &[u8], started: Instant) -> Vec<u8> {
     let millis = started.elapsed().as_secs_f64() * 1000.0;
-    let mut body = Vec::with_capacity(prefix.len() + 24);
-    body.extend_from_slice(prefix);
-    body.extend_from_slice(format!("{millis}}}").as_bytes());
-    json_body(body)
+    let open = object.strip_suffix(b"}").unwrap_or(object);
+    let mut body = Vec::with_capacity(object.len() + 32);
+    body.extend_from_slice(open);
+    body.extend_from_slice(format!(",\"processing_ms\":{millis}}}").as_bytes());
+    body
 }

@@ -2,7 +2,7 @@
 //! crawler runs, flags included, so the page cannot drift from it), and where the machine
 //! interfaces are.
 
-use crate::http::HttpState;
+use crate::app::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -22,8 +22,8 @@ pub struct AboutPage {
 }
 
 /// `GET /about`.
-pub async fn page(State(state): State<HttpState>) -> AboutPage {
-    let policy = state.dispatcher.worker().policy();
+pub async fn page(State(state): State<AppState>) -> AboutPage {
+    let policy = state.catalog.policy();
     AboutPage {
         base: span(policy.base_interval),
         min: span(policy.min_interval),

@@ -1,9 +1,12 @@
 //! Error pages in the site's style: 404, 429, 500, 503 — the HTML twins of the API's problem
-//! answers, for browsers. Page handlers answer with [`page`] themselves; every other problem (the
-//! rate limiter's 429, the deadline's 503, a caught panic's 500, an unknown path's 404) becomes a
-//! page in [`pages_for_browsers`] when the request came from a browser asking for a page.
+//! answers, for browsers. A catalog error becomes a page through [`catalog_page`], the one HTML
+//! mapping (the status and sentence of its problem); page handlers answer their own form errors
+//! with [`page`]; every other problem (the rate limiter's 429, the deadline's 503, a caught
+//! panic's 500, an unknown path's 404) becomes a page in [`pages_for_browsers`] when the request
+//! came from a browser asking for a page.
 
-use crate::http::problem::ProblemDetail;
+use crate::catalog::CatalogError;
+use crate::http::problem::{Problem, ProblemDetail};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Request;
@@ -35,6 +38,18 @@ pub fn page(status: StatusCode, message: impl Into<String>) -> Response {
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::CONTENT_SECURITY_POLICY));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// The page for a catalog error: its problem's status, sentence and `Retry-After` (failures on
+/// our side are logged by that mapping, and say nothing of their cause).
+pub fn catalog_page(error: CatalogError) -> Response {
+    let problem = Problem::from(error);
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = page(status, problem.detail);
+    if let Some(seconds) = problem.retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+    }
     response
 }
 

@@ -1,5 +1,5 @@
 //! The HTML pages for people (`shared/INTERFACES.md` "Web pages"): server-rendered askama
-//! templates (`templates/`) over the same query functions as the JSON API, working without
+//! templates (`templates/`) over the same catalog use cases as the JSON API, working without
 //! JavaScript; htmx, served from the binary, only enhances (search as you type). Every page
 //! carries a strict Content-Security-Policy (no inline script, nothing from elsewhere).
 
@@ -11,7 +11,7 @@ pub mod search;
 pub mod service;
 pub mod view;
 
-use super::HttpState;
+use crate::app::AppState;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -24,7 +24,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-pub fn routes() -> Router<HttpState> {
+pub fn routes() -> Router<AppState> {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };

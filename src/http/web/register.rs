@@ -4,19 +4,19 @@
 //! status page (post/redirect/get), so a reload never registers twice.
 
 use super::errors;
+use super::service::finding_rows;
 use super::view;
-use crate::db::services::{self, DueService, ServiceRow};
-use crate::http::HttpState;
-use crate::http::api::recrawl::RECRAWL_INTERVAL_MS;
-use crate::jobs::register::{RegisterError, register};
-use agora_crawler::ProbeTarget;
+use crate::app::AppState;
+use crate::catalog::CatalogError;
+use crate::catalog::recrawl::RECRAWL_INTERVAL_MS;
+use crate::catalog::register::ServiceState;
+use crate::db::services::ServiceRow;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::Value;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -72,7 +72,7 @@ pub async fn form(RawQuery(query): RawQuery) -> RegisterPage {
 }
 
 /// `POST /register`: probe and register, then the status page.
-pub async fn submit(State(state): State<HttpState>, body: Bytes) -> Response {
+pub async fn submit(State(state): State<AppState>, body: Bytes) -> Response {
     let (url, method) = url_and_method(&body);
     let refused = |message: String, problems: Vec<(String, String)>| {
         let page = RegisterPage {
@@ -87,24 +87,21 @@ pub async fn submit(State(state): State<HttpState>, body: Bytes) -> Response {
     if url.is_empty() {
         return refused("Enter the endpoint's URL.".to_string(), Vec::new());
     }
-    match register(&state.dispatcher, &url, Some(&method)).await {
+    match state.catalog.register(&url, Some(&method)).await {
         Ok(registration) => {
             let flash = if registration.created { "registered" } else { "rechecked" };
-            see_status(&registration.service, flash)
+            see_status(&registration.state.service, flash)
         }
-        Err(RegisterError::Refused(report)) => {
-            refused("Agora cannot probe this URL, so it was not registered.".to_string(), findings(&report.problems))
-        }
-        Err(RegisterError::Cancelled) => errors::page(StatusCode::SERVICE_UNAVAILABLE, "Agora is shutting down."),
-        Err(error) => {
-            tracing::error!(%error, "registration from the web form failed");
-            errors::page(StatusCode::INTERNAL_SERVER_ERROR, "The registration could not be completed. Try again.")
-        }
+        Err(CatalogError::Refused(report)) => refused(
+            "Agora cannot probe this URL, so it was not registered.".to_string(),
+            finding_rows(&report.problems),
+        ),
+        Err(error) => errors::catalog_page(error),
     }
 }
 
 /// `GET /status?url=&method=`.
-pub async fn status(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
+pub async fn status(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
     let (url, method) = url_and_method(query.as_bytes());
     let flash = url::form_urlencoded::parse(query.as_bytes())
@@ -118,58 +115,38 @@ pub async fn status(State(state): State<HttpState>, RawQuery(query): RawQuery) -
             _ => String::new(),
         })
         .filter(|f| !f.is_empty());
-    let target = match ProbeTarget::parse(&url, Some(&method)) {
-        Ok(target) => target,
-        Err(finding) => {
+    let catalog = &state.catalog;
+    let (target, found) = match catalog.status(&url, Some(&method)).await {
+        Ok(found) => found,
+        Err(CatalogError::Param(error)) => {
             return errors::page(
                 StatusCode::BAD_REQUEST,
-                format!("That is not a URL Agora can check: {}", finding.message),
+                format!("That is not a URL Agora can check: {}", error.message),
             );
         }
+        Err(error) => return errors::catalog_page(error),
     };
-    let pool = state.store.read();
-    let service = match services::lookup(pool, target.url.as_str(), target.method.as_str()).await {
-        Ok(service) => service,
-        Err(_) => return errors::page(StatusCode::SERVICE_UNAVAILABLE, "The catalog could not be read just now."),
-    };
-    let now = state.dispatcher.worker().clock().now_ms();
-    let service = match service {
-        None => None,
-        Some(service) => {
-            let report = services::latest_report(pool, service.id).await.ok().flatten();
-            Some(service_status(&service, report.as_ref(), now))
-        }
-    };
-    StatusPage { url: target.url.to_string(), method: target.method.to_string(), flash, service }.into_response()
+    let service = found.map(|state| service_status(&state, catalog.now_ms()));
+    // The page names the URL as Agora stores it (canonical), registered or not.
+    StatusPage { url: target.url, method: target.method, flash, service }.into_response()
 }
 
 /// `POST /status/recheck`: probe a registered URL now (at most once a minute per service).
-pub async fn recheck(State(state): State<HttpState>, body: Bytes) -> Response {
+pub async fn recheck(State(state): State<AppState>, body: Bytes) -> Response {
     let (url, method) = url_and_method(&body);
-    let Ok(target) = ProbeTarget::parse(&url, Some(&method)) else {
-        return errors::page(StatusCode::BAD_REQUEST, "That is not a URL Agora can check.");
-    };
-    let pool = state.store.read();
-    let Ok(Some(service)) = services::lookup(pool, target.url.as_str(), target.method.as_str()).await else {
-        return errors::not_found();
-    };
-    let now = state.dispatcher.worker().clock().now_ms();
-    // The same claim as the API's recrawl: one per service per minute, however many ask at once.
-    if state.recrawls.claim(service.id, service.last_probed_at, now).is_err() {
-        return see_status(&service, "too_soon");
-    }
-    let due = DueService {
-        id: service.id,
-        url: service.url.clone(),
-        method: service.method.clone(),
-        host: service.host.clone(),
-    };
-    match state.dispatcher.probe_now(due).await {
-        Ok(_) => see_status(&service, "rechecked"),
-        Err(error) => {
-            tracing::error!(%error, "re-check from the status page failed");
-            errors::page(StatusCode::SERVICE_UNAVAILABLE, "The re-check could not run just now. Try again.")
+    let service = match state.catalog.status(&url, Some(&method)).await {
+        Ok((_, Some(found))) => found.service,
+        Ok((_, None)) => return errors::not_found(),
+        Err(CatalogError::Param(_)) => {
+            return errors::page(StatusCode::BAD_REQUEST, "That is not a URL Agora can check.");
         }
+        Err(error) => return errors::catalog_page(error),
+    };
+    // The same use case as the API's recrawl: one per service per minute, however many ask.
+    match state.catalog.recrawl(service.id).await {
+        Ok(_) => see_status(&service, "rechecked"),
+        Err(CatalogError::TooSoon { .. }) => see_status(&service, "too_soon"),
+        Err(error) => errors::catalog_page(error),
     }
 }
 
@@ -185,19 +162,10 @@ fn see_status(service: &ServiceRow, done: &str) -> Response {
     response
 }
 
-fn service_status(service: &ServiceRow, report: Option<&Value>, now: i64) -> ServiceStatus {
-    let list = |key: &str| -> Vec<(String, String)> {
-        report.and_then(|r| r[key].as_array()).map_or_else(Vec::new, |items| {
-            items
-                .iter()
-                .map(|f| {
-                    let text = |k: &str| view::clip(f[k].as_str().unwrap_or_default(), 500);
-                    (text("code"), text("message"))
-                })
-                .collect()
-        })
-    };
-    let problems = list("problems");
+fn service_status(state: &ServiceState, now: i64) -> ServiceStatus {
+    let service = &state.service;
+    let report = state.report.as_ref();
+    let problems = report.map(|r| finding_rows(&r.problems)).unwrap_or_default();
     // The reason is usually the first problem's message: say it once.
     let reason =
         service.reason.as_deref().map(|r| view::clip(r, 500)).filter(|r| problems.first().is_none_or(|p| &p.1 != r));
@@ -208,14 +176,10 @@ fn service_status(service: &ServiceRow, report: Option<&Value>, now: i64) -> Ser
         checked: service.last_probed_at.map(|at| view::ago(at, now)),
         next: Some(in_time(service.next_due_at, now)),
         problems,
-        problems_omitted: super::service::omitted(report, "problems_omitted"),
-        warnings: list("warnings"),
-        warnings_omitted: super::service::omitted(report, "warnings_omitted"),
+        problems_omitted: report.map_or(0, |r| r.problems_omitted as u64),
+        warnings: report.map(|r| finding_rows(&r.warnings)).unwrap_or_default(),
+        warnings_omitted: report.map_or(0, |r| r.warnings_omitted as u64),
     }
-}
-
-fn findings(findings: &[agora_crawler::Finding]) -> Vec<(String, String)> {
-    findings.iter().map(|f| (f.code.clone(), view::clip(&f.message, 500))).collect()
 }
 
 /// "in 5 min", "in 3 h", "now" for a future instant.

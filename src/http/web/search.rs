@@ -5,11 +5,13 @@
 
 use super::errors;
 use super::view::{self, NetworkBadge};
-use crate::http::HttpState;
-use crate::http::answer_cache::Lookup;
-use crate::search::request::TestnetMode;
-use crate::search::results::{FacetValue, SearchResults, search};
-use crate::search::{SearchError, SearchRequest};
+use crate::app::AppState;
+use crate::catalog::CatalogError;
+use crate::http::answer_cache::{Freshness, Refresh, query_key};
+use crate::params::{Known, MAX_OFFSET, Params};
+use crate::search::SearchRequest;
+use crate::search::request::{SEARCH_PARAMS, TestnetMode};
+use crate::search::results::{FacetValue, Found, FoundHit};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
@@ -19,8 +21,6 @@ use axum::response::{IntoResponse, Response};
 
 /// Results per page.
 const PER_PAGE: usize = 20;
-/// Deepest page offered (the search's offset limit).
-const MAX_OFFSET: usize = 10_000;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "search.html")]
@@ -104,75 +104,70 @@ fn sort_options(q: &str) -> Vec<(&'static str, &'static str)> {
 /// `GET /`. A rendered page is kept per raw query and index snapshot, like the API's search
 /// answers (`http::answer_cache`): its relative times ("verified 2 min ago") may be up to the
 /// cache's 5 s old.
-pub async fn page(State(state): State<HttpState>, RawQuery(query): RawQuery) -> Response {
+pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
-    let applied = state.search.applied_seq().borrow().max(0) as u64;
-    let cacheable = query.len() <= MAX_CACHED_QUERY;
-    if cacheable {
-        match state.answers.search_page.refresh_or_stale(&query, |made_at| made_at == applied) {
-            Lookup::Fresh(html) | Lookup::Stale(html) => return html_page(html),
-            Lookup::Compute => {}
-        }
+    let generation = state.catalog.search_generation();
+    let freshness =
+        Freshness { now: generation, current: |made_at| made_at == generation, refresh: Refresh::OneAtATime };
+    let answer = state.answers.search_page.get_or_compute(query_key(&query), freshness, render_page(&state, &query));
+    match answer.await {
+        Ok(html) => html_page(html),
+        Err(page) => page,
     }
+}
+
+/// The page for `query`, or (not kept) the page saying why there are no results.
+async fn render_page(state: &AppState, query: &str) -> Result<Bytes, Response> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(_, value)| !value.trim().is_empty())
         .collect();
-    let now = state.dispatcher.worker().clock().now_ms();
+    let now = state.catalog.now_ms();
     let (request, page) = match parse(&pairs) {
         Ok(parsed) => parsed,
         Err(message) => {
             let request = SearchRequest::new("");
-            return (StatusCode::BAD_REQUEST, render(&pairs, &request, 1, None, Some(message), now)).into_response();
+            return Err(
+                (StatusCode::BAD_REQUEST, render(&pairs, &request, 1, None, Some(message), now)).into_response()
+            );
         }
     };
-    match search(&state.search, state.store.read(), &request).await {
-        Ok(results) => match render(&pairs, &request, page, Some(&results), None, now).render() {
-            Ok(html) => {
-                let html = Bytes::from(html);
-                if cacheable {
-                    state.answers.search_page.put(query, applied, html.clone());
-                }
-                html_page(html)
-            }
+    match state.catalog.search(&request).await {
+        Ok(found) => match render(&pairs, &request, page, Some(&found), None, now).render() {
+            Ok(html) => Ok(Bytes::from(html)),
             Err(error) => {
                 tracing::error!(%error, "search page did not render");
-                errors::page(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
+                Err(errors::page(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered."))
             }
         },
-        Err(SearchError::Param(error)) => {
-            (StatusCode::BAD_REQUEST, render(&pairs, &request, page, None, Some(error.to_string()), now))
-                .into_response()
+        Err(CatalogError::Param(error)) => {
+            Err((StatusCode::BAD_REQUEST, render(&pairs, &request, page, None, Some(error.to_string()), now))
+                .into_response())
         }
         Err(error) => {
-            tracing::error!(%error, "search page failed");
+            // The problem mapping logs the cause and says what a person can do.
+            let problem = crate::http::problem::Problem::from(error);
+            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let message = "Search is unavailable just now. Try again in a moment.".to_string();
-            (StatusCode::SERVICE_UNAVAILABLE, render(&pairs, &request, page, None, Some(message), now)).into_response()
+            Err((status, render(&pairs, &request, page, None, Some(message), now)).into_response())
         }
     }
 }
-
-/// Longer query strings are answered but not kept (they are rarely repeated).
-const MAX_CACHED_QUERY: usize = 1024;
 
 fn html_page(html: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], html).into_response()
 }
 
-/// The search request and page number the pairs ask for.
+/// The search request and page number the pairs ask for (the search's parameters and `page`).
 fn parse(pairs: &[(String, String)]) -> Result<(SearchRequest, usize), String> {
-    let without_page = pairs.iter().filter(|(k, _)| k != "page").map(|(k, v)| (k.as_str(), v.as_str()));
-    let mut request = SearchRequest::from_pairs(without_page, &[]).map_err(|e| e.to_string())?;
-    let page = match pairs.iter().find(|(k, _)| k == "page") {
-        None => 1,
-        Some((_, value)) => value
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|p| (1..=MAX_OFFSET / PER_PAGE + 1).contains(p))
-            .ok_or_else(|| format!("page: {value:?} is not a page number (1 to {})", MAX_OFFSET / PER_PAGE + 1))?,
-    };
-    if !pairs.iter().any(|(k, _)| k == "limit") {
+    let names: Vec<&str> = SEARCH_PARAMS.names.iter().copied().chain(["page"]).collect();
+    let known = Known { names: &names, repeatable: SEARCH_PARAMS.repeatable };
+    let params = Params::check(pairs.to_vec(), known).map_err(|e| e.to_string())?;
+    let mut request = SearchRequest::from_params(&params).map_err(|e| e.to_string())?;
+    let last_page = MAX_OFFSET / PER_PAGE + 1;
+    let page = params.int("page", 1..=i64::try_from(last_page).unwrap_or(1), 1).map_err(|e| e.to_string())?;
+    let page = usize::try_from(page).unwrap_or(1);
+    if params.get("limit").is_none() {
         request.limit = PER_PAGE;
     }
     request.offset = (page - 1) * request.limit;
@@ -183,7 +178,7 @@ fn render(
     pairs: &[(String, String)],
     request: &SearchRequest,
     page: usize,
-    results: Option<&SearchResults>,
+    results: Option<&Found>,
     error: Option<String>,
     now: i64,
 ) -> SearchPage {
@@ -268,7 +263,7 @@ fn render(
     }
 }
 
-pub fn hit_view(hit: &crate::search::results::Hit, now: i64) -> HitView {
+pub fn hit_view(hit: &FoundHit, now: i64) -> HitView {
     let service = &hit.service;
     HitView {
         id: service.id,

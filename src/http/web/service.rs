@@ -1,21 +1,20 @@
 //! `GET /services/{id}`: one service for people — how to pay (every offer), why it has its
 //! status, uptime over 30 days as a server-rendered SVG bar, response time, the declared input
 //! and output, price and payTo history, recent probes, and a `curl` that shows the 402. The
-//! same reads as the JSON detail (`api::detail::read_detail`).
+//! same use case as the JSON detail (`catalog::detail`).
 
 use super::errors;
 use super::view;
-use crate::db::StoreError;
-use crate::db::history::{self, Uptime};
+use crate::app::AppState;
+use crate::catalog::detail::Detail;
+use crate::db::history::Uptime;
 use crate::db::maintain::DAY_MS;
-use crate::http::HttpState;
-use crate::http::api::detail::{ServiceDetail, parse_id, read_detail};
+use crate::params::parse_service_id;
+use agora_crawler::Finding;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
 
 /// Days the uptime bar shows.
 const BAR_DAYS: i64 = 30;
@@ -87,35 +86,27 @@ struct ProbeLine {
 }
 
 /// `GET /services/{id}`.
-pub async fn page(State(state): State<HttpState>, Path(raw): Path<String>) -> Response {
-    let Ok(id) = parse_id(&raw) else { return errors::not_found() };
-    let detail = match read_detail(&state, id).await {
-        Ok(detail) => detail,
-        Err(problem) if problem.status == StatusCode::NOT_FOUND.as_u16() => return errors::not_found(),
-        Err(_) => return errors::page(StatusCode::SERVICE_UNAVAILABLE, "The catalog could not be read just now."),
-    };
-    let now = state.dispatcher.worker().clock().now_ms();
+pub async fn page(State(state): State<AppState>, Path(raw): Path<String>) -> Response {
+    let Ok(id) = parse_service_id(&raw) else { return errors::not_found() };
+    let catalog = &state.catalog;
+    let now = catalog.now_ms();
     let first_day = now.div_euclid(DAY_MS) - (BAR_DAYS - 1);
-    let days = match history::uptime_by_day(state.store.read(), id, first_day).await {
-        Ok(days) => days,
-        Err(StoreError::NoSuchService(_)) => Vec::new(),
-        Err(_) => return errors::page(StatusCode::SERVICE_UNAVAILABLE, "The catalog could not be read just now."),
-    };
-    render(detail, &days, first_day, now).into_response()
+    let read = async { Ok((catalog.detail(id).await?, catalog.uptime_by_day(id, first_day).await?)) };
+    match read.await {
+        Ok((detail, days)) => render(detail, &days, first_day, now).into_response(),
+        Err(error) => errors::catalog_page(error),
+    }
 }
 
-/// A report's count of findings left out (`problems_omitted`, `warnings_omitted`).
-pub(super) fn omitted(report: Option<&Value>, key: &str) -> u64 {
-    report.and_then(|r| r[key].as_u64()).unwrap_or(0)
+/// Findings as (code, message) rows, messages clipped for the page.
+pub(super) fn finding_rows(findings: &[Finding]) -> Vec<(String, String)> {
+    findings.iter().map(|f| (view::clip(&f.code, 500), view::clip(&f.message, 500))).collect()
 }
 
-fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> ServicePage {
+fn render(detail: Detail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> ServicePage {
     let service = &detail.service;
     let report = detail.report.as_ref();
-    let problems = report
-        .and_then(|r| r["problems"].as_array())
-        .map(|list| list.iter().map(|p| (text(&p["code"]), view::clip(&text(&p["message"]), 500))).collect::<Vec<_>>())
-        .unwrap_or_default();
+    let problems = report.map(|r| finding_rows(&r.problems)).unwrap_or_default();
     let listed = service.status.as_str() == "listed";
     let reason = (!listed).then(|| service.reason.clone()).flatten().map(|r| view::clip(&r, 500));
     // The stored reason is usually the first problem's message: say it once.
@@ -124,12 +115,12 @@ fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i6
     } else {
         problems.into_iter().filter(|(_, message)| Some(message) != reason.as_ref()).collect()
     };
-    let ratio = |figure: &crate::http::api::detail::UptimeFigure| figure.ratio.map_or("–".to_string(), view::percent);
-    let schema = |key: &str| {
+    let ratio = |uptime: &Uptime| uptime.ratio().map_or("–".to_string(), view::percent);
+    let schema = |part: fn(&agora_crawler::Discovery) -> &serde_json::Value| {
         detail
             .discovery
             .as_ref()
-            .map(|d| &d[key])
+            .map(part)
             .filter(|v| !v.is_null())
             .map(|v| view::clip(&serde_json::to_string_pretty(v).unwrap_or_default(), MAX_SCHEMA_CHARS))
     };
@@ -143,7 +134,7 @@ fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i6
         description: service.description.as_deref().filter(|d| !d.trim().is_empty()).map(|d| view::clip(d, 2_000)),
         reason,
         problems,
-        problems_omitted: if listed { 0 } else { omitted(report, "problems_omitted") },
+        problems_omitted: if listed { 0 } else { report.map_or(0, |r| r.problems_omitted as u64) },
         offers: detail
             .offers
             .iter()
@@ -166,17 +157,17 @@ fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i6
             })
             .collect(),
         curl: curl(&service.method, &service.url),
-        uptime_day: ratio(&detail.uptime.day),
-        uptime_week: ratio(&detail.uptime.week),
-        uptime_month: ratio(&detail.uptime.month),
+        uptime_day: ratio(&detail.uptime_day),
+        uptime_week: ratio(&detail.uptime_week),
+        uptime_month: ratio(&detail.uptime_month),
         latency: detail.latency.p50_ms.map(|p50| match detail.latency.p95_ms {
             Some(p95) => format!("{p50:.0} ms median, {p95:.0} ms p95"),
             None => format!("{p50:.0} ms median"),
         }),
         verified: service.last_listed_at.map(|at| view::ago(at, now)),
         days: day_bars(days, first_day),
-        input_schema: schema("input"),
-        output_schema: schema("output"),
+        input_schema: schema(|d| &d.input),
+        output_schema: schema(|d| &d.output),
         changes: detail
             .offer_changes
             .iter()
@@ -202,10 +193,6 @@ fn render(detail: ServiceDetail, days: &[(i64, Uptime)], first_day: i64, now: i6
             })
             .collect(),
     }
-}
-
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_string()
 }
 
 /// A shell command that shows the 402: the URL single-quoted (a quote inside closed and escaped).

@@ -1,0 +1,63 @@
+//! Service detail: everything Agora knows about one service — the stored row and offers, the
+//! discovery metadata and the latest probe report, uptime over 24 hours, 7 and 30 days,
+//! response-time percentiles, the most recent probes, and its offer and status history.
+
+use super::{Catalog, CatalogError};
+use crate::db::history::{self, OfferChange, StatusChange, Uptime};
+use crate::db::maintain::DAY_MS;
+use crate::db::probes::{self, Latency, ProbeRow};
+use crate::db::services::{self, ServiceRow};
+use agora_crawler::{Discovery, Offer, ProbeReport};
+
+/// Probes listed under `recent_probes`.
+const RECENT_PROBES: i64 = 20;
+
+/// One service in full.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub service: ServiceRow,
+    pub offers: Vec<Offer>,
+    /// As the seller declared it in its last valid listing.
+    pub discovery: Option<Discovery>,
+    pub report: Option<ProbeReport>,
+    /// Exact for the last day (raw probes); whole UTC days (roll-ups) for the longer windows.
+    pub uptime_day: Uptime,
+    pub uptime_week: Uptime,
+    pub uptime_month: Uptime,
+    /// Over the last 7 days.
+    pub latency: Latency,
+    pub recent_probes: Vec<ProbeRow>,
+    pub offer_changes: Vec<OfferChange>,
+    pub status_changes: Vec<StatusChange>,
+}
+
+impl Catalog {
+    /// Everything known about service `id`.
+    pub async fn detail(&self, id: i64) -> Result<Detail, CatalogError> {
+        // One read transaction for all eleven reads: one snapshot (the probes, uptime and history
+        // agree), and one pool acquire instead of eleven, which cost about as much as the reads.
+        let mut snapshot = self.store.read().begin().await?;
+        let conn = &mut *snapshot;
+        let service = services::get(&mut *conn, id).await?.ok_or(CatalogError::NoSuchService(id))?;
+        let now = self.now_ms();
+        Ok(Detail {
+            offers: services::offers(&mut *conn, id).await?,
+            discovery: services::discovery(&mut *conn, id).await?,
+            report: services::latest_report(&mut *conn, id).await?,
+            uptime_day: probes::uptime_since(&mut *conn, id, now - DAY_MS).await?,
+            uptime_week: history::uptime(&mut *conn, id, now - 7 * DAY_MS).await?,
+            uptime_month: history::uptime(&mut *conn, id, now - 30 * DAY_MS).await?,
+            latency: probes::latency_since(&mut *conn, id, now - 7 * DAY_MS).await?,
+            recent_probes: probes::recent(&mut *conn, id, RECENT_PROBES).await?,
+            offer_changes: history::offer_changes(&mut *conn, id).await?,
+            status_changes: history::status_changes(&mut *conn, id).await?,
+            service,
+        })
+    }
+
+    /// Probes and successes of service `id` per UTC day (epoch days) from `first_day` on; days
+    /// without probes are absent.
+    pub async fn uptime_by_day(&self, id: i64, first_day: i64) -> Result<Vec<(i64, Uptime)>, CatalogError> {
+        Ok(history::uptime_by_day(self.store.read(), id, first_day).await?)
+    }
+}

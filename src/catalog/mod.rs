@@ -1,0 +1,74 @@
+//! The catalog core: the use cases every front end calls — [`search`], service [`detail`],
+//! [`register`] and lookup, [`recrawl`], the [`changes`] feed, the [`export`], Bazaar
+//! [`discovery`] and [`stats`] — over the store, the crawl service (jobs), the search index and
+//! the clock. The JSON API, the web pages, `/discovery/*` (and MCP next) call only these and
+//! differ only in how they read a request and render an answer; every failure is one
+//! [`CatalogError`].
+
+pub mod changes;
+pub mod detail;
+pub mod discovery;
+pub mod error;
+pub mod export;
+pub mod recrawl;
+pub mod register;
+pub mod search;
+pub mod stats;
+
+pub use error::CatalogError;
+
+use crate::clock::Clock;
+use crate::db::Store;
+use crate::jobs::Dispatcher;
+use crate::lifecycle::LifecyclePolicy;
+use crate::search::SearchIndex;
+use std::sync::Arc;
+
+/// The catalog's parts. Cheap to clone.
+#[derive(Clone)]
+pub struct Catalog {
+    store: Store,
+    jobs: Dispatcher,
+    index: SearchIndex,
+    clock: Arc<dyn Clock>,
+    recrawls: Arc<recrawl::RecrawlClaims>,
+}
+
+impl Catalog {
+    pub fn new(store: Store, jobs: Dispatcher, index: SearchIndex, clock: Arc<dyn Clock>) -> Catalog {
+        Catalog { store, jobs, index, clock, recrawls: Arc::default() }
+    }
+
+    /// Catalog time (epoch ms): the clock the crawl schedules with, so "3 h ago" and uptime
+    /// windows agree with the history they describe.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The lifecycle rules the crawler runs (the about page shows them).
+    pub fn policy(&self) -> &LifecyclePolicy {
+        self.jobs.worker().policy()
+    }
+
+    /// The search index (`serve` flushes it after the demo registrations).
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// Freshness of answers derived from one service: read [`Self::service_generation`] before
+    /// reading the service; the answer is current while [`Self::service_unchanged`] holds.
+    pub fn service_generation(&self) -> u64 {
+        self.store.writer().touches().generation()
+    }
+
+    /// Whether service `id` is unwritten since `generation` (by this process).
+    pub fn service_unchanged(&self, id: i64, generation: u64) -> bool {
+        !self.store.writer().touches().touched_since(id, generation)
+    }
+
+    /// Freshness of search answers: the change sequence the index has made searchable. One
+    /// index snapshot answers a query the same way.
+    pub fn search_generation(&self) -> u64 {
+        u64::try_from(*self.index.applied_seq().borrow()).unwrap_or(0)
+    }
+}

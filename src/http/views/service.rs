@@ -1,0 +1,92 @@
+//! A service as answered: the stored row without what is internal to the store (the schema's
+//! search text, the discovery JSON, the listing fingerprint), and with its offers and latest report.
+
+use crate::catalog::register::ServiceState;
+use crate::db::services::ServiceRow;
+use crate::lifecycle::Status;
+use agora_crawler::{Offer, ProbeReport};
+use serde::Serialize;
+
+/// A service.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ServiceRow)]
+pub struct ServiceView {
+    pub id: i64,
+    pub url: String,
+    pub method: String,
+    pub host: String,
+    #[serde(serialize_with = "status_str")]
+    pub status: Status,
+    /// The last probe's verdict (`null` before the first probe).
+    pub verdict: Option<String>,
+    pub reason_code: Option<String>,
+    pub reason: Option<String>,
+    pub x402_version: Option<i64>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub mime_type: Option<String>,
+    pub tags: Vec<String>,
+    pub route_template: Option<String>,
+    /// The listing carries a trusted input/output schema.
+    pub has_schema: bool,
+    pub registered_at: i64,
+    pub first_listed_at: Option<i64>,
+    pub last_probed_at: Option<i64>,
+    pub last_listed_at: Option<i64>,
+    pub status_since: i64,
+    pub failure_streak: i64,
+    pub next_due_at: i64,
+    pub interval_ms: i64,
+    pub change_seq: i64,
+}
+
+fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(status.as_str())
+}
+
+impl From<ServiceRow> for ServiceView {
+    fn from(row: ServiceRow) -> ServiceView {
+        ServiceView {
+            id: row.id,
+            url: row.url,
+            method: row.method,
+            host: row.host,
+            status: row.status,
+            verdict: row.verdict,
+            reason_code: row.reason_code,
+            reason: row.reason,
+            x402_version: row.x402_version,
+            name: row.name,
+            description: row.description,
+            mime_type: row.mime_type,
+            tags: row.tags,
+            route_template: row.route_template,
+            has_schema: row.has_schema,
+            registered_at: row.registered_at,
+            first_listed_at: row.first_listed_at,
+            last_probed_at: row.last_probed_at,
+            last_listed_at: row.last_listed_at,
+            status_since: row.status_since,
+            failure_streak: row.failure_streak,
+            next_due_at: row.next_due_at,
+            interval_ms: row.interval_ms,
+            change_seq: row.change_seq,
+        }
+    }
+}
+
+/// A stored service with its offers and latest probe report.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ServiceWithReport {
+    #[serde(flatten)]
+    pub service: ServiceView,
+    pub offers: Vec<Offer>,
+    /// The latest probe report (`null` before the first probe).
+    pub report: Option<ProbeReport>,
+}
+
+impl From<ServiceState> for ServiceWithReport {
+    fn from(state: ServiceState) -> ServiceWithReport {
+        ServiceWithReport { service: state.service.into(), offers: state.offers, report: state.report }
+    }
+}
