@@ -6,10 +6,10 @@ use crate::db::services;
 use crate::jobs::ProbeMetrics;
 use crate::lifecycle::Status;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Stats {
-    /// Services by status (statuses with none are absent).
-    pub services: Vec<(Status, i64)>,
+    /// Services by status (statuses with none are absent), or why the store could not count them.
+    pub services: Result<Vec<(Status, i64)>, CatalogError>,
     /// Probes queued or in flight.
     pub crawl_queue: usize,
     /// Documents in the search index.
@@ -18,21 +18,18 @@ pub struct Stats {
     pub index_seq: i64,
     /// The last catalog change the store has committed.
     pub store_seq: i64,
-    /// Heap bytes of the index's decoded per-segment facts.
-    pub index_facts_bytes: usize,
 }
 
 impl Catalog {
-    /// The figures; fails only when the store cannot be read.
-    pub async fn stats(&self) -> Result<Stats, CatalogError> {
-        Ok(Stats {
-            services: services::count_by_status(self.store.read()).await?,
+    /// The figures (only the count by status reads the store, and may fail).
+    pub async fn stats(&self) -> Stats {
+        Stats {
+            services: services::count_by_status(self.store.read()).await.map_err(CatalogError::from),
             crawl_queue: self.jobs.pending(),
             index_documents: self.index.num_docs(),
             index_seq: *self.index.applied_seq().borrow(),
             store_seq: *self.store.writer().committed_seq().borrow(),
-            index_facts_bytes: self.index.facts_bytes(),
-        })
+        }
     }
 
     /// The crawler's probe counters.

@@ -31,10 +31,10 @@ pub struct IndexHealth {
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "Up, with catalog and queue figures", body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, Problem> {
-    let stats = state.catalog.stats().await?;
+    let stats = state.catalog.stats().await;
     Ok(Json(Health {
         status: "ok",
-        services: stats.services.into_iter().map(|(status, n)| (status.as_str().to_string(), n)).collect(),
+        services: stats.services?.into_iter().map(|(status, n)| (status.as_str().to_string(), n)).collect(),
         crawl_queue: stats.crawl_queue,
         search: IndexHealth { documents: stats.index_documents, applied_seq: stats.index_seq },
     }))

@@ -86,28 +86,24 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         gauge.set(value);
         gauge
     };
-    match state.catalog.stats().await {
-        Ok(stats) => {
-            registry.register("agora_crawl_queue_depth", "Probes waiting to run", gauge(stats.crawl_queue as i64));
-            registry.register(
-                "agora_index_lag_changes",
-                "Committed catalog changes the search index has not applied yet",
-                gauge((stats.store_seq - stats.index_seq).max(0)),
-            );
-            registry.register(
-                "agora_index_documents",
-                "Documents in the search index",
-                gauge(stats.index_documents as i64),
-            );
+    let stats = state.catalog.stats().await;
+    registry.register("agora_crawl_queue_depth", "Probes waiting to run", gauge(stats.crawl_queue as i64));
+    registry.register(
+        "agora_index_lag_changes",
+        "Committed catalog changes the search index has not applied yet",
+        gauge((stats.store_seq - stats.index_seq).max(0)),
+    );
+    registry.register("agora_index_documents", "Documents in the search index", gauge(stats.index_documents as i64));
+    match stats.services {
+        Ok(counts) => {
             let family = Family::<StatusLabels, Gauge>::default();
-            for (status, n) in stats.services {
+            for (status, n) in counts {
                 family.get_or_create(&StatusLabels { status: status.as_str() }).set(n);
             }
             registry.register("agora_services", "Services by status", family);
         }
-        // The scrape still answers (request and probe counters); the gap in the catalog's
-        // figures is the signal, and the cause is in the log.
-        Err(error) => tracing::error!(%error, "catalog figures left out of /metrics"),
+        // The scrape still answers; the missing series is the signal, the cause is in the log.
+        Err(error) => tracing::error!(%error, "agora_services left out of /metrics: the store could not count"),
     }
 
     let lookups = Family::<CacheLabels, Counter>::default();
