@@ -31,18 +31,20 @@ pub async fn recent(db: impl SqliteExecutor<'_>, id: i64, limit: i64) -> Result<
     .bind(limit)
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes)| ProbeRow {
-            probed_at,
-            verdict,
-            http_status,
-            connect_ms,
-            first_byte_ms,
-            total_ms,
-            codes: serde_json::from_str(&codes).unwrap_or_default(),
+    rows.into_iter()
+        .map(|(probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes)| {
+            Ok(ProbeRow {
+                probed_at,
+                verdict,
+                http_status,
+                connect_ms,
+                first_byte_ms,
+                total_ms,
+                // Written by the recorder as a JSON list; anything else is a damaged row, said so.
+                codes: serde_json::from_str(&codes)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Probes and successes (`listed`) since exactly `since` (epoch ms), from raw probes.

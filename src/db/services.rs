@@ -60,7 +60,11 @@ pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         mime_type: row.try_get("mime_type")?,
-        tags: tags.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+        tags: tags
+            .map(|t| serde_json::from_str(&t))
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(e.into()))?
+            .unwrap_or_default(),
         route_template: row.try_get("route_template")?,
         has_schema: row.try_get("has_schema")?,
         schema_text: row.try_get("schema_text")?,

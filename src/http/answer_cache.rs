@@ -108,14 +108,15 @@ impl<K: Eq + Hash> AnswerCache<K> {
     }
 
     /// The answer for `key` (`None`: not kept): the kept one while `freshness` allows, else
-    /// `compute`'s, kept for the next request.
-    pub async fn get_or_compute<E>(
+    /// `compute`'s, kept for the next request. (`compute` makes its future only on a miss: a hit
+    /// builds nothing.)
+    pub async fn get_or_compute<E, F: Future<Output = Result<Bytes, E>>>(
         &self,
         key: Option<K>,
         freshness: Freshness<impl FnOnce(u64) -> bool>,
-        compute: impl Future<Output = Result<Bytes, E>>,
+        compute: impl FnOnce() -> F,
     ) -> Result<Bytes, E> {
-        let Some(key) = key else { return compute.await };
+        let Some(key) = key else { return compute().await };
         let kept = match freshness.refresh {
             Refresh::Each => self.get(&key, freshness.current),
             Refresh::OneAtATime => match self.refresh_or_stale(&key, freshness.current) {
@@ -126,7 +127,7 @@ impl<K: Eq + Hash> AnswerCache<K> {
         if let Some(kept) = kept {
             return Ok(kept);
         }
-        let answer = compute.await?;
+        let answer = compute().await?;
         self.put(key, freshness.now, answer.clone());
         Ok(answer)
     }
@@ -195,7 +196,7 @@ impl<K: Eq + Hash> AnswerCache<K> {
 
 #[cfg(test)]
 mod tests {
-    use super::{AnswerCache, Lookup};
+    use super::{AnswerCache, Freshness, Lookup, Refresh};
     use axum::body::Bytes;
 
     #[test]
@@ -245,5 +246,46 @@ mod tests {
         cache.put(1, 6, Bytes::from_static(b"new"));
         assert!(matches!(cache.refresh_or_stale(&1, |g| g == 6), Lookup::Fresh(v) if v == "new"));
         assert_eq!(cache.lookups(), (3, 2));
+    }
+
+    /// Asks `cache` for key 1 at `generation`, counting the computations; the answer names the
+    /// generation it was computed at.
+    async fn ask(cache: &AnswerCache<i32>, generation: u64, refresh: Refresh, computed: &mut u32) -> Result<Bytes, ()> {
+        let freshness = Freshness { now: generation, current: |made: u64| made == generation, refresh };
+        cache
+            .get_or_compute(Some(1), freshness, || async {
+                *computed += 1;
+                Ok(Bytes::from(format!("made at {generation}")))
+            })
+            .await
+    }
+
+    #[tokio::test]
+    async fn get_or_compute_keeps_answers_while_the_rule_says_current() {
+        let cache: AnswerCache<i32> = AnswerCache::new(4, 1000);
+        let mut computed = 0;
+        assert_eq!(ask(&cache, 1, Refresh::Each, &mut computed).await.as_deref(), Ok(&b"made at 1"[..]));
+        assert_eq!(ask(&cache, 1, Refresh::Each, &mut computed).await.as_deref(), Ok(&b"made at 1"[..]));
+        assert_eq!(computed, 1, "a current answer is served, not recomputed");
+        assert_eq!(ask(&cache, 2, Refresh::Each, &mut computed).await.as_deref(), Ok(&b"made at 2"[..]));
+        assert_eq!(computed, 2, "an outdated one is recomputed and kept");
+
+        // One request at a time: while one recomputes (its entry marked), others get the previous.
+        assert!(matches!(cache.refresh_or_stale(&1, |g| g == 3), Lookup::Compute));
+        assert_eq!(ask(&cache, 3, Refresh::OneAtATime, &mut computed).await.as_deref(), Ok(&b"made at 2"[..]));
+        assert_eq!(computed, 2);
+
+        // Errors pass through and nothing is kept; a missing key is computed every time.
+        let failed =
+            cache.get_or_compute(Some(9), Freshness { now: 1, current: |_| true, refresh: Refresh::Each }, || async {
+                Err::<Bytes, _>("no")
+            });
+        assert_eq!(failed.await, Err("no"));
+        assert_eq!(cache.get(&9, |_| true), None);
+        let uncached =
+            cache.get_or_compute(None, Freshness { now: 1, current: |_| true, refresh: Refresh::Each }, || async {
+                Ok::<_, ()>(Bytes::from_static(b"x"))
+            });
+        assert_eq!(uncached.await.as_deref(), Ok(&b"x"[..]));
     }
 }

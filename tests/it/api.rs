@@ -417,14 +417,12 @@ async fn rate_limits_proxies_request_ids_compression_cors_body_limit_and_deadlin
     use agora::http::limits::{HttpLimits, Rates};
     let catalog = Catalog::build(relevance_specs()[..2].to_vec()).await;
     let state = |rates: Option<Rates>, proxies: &[&str], timeout_ms: u64| {
-        let mut state = catalog.app.state.clone();
-        state.limits = std::sync::Arc::new(HttpLimits {
+        catalog.app.state.with_limits(HttpLimits {
             rates,
             trusted_proxies: proxies.iter().map(|p| p.parse().expect("cidr")).collect(),
             request_timeout: std::time::Duration::from_millis(timeout_ms),
             ..HttpLimits::default()
-        });
-        state
+        })
     };
     let client = reqwest::Client::builder().no_gzip().build().expect("client");
 

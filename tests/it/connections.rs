@@ -17,13 +17,11 @@ use tokio::net::TcpStream;
 const PATIENCE: Duration = Duration::from_secs(15);
 
 fn state(catalog: &Catalog, rates: Option<Rates>, proxies: &[&str]) -> AppState {
-    let mut state = catalog.app.state.clone();
-    state.limits = std::sync::Arc::new(HttpLimits {
+    catalog.app.state.with_limits(HttpLimits {
         rates,
         trusted_proxies: proxies.iter().map(|p| p.parse().expect("cidr")).collect(),
         ..HttpLimits::default()
-    });
-    state
+    })
 }
 
 async fn connect(base: &str) -> TcpStream {

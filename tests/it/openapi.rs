@@ -8,14 +8,11 @@ use crate::catalog::{Catalog, relevance_specs};
 use agora::http::limits::{DEFAULT_REQUEST_TIMEOUT, HttpLimits};
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// The catalog's API without rate limits (a fuzzer sends thousands of requests).
 async fn serve_unlimited(catalog: &Catalog) -> String {
-    let mut state = catalog.app.state.clone();
-    state.limits =
-        Arc::new(HttpLimits { rates: None, request_timeout: DEFAULT_REQUEST_TIMEOUT, ..HttpLimits::default() });
-    serve_state(state).await
+    let limits = HttpLimits { rates: None, request_timeout: DEFAULT_REQUEST_TIMEOUT, ..HttpLimits::default() };
+    serve_state(catalog.app.state.with_limits(limits)).await
 }
 
 #[tokio::test]

@@ -166,8 +166,7 @@ async fn the_register_form_registers_then_shows_the_status_and_refuses_cross_sit
 async fn a_rate_limited_browser_gets_the_sites_page_and_a_program_gets_the_problem() {
     use agora::http::limits::{HttpLimits, Rates};
     let catalog = Catalog::build(Vec::new()).await;
-    let mut state = catalog.app.state.clone();
-    state.limits = std::sync::Arc::new(HttpLimits { rates: Some(Rates::new(1, 1)), ..HttpLimits::default() });
+    let state = catalog.app.state.with_limits(HttpLimits { rates: Some(Rates::new(1, 1)), ..HttpLimits::default() });
     let base = crate::api::serve_state(state).await;
     assert_eq!(page(&format!("{base}/about")).await.0, 200);
     let (status, headers, html) = page(&format!("{base}/about")).await;

@@ -27,7 +27,7 @@ pub async fn service(State(state): State<AppState>, ServiceId(id): ServiceId) ->
     let body = state
         .answers
         .detail
-        .get_or_compute(Some(id), freshness, async {
+        .get_or_compute(Some(id), freshness, || async {
             let detail = ServiceDetail::from(catalog.detail(id).await?);
             Ok::<_, Problem>(Bytes::from(serde_json::to_vec(&detail).map_err(|e| Problem::internal(&e))?))
         })

@@ -48,7 +48,7 @@ pub async fn services(State(state): State<AppState>, RawQuery(query): RawQuery) 
     let body = state
         .answers
         .search
-        .get_or_compute(query_key(&query), freshness, async {
+        .get_or_compute(query_key(&query), freshness, || async {
             let request = SearchRequest::from_params(&Params::parse(Some(&query), SEARCH_PARAMS)?)?;
             let results = SearchResults::from(state.catalog.search(&request).await?);
             Ok::<_, Problem>(Bytes::from(serde_json::to_vec(&results).map_err(|e| Problem::internal(&e))?))

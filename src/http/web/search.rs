@@ -109,7 +109,7 @@ pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
     let generation = state.catalog.search_generation();
     let freshness =
         Freshness { now: generation, current: |made_at| made_at == generation, refresh: Refresh::OneAtATime };
-    let answer = state.answers.search_page.get_or_compute(query_key(&query), freshness, render_page(&state, &query));
+    let answer = state.answers.search_page.get_or_compute(query_key(&query), freshness, || render_page(&state, &query));
     match answer.await {
         Ok(html) => html_page(html),
         Err(page) => page,
