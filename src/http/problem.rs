@@ -166,7 +166,9 @@ fn refused(report: &ProbeReport) -> Problem {
     let detail = first.map_or_else(|| "The URL cannot be registered.".to_string(), |p| p.message.clone());
     let mut problem =
         Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "registration_refused", "Registration refused", detail);
-    problem.param = Some("url".into());
+    // The field at fault: the method when that is what cannot be probed, else the URL.
+    let method = first.is_some_and(|p| p.code == "method_unsupported");
+    problem.param = Some(if method { "method" } else { "url" }.into());
     problem.reasons = report.problems.iter().map(|p| p.code.clone()).collect::<Vec<_>>().into();
     problem
 }

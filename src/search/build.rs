@@ -38,6 +38,8 @@ pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 /// Why an index on disk is not used as is.
 enum Unusable {
+    /// None yet (a first start): build it.
+    Missing,
     /// Rebuild it.
     Stale(String),
     /// Someone else holds it: do not touch.
@@ -61,7 +63,7 @@ struct Opened {
 
 fn try_open(dir: &Path) -> Result<Opened, Unusable> {
     if !dir.join("meta.json").exists() {
-        return Err(Unusable::Stale("no index yet".into()));
+        return Err(Unusable::Missing);
     }
     let index = Index::open_in_dir(dir)?;
     let payload = Payload::parse(index.load_metas()?.payload.as_deref())
@@ -106,6 +108,16 @@ pub async fn open(
         let opened = match opened {
             Ok(opened) => opened,
             Err(Unusable::Locked) => return Err(SearchError::Locked(dir)),
+            // A first start is not a problem: say what happens, quietly.
+            Err(Unusable::Missing) if !rebuilt => {
+                tracing::info!(dir = %dir.display(), "creating the search index");
+                rebuild(data_dir, pool, clock.as_ref(), &|_, _| {}).await?;
+                rebuilt = true;
+                continue;
+            }
+            Err(Unusable::Missing) => {
+                return Err(SearchError::Io { path: dir, source: std::io::Error::other("the index was not created") });
+            }
             Err(Unusable::Stale(reason)) if !rebuilt => {
                 tracing::warn!(%reason, dir = %dir.display(), "rebuilding the search index from SQLite");
                 rebuild(data_dir, pool, clock.as_ref(), &|_, _| {}).await?;

@@ -16,6 +16,7 @@ mod openapi;
 mod operations;
 mod peers;
 mod politeness;
+mod problem_params;
 mod registration;
 mod search;
 mod search_sync;
