@@ -203,3 +203,22 @@ async fn serve_without_answer_caches_answers_every_search_afresh() {
     }
     let _ = child.kill().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_first_start_logs_plain_text_and_no_warning() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child =
+        agora(dir.path()).env("RUST_LOG", "info").args(["serve", "--listen", "127.0.0.1:0"]).spawn().expect("serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let line = stdout.next_line().await.expect("read").expect("listening line");
+    assert!(line.starts_with("agora listening on http://"), "{line}");
+    let pid = child.id().expect("pid").to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    let out = child.wait_with_output().await.expect("exit");
+    assert_eq!(out.status.code(), Some(0));
+    // stderr is a pipe here, as when logs go to a file: no colour codes.
+    let log = String::from_utf8(out.stderr).expect("utf-8 log");
+    assert!(log.contains("creating the search index"), "{log}");
+    assert!(!log.contains('\u{1b}'), "ANSI escapes in a piped log: {log:?}");
+    assert!(!log.contains("WARN"), "a first start is not a warning: {log}");
+}
