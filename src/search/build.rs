@@ -108,9 +108,14 @@ pub async fn open(
         let opened = match opened {
             Ok(opened) => opened,
             Err(Unusable::Locked) => return Err(SearchError::Locked(dir)),
-            // A first start is not a problem: say what happens, quietly.
+            // A first start (nothing to index) is not a problem: say what happens, quietly. An
+            // index gone from under a catalog is worth a warning.
             Err(Unusable::Missing) if !rebuilt => {
-                tracing::info!(dir = %dir.display(), "creating the search index");
+                if search_feed::searchable_count(pool).await? == 0 {
+                    tracing::info!(dir = %dir.display(), "creating the search index");
+                } else {
+                    tracing::warn!(dir = %dir.display(), "no search index: rebuilding the search index from SQLite");
+                }
                 rebuild(data_dir, pool, clock.as_ref(), &|_, _| {}).await?;
                 rebuilt = true;
                 continue;

@@ -286,3 +286,76 @@ async fn the_about_page_states_the_policy_this_server_runs() {
     assert!(html.contains("5 failed checks in a row"), "the operator's --degrade-after: {html}");
     assert!(html.contains("failing for 2 days"), "the operator's --delist-after-hours: {html}");
 }
+
+#[tokio::test]
+async fn a_never_listed_service_shows_every_problem_with_its_path_and_links_both_ways() {
+    let catalog = Catalog::build(Vec::new()).await;
+    let spec = relevance_specs()[0].clone();
+    let url = catalog.url(&spec);
+    let mut challenge = crate::catalog::challenge(&spec, &url);
+    challenge["accepts"][0]["amount"] = "1.5".into();
+    catalog.set_reply(&spec, agora_crawler::testkit::Reply::v2(&challenge));
+    let registration = catalog.app.state.catalog.register(&url, None).await.expect("stored, rejected");
+    assert_eq!(registration.state.service.status.as_str(), "rejected");
+    let id = registration.state.service.id;
+    let base = serve(&catalog).await;
+
+    let (status, _, html) = page(&format!("{base}/services/{id}")).await;
+    assert_eq!(status, 200);
+    // The problem with its code, where, and its backticked names as code.
+    assert!(
+        html.contains("<code>amount_not_integer</code> at <code class=\"wrap\">accepts[0].amount</code>"),
+        "{html}"
+    );
+    assert!(html.contains("<code>amount</code> &quot;1.5&quot; must be a whole number"), "{html}");
+    assert!(!html.contains('`'), "no literal backticks: {html}");
+    assert!(html.contains("Not listed yet") && !html.contains("No change since it was first listed"), "{html}");
+    assert!(html.contains("/status?url="), "the service page links to its status page");
+
+    let encoded: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+    let (status, _, html) = page(&format!("{base}/status?url={encoded}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("href=\"/services/{id}\"")), "the status page links to its service page: {html}");
+    assert!(html.contains("at <code class=\"wrap\">accepts[0].amount</code>"), "{html}");
+
+    // A refused local address tells an operator how to open a range; it reads as an error.
+    let refused = reqwest::Client::new()
+        .post(format!("{base}/register"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("url", "http://10.0.0.1/x"), ("method", "GET")]))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status().as_u16(), 422);
+    let html = refused.text().await.expect("body");
+    assert!(html.contains("class=\"error\"") && html.contains("--allow-cidr"), "{html}");
+}
+
+#[tokio::test]
+async fn the_search_page_keeps_good_filters_beside_a_bad_one_and_shares_clean_addresses() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    // The home page says what it is.
+    let (_, _, html) = page(&format!("{base}/")).await;
+    assert!(html.contains("<h1") && html.contains("x402 APIs ask for a small stablecoin payment"), "{html}");
+    // A bad network is named; the testnet filter beside it still applies.
+    let (status, _, html) = page(&format!("{base}/?q=weather&network=dogechain&testnet=include")).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("dogechain") && html.contains("showing the search without it"), "{html}");
+    assert!(html.contains("<option value=\"include\" selected>"), "the other filter is kept: {html}");
+    assert!(html.contains("href=\"/?q=weather\">Clear filters</a>"), "{html}");
+    // Price buckets are links narrowing the same search.
+    assert!(html.contains("max_usd=0.001") || html.contains("max_usd=0.01"), "bucket links: {html}");
+    // Blank form fields are dropped from the address (a redirect to it).
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(format!("{base}/?q=weather&min_usd=&max_usd=&network=eip155%3A8453"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(response.status().as_u16(), 303);
+    assert_eq!(response.headers()["location"], "/?q=weather&network=eip155%3A8453");
+}

@@ -58,6 +58,7 @@ async fn visit(scripts: Scripts) {
     assert_eq!(order, "Best match");
     let url = browser.client.current_url().await.expect("url");
     assert!(url.query().unwrap_or_default().contains("q=weather"), "a shareable URL: {url}");
+    assert!(!url.query().unwrap_or_default().contains("usd="), "blank fields left out of the address: {url}");
     if scripts == Scripts::On {
         assert_eq!(eval(&browser, "return window.agoraMark ?? null").await, json!(1), "results swapped in place");
     }
@@ -119,8 +120,27 @@ async fn visit(scripts: Scripts) {
         browser.goto(&format!("{base}{path}")).await;
         let overflow = eval(&browser, "return document.documentElement.scrollWidth - window.innerWidth").await;
         assert!(overflow.as_i64().is_some_and(|px| px <= 0), "{path} scrolls sideways by {overflow} px on a phone");
+        // The header's links stay on one line.
+        let lines = eval(
+            &browser,
+            "return new Set([...document.querySelectorAll('body > header nav a')].map(a => Math.round(a.getBoundingClientRect().top))).size",
+        )
+        .await;
+        assert_eq!(lines, json!(1), "{path}: the header links wrap on a phone");
         browser.screenshot(step).await;
     }
+    // The price of every offer is on screen without scrolling sideways.
+    browser.goto(&format!("{base}/services/{}", polygon.id)).await;
+    let price_visible = eval(
+        &browser,
+        "return [...document.querySelectorAll('table.offers td.price')].every(td => td.getBoundingClientRect().right <= window.innerWidth)",
+    )
+    .await;
+    assert_eq!(price_visible, json!(true), "on a phone the offer's price is on screen");
+    // From the top of the results, a link leads to the filters.
+    browser.goto(&format!("{base}/?q=weather")).await;
+    let to_filters = eval(&browser, "return document.querySelector('.to-filters a').offsetParent !== null").await;
+    assert_eq!(to_filters, json!(true), "a way to the filters above the results on a phone");
     browser.goto(&format!("{base}/?q=weather")).await;
     let first_hit = eval(
         &browser,

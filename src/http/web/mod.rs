@@ -6,7 +6,10 @@
 pub mod about;
 pub mod assets;
 pub mod errors;
+pub mod offer_rows;
 pub mod register;
+pub mod rich;
+pub mod schema_fields;
 pub mod search;
 pub mod service;
 pub mod view;

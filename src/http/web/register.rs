@@ -4,7 +4,7 @@
 //! status page (post/redirect/get), so a reload never registers twice.
 
 use super::errors;
-use super::service::finding_rows;
+use super::rich::{FindingRow, Rich, finding_rows};
 use super::view;
 use crate::app::AppState;
 use crate::catalog::CatalogError;
@@ -27,7 +27,9 @@ pub struct RegisterPage {
     method: String,
     methods: &'static [&'static str],
     refused: Option<String>,
-    problems: Vec<(String, String)>,
+    problems: Vec<FindingRow>,
+    /// The refusal is the address policy's: operators can open a range with `--allow-cidr`.
+    address_refused: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,12 +44,12 @@ pub struct StatusPage {
 pub struct ServiceStatus {
     id: i64,
     status: &'static str,
-    reason: Option<String>,
+    reason: Option<Rich>,
     checked: Option<String>,
     next: Option<String>,
-    problems: Vec<(String, String)>,
+    problems: Vec<FindingRow>,
     problems_omitted: u64,
-    warnings: Vec<(String, String)>,
+    warnings: Vec<FindingRow>,
     warnings_omitted: u64,
 }
 
@@ -68,19 +70,28 @@ fn url_and_method(encoded: &[u8]) -> (String, String) {
 /// `GET /register` (`?url=` pre-fills the form).
 pub async fn form(RawQuery(query): RawQuery) -> RegisterPage {
     let (url, method) = url_and_method(query.unwrap_or_default().as_bytes());
-    RegisterPage { url: view::clip(&url, 2048), method, methods: METHODS, refused: None, problems: Vec::new() }
+    RegisterPage {
+        url: view::clip(&url, 2048),
+        method,
+        methods: METHODS,
+        refused: None,
+        problems: Vec::new(),
+        address_refused: false,
+    }
 }
 
 /// `POST /register`: probe and register, then the status page.
 pub async fn submit(State(state): State<AppState>, body: Bytes) -> Response {
     let (url, method) = url_and_method(&body);
-    let refused = |message: String, problems: Vec<(String, String)>| {
+    let refused = |message: String, problems: Vec<FindingRow>| {
+        let address_refused = problems.iter().any(|p| p.code == "address_refused");
         let page = RegisterPage {
             url: view::clip(&url, 2048),
             method: method.clone(),
             methods: METHODS,
             refused: Some(message),
             problems,
+            address_refused,
         };
         (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
     };
@@ -166,9 +177,9 @@ fn service_status(state: &ServiceState, now: i64) -> ServiceStatus {
     let service = &state.service;
     let report = state.report.as_ref();
     let problems = report.map(|r| finding_rows(&r.problems)).unwrap_or_default();
-    // The reason is usually the first problem's message: say it once.
+    // The reason is the first problem's message when there are problems: say it once.
     let reason =
-        service.reason.as_deref().map(|r| view::clip(r, 500)).filter(|r| problems.first().is_none_or(|p| &p.1 != r));
+        problems.is_empty().then(|| service.reason.as_deref().map(|r| Rich::new(view::clip(r, 500)))).flatten();
     ServiceStatus {
         id: service.id,
         status: service.status.as_str(),

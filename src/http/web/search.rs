@@ -4,23 +4,27 @@
 //! page with the reason and a 400.
 
 use super::errors;
+use super::rich::Rich;
 use super::view::{self, NetworkBadge};
 use crate::app::AppState;
 use crate::catalog::CatalogError;
 use crate::http::answer_cache::{Freshness, Refresh, query_key};
-use crate::params::{Known, MAX_OFFSET, Params};
+use crate::params::{Known, MAX_OFFSET, ParamError, Params, parse_usd};
 use crate::search::SearchRequest;
 use crate::search::request::{SEARCH_PARAMS, TestnetMode};
-use crate::search::results::{FacetValue, Found, FoundHit};
+use crate::search::results::{FacetValue, Found, FoundHit, micros_to_usd};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 
 /// Results per page.
 const PER_PAGE: usize = 20;
+/// The parameters "clear filters" drops (`q` and `sort` stay).
+const FILTERS: &[&str] =
+    &["network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host"];
 
 #[derive(Template, WebTemplate)]
 #[template(path = "search.html")]
@@ -31,9 +35,11 @@ pub struct SearchPage {
     min_usd: String,
     max_usd: String,
     price_buckets: Vec<PriceBucket>,
+    /// The same search without any filter (`q` kept), when a filter is set.
+    clear_url: Option<String>,
     testnet: String,
     testnet_options: &'static [(&'static str, &'static str)],
-    error: Option<String>,
+    error: Option<Rich>,
     total: u64,
     testnets_hidden: u64,
     show_testnets_url: String,
@@ -64,6 +70,8 @@ struct FacetOption {
 struct PriceBucket {
     label: String,
     count: u64,
+    /// This search narrowed to the bucket's range.
+    url: String,
 }
 
 pub struct HitView {
@@ -104,54 +112,93 @@ fn sort_options(q: &str) -> Vec<(&'static str, &'static str)> {
 /// `GET /`. A rendered page is kept per raw query and index snapshot, like the API's search
 /// answers (`http::answer_cache`): its relative times ("verified 2 min ago") may be up to the
 /// cache's 5 s old.
-pub async fn page(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn page(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let query = query.unwrap_or_default();
+    // A form submit sends its blank fields (`min_usd=`); the address to share leaves them out.
+    if let Some(clean) = without_blank_fields(&query) {
+        if headers.contains_key("hx-request") {
+            // htmx swaps the page in place; it pushes this address instead of the one it asked.
+            let mut response = page_for(&state, &clean).await;
+            if let Ok(value) = HeaderValue::from_str(&format!("/?{clean}")) {
+                response.headers_mut().insert("hx-push-url", value);
+            }
+            return response;
+        }
+        return Redirect::to(&format!("/?{clean}")).into_response();
+    }
+    page_for(&state, &query).await
+}
+
+/// The query without its blank fields, when it has any (`None`: nothing to drop).
+fn without_blank_fields(query: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let blank = |(_, value): &&(String, String)| value.trim().is_empty();
+    if !pairs.iter().any(|pair| blank(&pair)) {
+        return None;
+    }
+    let kept = pairs.iter().filter(|pair| !blank(pair));
+    Some(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish())
+}
+
+/// The page for a query with no blank fields.
+async fn page_for(state: &AppState, query: &str) -> Response {
+    let query = query.to_string();
     let generation = state.catalog.search_generation();
     let freshness =
         Freshness { now: generation, current: |made_at| made_at == generation, refresh: Refresh::OneAtATime };
-    let answer = state.answers.search_page.get_or_compute(query_key(&query), freshness, || render_page(&state, &query));
+    let answer = state.answers.search_page.get_or_compute(query_key(&query), freshness, || render_page(state, &query));
     match answer.await {
         Ok(html) => html_page(html),
         Err(page) => page,
     }
 }
 
-/// The page for `query`, or (not kept) the page saying why there are no results.
+/// The page for `query`, or (not kept) the page saying why there are no or fewer results: a
+/// parameter the search cannot use is named, and the search runs without it, the other filters
+/// kept.
 async fn render_page(state: &AppState, query: &str) -> Result<Bytes, Response> {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .filter(|(_, value)| !value.trim().is_empty())
         .collect();
     let now = state.catalog.now_ms();
-    let (request, page) = match parse(&pairs) {
-        Ok(parsed) => parsed,
-        Err(message) => {
-            let request = SearchRequest::new("");
-            return Err(
-                (StatusCode::BAD_REQUEST, render(&pairs, &request, 1, None, Some(message), now)).into_response()
-            );
-        }
-    };
-    match state.catalog.search(&request).await {
-        Ok(found) => match render(&pairs, &request, page, Some(&found), None, now).render() {
-            Ok(html) => Ok(Bytes::from(html)),
-            Err(error) => {
-                tracing::error!(%error, "search page did not render");
-                Err(errors::page(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered."))
+    let mut dropped: Option<ParamError> = None;
+    // Each round drops the parameter at fault; the search has fewer parameters than rounds.
+    for _ in 0..8 {
+        let outcome = match parse(&pairs) {
+            Ok((request, page)) => match state.catalog.search(&request).await {
+                Ok(found) => Ok((request, page, found)),
+                Err(CatalogError::Param(error)) => Err(Ok(error)),
+                Err(error) => Err(Err((request, page, error))),
+            },
+            Err(error) => Err(Ok(error)),
+        };
+        match outcome {
+            Ok((request, page, found)) => {
+                let message = dropped.as_ref().map(|e| format!("{e}; showing the search without it."));
+                let html = render(&pairs, &request, page, Some(&found), message, now).render().map_err(|error| {
+                    tracing::error!(%error, "search page did not render");
+                    errors::page(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
+                })?;
+                return match dropped {
+                    None => Ok(Bytes::from(html)),
+                    Some(_) => Err((StatusCode::BAD_REQUEST, html_page(Bytes::from(html))).into_response()),
+                };
             }
-        },
-        Err(CatalogError::Param(error)) => {
-            Err((StatusCode::BAD_REQUEST, render(&pairs, &request, page, None, Some(error.to_string()), now))
-                .into_response())
-        }
-        Err(error) => {
-            // The problem mapping logs the cause and says what a person can do.
-            let problem = crate::http::problem::Problem::from(error);
-            let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let message = "Search is unavailable just now. Try again in a moment.".to_string();
-            Err((status, render(&pairs, &request, page, None, Some(message), now)).into_response())
+            Err(Ok(error)) => {
+                pairs.retain(|(name, _)| *name != error.param);
+                dropped.get_or_insert(error);
+            }
+            Err(Err((request, page, error))) => {
+                // The problem mapping logs the cause and chooses the status.
+                let problem = crate::http::problem::Problem::from(error);
+                let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let message = "Search is unavailable just now. Try again in a moment.".to_string();
+                return Err((status, render(&pairs, &request, page, None, Some(message), now)).into_response());
+            }
         }
     }
+    Err(errors::page(StatusCode::BAD_REQUEST, "That search has too many parameters Agora cannot use."))
 }
 
 fn html_page(html: Bytes) -> Response {
@@ -159,13 +206,13 @@ fn html_page(html: Bytes) -> Response {
 }
 
 /// The search request and page number the pairs ask for (the search's parameters and `page`).
-fn parse(pairs: &[(String, String)]) -> Result<(SearchRequest, usize), String> {
+fn parse(pairs: &[(String, String)]) -> Result<(SearchRequest, usize), ParamError> {
     let names: Vec<&str> = SEARCH_PARAMS.names.iter().copied().chain(["page"]).collect();
     let known = Known { names: &names, repeatable: SEARCH_PARAMS.repeatable };
-    let params = Params::check(pairs.to_vec(), known).map_err(|e| e.to_string())?;
-    let mut request = SearchRequest::from_params(&params).map_err(|e| e.to_string())?;
+    let params = Params::check(pairs.to_vec(), known)?;
+    let mut request = SearchRequest::from_params(&params)?;
     let last_page = MAX_OFFSET / PER_PAGE + 1;
-    let page = params.int("page", 1..=i64::try_from(last_page).unwrap_or(1), 1).map_err(|e| e.to_string())?;
+    let page = params.int("page", 1..=i64::try_from(last_page).unwrap_or(1), 1)?;
     let page = usize::try_from(page).unwrap_or(1);
     if params.get("limit").is_none() {
         request.limit = PER_PAGE;
@@ -182,6 +229,7 @@ fn render(
     error: Option<String>,
     now: i64,
 ) -> SearchPage {
+    let error = error.map(Rich::new);
     let value_of = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let selected = |name: &str| pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     let group = |title, param, values: &[FacetValue]| {
@@ -240,6 +288,19 @@ fn render(
                     (None, None) => "any".to_string(),
                 },
                 count: bucket.count,
+                // A bucket's lower bound is exclusive, `min_usd` inclusive: one micro-dollar above.
+                url: link(&[
+                    (
+                        "min_usd",
+                        bucket
+                            .min_usd
+                            .as_deref()
+                            .and_then(|m| parse_usd("min_usd", m).ok())
+                            .map(|m| micros_to_usd(m + 1)),
+                    ),
+                    ("max_usd", bucket.max_usd.clone()),
+                    ("page", None),
+                ]),
             })
             .collect(),
         testnet: match request.testnet {
@@ -253,6 +314,10 @@ fn render(
         total,
         testnets_hidden: results.map_or(0, |r| r.testnets_hidden),
         show_testnets_url: link(&[("testnet", Some("include".into())), ("page", None)]),
+        clear_url: pairs.iter().any(|(k, _)| FILTERS.contains(&k.as_str())).then(|| {
+            let q = url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &request.q).finish();
+            if request.q.is_empty() { "/".to_string() } else { format!("/?{q}") }
+        }),
         sort: value_of("sort"),
         sort_options: sort_options(&request.q),
         hits: results.map_or_else(Vec::new, |r| r.hits.iter().map(|hit| hit_view(hit, now)).collect()),

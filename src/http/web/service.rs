@@ -1,16 +1,19 @@
-//! `GET /services/{id}`: one service for people — how to pay (every offer), why it has its
-//! status, uptime over 30 days as a server-rendered SVG bar, response time, the declared input
-//! and output, price and payTo history, recent probes, and a `curl` that shows the 402. The
-//! same use case as the JSON detail (`catalog::detail`).
+//! `GET /services/{id}`: one service for people — how to pay (every offer: `offer_rows`), why it
+//! has its status (every problem, with its code and where), uptime over 30 days as a
+//! server-rendered SVG bar, response time, the declared input (fields from the seller's schema:
+//! `schema_fields`) and output, price and payTo history, recent probes, and a `curl` that shows
+//! the 402. The same use case as the JSON detail (`catalog::detail`).
 
 use super::errors;
+use super::offer_rows::OfferRow;
+use super::rich::{FindingRow, Rich, finding_rows};
+use super::schema_fields::{FieldRow, input_fields};
 use super::view;
 use crate::app::AppState;
 use crate::catalog::detail::Detail;
 use crate::db::history::Uptime;
 use crate::db::maintain::DAY_MS;
 use crate::params::parse_service_id;
-use agora_crawler::Finding;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -31,8 +34,8 @@ pub struct ServicePage {
     url: String,
     url_param: String,
     description: Option<String>,
-    reason: Option<String>,
-    problems: Vec<(String, String)>,
+    reason: Option<Rich>,
+    problems: Vec<FindingRow>,
     /// Problems found beyond the ones the report keeps.
     problems_omitted: u64,
     offers: Vec<OfferRow>,
@@ -43,24 +46,13 @@ pub struct ServicePage {
     latency: Option<String>,
     verified: Option<String>,
     days: Vec<DayBar>,
+    input_fields: Vec<FieldRow>,
     input_schema: Option<String>,
     output_schema: Option<String>,
+    /// Listed at some point (a price history can exist).
+    ever_listed: bool,
     changes: Vec<ChangeRow>,
     probes: Vec<ProbeLine>,
-}
-
-struct OfferRow {
-    network: String,
-    caip2: String,
-    testnet: bool,
-    asset: String,
-    asset_full: String,
-    amount: String,
-    usd: String,
-    scheme: String,
-    pay_to: String,
-    pay_to_short: String,
-    timeout: String,
 }
 
 struct DayBar {
@@ -98,23 +90,17 @@ pub async fn page(State(state): State<AppState>, Path(raw): Path<String>) -> Res
     }
 }
 
-/// Findings as (code, message) rows, messages clipped for the page.
-pub(super) fn finding_rows(findings: &[Finding]) -> Vec<(String, String)> {
-    findings.iter().map(|f| (view::clip(&f.code, 500), view::clip(&f.message, 500))).collect()
-}
-
 fn render(detail: Detail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> ServicePage {
     let service = &detail.service;
     let report = detail.report.as_ref();
-    let problems = report.map(|r| finding_rows(&r.problems)).unwrap_or_default();
     let listed = service.status.as_str() == "listed";
-    let reason = (!listed).then(|| service.reason.clone()).flatten().map(|r| view::clip(&r, 500));
-    // The stored reason is usually the first problem's message: say it once.
-    let problems: Vec<_> = if listed {
-        Vec::new()
-    } else {
-        problems.into_iter().filter(|(_, message)| Some(message) != reason.as_ref()).collect()
-    };
+    // Every problem in one list (code, where, what); the stored reason only when the report has
+    // no problem to say it (a fetch error's reason, say).
+    let problems = if listed { Vec::new() } else { report.map(|r| finding_rows(&r.problems)).unwrap_or_default() };
+    let reason = (!listed && problems.is_empty())
+        .then(|| service.reason.clone())
+        .flatten()
+        .map(|r| Rich::new(view::clip(&r, 500)));
     let ratio = |uptime: &Uptime| uptime.ratio().map_or("–".to_string(), view::percent);
     let schema = |part: fn(&agora_crawler::Discovery) -> &serde_json::Value| {
         detail
@@ -135,27 +121,7 @@ fn render(detail: Detail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> S
         reason,
         problems,
         problems_omitted: if listed { 0 } else { report.map_or(0, |r| r.problems_omitted as u64) },
-        offers: detail
-            .offers
-            .iter()
-            .map(|offer| OfferRow {
-                network: view::network_label(offer),
-                caip2: offer.network.clone(),
-                testnet: offer.testnet,
-                asset: offer.asset_symbol.clone().unwrap_or_else(|| view::short_address(&offer.asset)),
-                asset_full: offer.asset.clone(),
-                amount: offer.amount.clone(),
-                usd: match &offer.usd {
-                    Some(usd) if offer.usd_is_max => format!("up to ${usd}"),
-                    Some(usd) => format!("${usd}"),
-                    None => "unknown asset".to_string(),
-                },
-                scheme: offer.scheme.clone(),
-                pay_to: offer.pay_to.clone(),
-                pay_to_short: view::short_address(&offer.pay_to),
-                timeout: format!("{} s", offer.max_timeout_seconds),
-            })
-            .collect(),
+        offers: detail.offers.iter().map(OfferRow::new).collect(),
         curl: curl(&service.method, &service.url),
         uptime_day: ratio(&detail.uptime_day),
         uptime_week: ratio(&detail.uptime_week),
@@ -166,8 +132,10 @@ fn render(detail: Detail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> S
         }),
         verified: service.last_listed_at.map(|at| view::ago(at, now)),
         days: day_bars(days, first_day),
+        input_fields: input_fields(report.and_then(|r| r.challenge.as_ref()), detail.discovery.as_ref()),
         input_schema: schema(|d| &d.input),
         output_schema: schema(|d| &d.output),
+        ever_listed: service.first_listed_at.is_some(),
         changes: detail
             .offer_changes
             .iter()
