@@ -311,6 +311,9 @@ async fn a_never_listed_service_shows_every_problem_with_its_path_and_links_both
     assert!(!html.contains('`'), "no literal backticks: {html}");
     assert!(html.contains("Not listed yet") && !html.contains("No change since it was first listed"), "{html}");
     assert!(html.contains("/status?url="), "the service page links to its status page");
+    let why = &html[html.find("<h2 id=\"why\">").expect("why")..];
+    let why = &why[..why.find("</ul>").expect("list") + 5];
+    insta::assert_snapshot!("service_why_rejected", why.replace(&url[..url.len() - spec.path.len()], "SELLER"));
 
     let encoded: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
     let (status, _, html) = page(&format!("{base}/status?url={encoded}")).await;
