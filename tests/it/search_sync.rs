@@ -183,12 +183,16 @@ fn agora(data: &Path, args: &[&str]) -> tokio::process::Command {
 async fn wait_for_line(stream: impl tokio::io::AsyncRead + Unpin, needle: &str) -> String {
     use tokio::io::AsyncBufReadExt;
     let mut lines = tokio::io::BufReader::new(stream).lines();
-    loop {
-        let line = lines.next_line().await.expect("read").unwrap_or_else(|| panic!("exited before {needle:?}"));
-        if line.contains(needle) {
-            return line;
+    let find = async {
+        loop {
+            let line = lines.next_line().await.expect("read").unwrap_or_else(|| panic!("exited before {needle:?}"));
+            if line.contains(needle) {
+                return line;
+            }
         }
-    }
+    };
+    // A process that runs on without saying it fails the test rather than hanging it.
+    tokio::time::timeout(Duration::from_secs(60), find).await.unwrap_or_else(|_| panic!("no {needle:?} within 60 s"))
 }
 
 /// The search index's applied sequence, as `serve` reports it on `/healthz`.
