@@ -33,12 +33,20 @@ pub struct AppConfig {
     pub limits: HttpLimits,
     /// Keep answers in the answer caches (`serve --no-answer-cache` turns them off).
     pub answer_cache: bool,
+    /// Public host names `/mcp` answers besides the loopback ones (`--mcp-allowed-host`).
+    pub mcp_allowed_hosts: Vec<String>,
 }
 
 impl AppConfig {
     /// The system clock, default limits, caches on.
     pub fn new(global: GlobalOptions) -> AppConfig {
-        AppConfig { global, clock: Arc::new(SystemClock), limits: HttpLimits::default(), answer_cache: true }
+        AppConfig {
+            global,
+            clock: Arc::new(SystemClock),
+            limits: HttpLimits::default(),
+            answer_cache: true,
+            mcp_allowed_hosts: Vec::new(),
+        }
     }
 }
 
@@ -50,6 +58,8 @@ pub struct AppState {
     pub limits: Arc<HttpLimits>,
     pub metrics: HttpMetrics,
     pub answers: Arc<Answers>,
+    /// Public host names `/mcp` answers besides the loopback ones.
+    pub mcp_allowed_hosts: Arc<[String]>,
 }
 
 impl AppState {
@@ -105,6 +115,7 @@ pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
         limits: Arc::new(config.limits),
         metrics: HttpMetrics::default(),
         answers: Arc::new(answers),
+        mcp_allowed_hosts: config.mcp_allowed_hosts.into(),
     };
     let Crawler { store, dispatcher, cancel, retention } = crawler;
     Ok(App { store, search, dispatcher, cancel, retention, state })

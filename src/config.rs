@@ -161,6 +161,10 @@ pub struct ServeArgs {
     /// proxies are exempt.
     #[arg(long, default_value_t = DEFAULT_MAX_PER_CLIENT, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     pub max_connections_per_client: usize,
+    /// A public host name `/mcp` answers (repeatable): MCP requests are refused unless their
+    /// `Host` is a loopback name or one of these (DNS rebinding protection).
+    #[arg(long = "mcp-allowed-host", value_name = "HOST")]
+    pub mcp_allowed_hosts: Vec<String>,
     /// IPv6 clients are one client per prefix of this many bits, for rate limits and connection
     /// caps (one IPv6 client is handed a whole /64).
     #[arg(long, default_value_t = DEFAULT_IPV6_PREFIX, value_name = "BITS", value_parser = clap::value_parser!(u8).range(1..=128))]

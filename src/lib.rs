@@ -16,6 +16,7 @@ pub mod demo;
 pub mod http;
 pub mod jobs;
 pub mod lifecycle;
+pub mod mcp;
 pub mod params;
 pub mod search;
 

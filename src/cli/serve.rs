@@ -35,7 +35,12 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         ipv6_prefix: args.ipv6_prefix,
     };
-    let config = AppConfig { limits, answer_cache: !args.no_answer_cache, ..AppConfig::new(global.clone()) };
+    let config = AppConfig {
+        limits,
+        answer_cache: !args.no_answer_cache,
+        mcp_allowed_hosts: args.mcp_allowed_hosts.clone(),
+        ..AppConfig::new(global.clone())
+    };
     let global = &global;
     let app = match crate::build_app(config).await {
         Ok(app) => app,

@@ -94,7 +94,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if let Some(rates) = &limits.rates
         && request.uri().path() != "/healthz"
     {
-        let write = request.method() == Method::POST;
+        // MCP speaks in POSTs, but its tools read the catalog: they count as reads. (A tool that
+        // probes will take a write of its own.)
+        let write = request.method() == Method::POST && !request.uri().path().starts_with("/mcp");
         let key = client_key(client_ip(&request, &limits.trusted_proxies), limits.ipv6_prefix);
         if let Err(seconds) = rates.check(key, write) {
             let what = if write { "registrations and recrawls" } else { "requests" };

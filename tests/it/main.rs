@@ -13,6 +13,7 @@ mod crash;
 mod docs_links;
 mod front_door;
 mod lifecycle;
+mod mcp;
 mod openapi;
 mod operations;
 mod peers;

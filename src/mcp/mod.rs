@@ -1,0 +1,151 @@
+//! The catalog as MCP tools, for agents that find tools through MCP (`docs/MCP.md`): a
+//! tools-only, stateless server built on the official SDK (`rmcp`), mounted at `/mcp` on
+//! `serve`'s port over Streamable HTTP. The tools call the catalog core, like every front end;
+//! their answers are the JSON API's (same services, same order, same shapes), as structured
+//! content with a short text for clients that read only text. Bad arguments and catalog errors
+//! are tool errors whose text says what to fix.
+//!
+//! [`args`]: the tools' arguments, read so that a wrong one is named.
+
+pub mod args;
+
+use crate::catalog::{Catalog, CatalogError};
+use crate::http::problem::Problem;
+use crate::http::views::{SearchResults, ServiceDetail};
+use crate::search::SearchRequest;
+use args::{SearchArgs, ServiceArgs, read};
+use rmcp::handler::server::common::schema_for_type;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ServerCapabilities, ServerConfig};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
+use serde::Serialize;
+
+/// The MCP server over one catalog. Cheap to clone (one per request: the server is stateless).
+#[derive(Clone)]
+pub struct AgoraMcp {
+    catalog: Catalog,
+    tool_router: ToolRouter<AgoraMcp>,
+}
+
+#[tool_router]
+impl AgoraMcp {
+    pub fn new(catalog: Catalog) -> AgoraMcp {
+        AgoraMcp { catalog, tool_router: Self::tool_router() }
+    }
+
+    /// Search the catalog of x402 paid APIs.
+    #[tool(
+        description = "Search verified x402 paid APIs: free text plus filters (network, asset, scheme, price range in USD, testnets, status, version, schema, host), sorted by relevance, price, recency, verification or uptime. Each hit carries its offers (price, network, asset, payTo), 30-day uptime and which words matched. The same answers as GET /api/v1/services.",
+        input_schema = schema_for_type::<SearchArgs>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn search_services(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
+        let args: SearchArgs = match read(raw) {
+            Ok(args) => args,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        let pairs = args.pairs();
+        let request = match SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[]) {
+            Ok(request) => request,
+            Err(error) => return Ok(tool_error(format!("Invalid arguments: {error}."))),
+        };
+        match self.catalog.search(&request).await {
+            Ok(found) => {
+                let results = SearchResults::from(found);
+                let summary = search_summary(&results);
+                Ok(answer(&results, summary))
+            }
+            Err(error) => Ok(catalog_error(error)),
+        }
+    }
+
+    /// One service in full.
+    #[tool(
+        description = "Everything Agora knows about one x402 service by its id: every offer (price, network, asset, payTo), the discovery metadata and schemas, the latest probe report (why it is or is not listed), uptime over 24 h, 7 and 30 days, latency, recent probes, and its price and status history. The same answer as GET /api/v1/services/{id}.",
+        input_schema = schema_for_type::<ServiceArgs>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn get_service(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
+        let args: ServiceArgs = match read(raw) {
+            Ok(args) => args,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        match self.catalog.detail(args.id).await {
+            Ok(detail) => {
+                let detail = ServiceDetail::from(detail);
+                let summary = format!(
+                    "#{} {} {} — {} ({} offers)",
+                    detail.service.id,
+                    detail.service.method,
+                    detail.service.url,
+                    detail.service.status.as_str(),
+                    detail.offers.len()
+                );
+                Ok(answer(&detail, summary))
+            }
+            Err(error) => Ok(catalog_error(error)),
+        }
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for AgoraMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    }
+}
+
+/// Hosts `/mcp` answers when the operator names none: loopback only, against DNS rebinding.
+pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// The Streamable HTTP service for `/mcp`: stateless, `Host` checked against the loopback names
+/// and `public_hosts` (`serve --mcp-allowed-host`).
+pub fn http_service(catalog: Catalog, public_hosts: &[String]) -> StreamableHttpService<AgoraMcp, LocalSessionManager> {
+    let allowed_hosts: Vec<String> =
+        LOOPBACK_HOSTS.iter().map(|h| h.to_string()).chain(public_hosts.iter().cloned()).collect();
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_allowed_hosts(allowed_hosts)
+        .with_max_request_body_bytes(crate::http::BODY_LIMIT);
+    StreamableHttpService::new(move || Ok(AgoraMcp::new(catalog.clone())), Default::default(), config)
+}
+
+/// A successful answer: the value as structured content, a sentence as text.
+fn answer<T: Serialize>(value: &T, summary: String) -> CallToolResult {
+    match serde_json::to_value(value) {
+        Ok(value) => {
+            let mut result = CallToolResult::structured(value);
+            result.content = vec![ContentBlock::text(summary)];
+            result
+        }
+        Err(error) => catalog_error(CatalogError::Failed(error.to_string())),
+    }
+}
+
+/// A tool error saying what to fix.
+fn tool_error(message: String) -> CallToolResult {
+    CallToolResult::error(vec![ContentBlock::text(message)])
+}
+
+/// A catalog error as a tool error, through the one problem mapping (which logs our failures).
+fn catalog_error(error: CatalogError) -> CallToolResult {
+    let problem = Problem::from(error);
+    let param = problem.param.as_deref().map(|p| format!(" (argument `{p}`)")).unwrap_or_default();
+    tool_error(format!("{}{param}", problem.detail))
+}
+
+/// "3 of 12 services: Weather Now $0.001 (#4), …".
+fn search_summary(results: &SearchResults) -> String {
+    let names: Vec<String> = results
+        .hits
+        .iter()
+        .take(10)
+        .map(|hit| format!("{} (#{})", hit.service.name.as_deref().unwrap_or(&hit.service.url), hit.service.id))
+        .collect();
+    format!("{} of {} services: {}", results.hits.len(), results.total, names.join(", "))
+}

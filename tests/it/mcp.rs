@@ -1,0 +1,104 @@
+//! MCP over Streamable HTTP at `/mcp`, driven by the official Rust SDK's client (rmcp): the tools
+//! are listed with their input schemas, `search_services` answers the same services in the same
+//! order as `GET /api/v1/services`, `get_service` the service's detail, and bad arguments, unknown
+//! ids and a foreign `Host` are refused in ways a client can act on.
+
+use crate::api::serve;
+use crate::catalog::{Catalog, relevance_specs};
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig};
+use rmcp::service::RunningService;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use serde_json::{Value, json};
+
+async fn connect(base: &str) -> RunningService<rmcp::RoleClient, ClientConfig> {
+    let transport = StreamableHttpClientTransport::from_config(StreamableHttpClientTransportConfig::with_uri(format!(
+        "{base}/mcp"
+    )));
+    ClientConfig::default().serve(transport).await.expect("an MCP session")
+}
+
+async fn call(client: &RunningService<rmcp::RoleClient, ClientConfig>, tool: &str, args: Value) -> CallToolResult {
+    let args = args.as_object().cloned().expect("an object");
+    client.call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args)).await.expect("a tool result")
+}
+
+fn text(result: &CallToolResult) -> String {
+    serde_json::to_string(&result.content).expect("content")
+}
+
+#[tokio::test]
+async fn search_and_detail_over_mcp_answer_as_the_api_does() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let client = connect(&base).await;
+
+    let tools = client.list_all_tools().await.expect("tools");
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert!(names.contains(&"search_services") && names.contains(&"get_service"), "{names:?}");
+    let search_tool = tools.iter().find(|t| t.name == "search_services").expect("search tool");
+    assert!(search_tool.input_schema.get("properties").is_some_and(|p| p.get("network").is_some()), "typed input");
+    assert_eq!(search_tool.annotations.as_ref().and_then(|a| a.read_only_hint), Some(true));
+
+    // The same services in the same order as the JSON API.
+    for (args, query) in [
+        (json!({"q": "weather"}), "q=weather"),
+        (json!({"network": ["polygon"], "testnet": "include"}), "network=polygon&testnet=include"),
+        (json!({"sort": "price_asc", "limit": 3}), "sort=price_asc&limit=3"),
+    ] {
+        let result = call(&client, "search_services", args.clone()).await;
+        assert_ne!(result.is_error, Some(true), "{args}: {}", text(&result));
+        let structured = result.structured_content.clone().expect("structured content");
+        let api: Value =
+            reqwest::get(format!("{base}/api/v1/services?{query}")).await.expect("get").json().await.expect("json");
+        let ids = |v: &Value| v["hits"].as_array().expect("hits").iter().map(|h| h["id"].clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&structured), ids(&api), "{args}");
+        assert_eq!(structured["total"], api["total"], "{args}");
+        assert!(text(&result).contains("services"), "a short text too: {}", text(&result));
+    }
+
+    let id = catalog.specs[0].id;
+    let detail = call(&client, "get_service", json!({"id": id})).await;
+    let structured = detail.structured_content.expect("structured");
+    assert_eq!((structured["id"].as_i64(), structured["offers"].is_array()), (Some(id), true));
+
+    // Bad arguments and unknown ids are tool errors saying what to fix, not protocol errors.
+    for (tool, args, says) in [
+        ("search_services", json!({"limit": "five"}), "argument `limit`"),
+        ("search_services", json!({"limit": 500}), "limit"),
+        ("search_services", json!({"network": ["dogechain"]}), "dogechain"),
+        ("search_services", json!({"colour": "red"}), "colour"),
+        ("search_services", json!({"q": "x".repeat(1_000)}), "longer than 512 bytes"),
+        ("get_service", json!({"id": "one"}), "argument `id`"),
+        ("get_service", json!({"id": 999_999}), "No service with id 999999"),
+    ] {
+        let result = call(&client, tool, args.clone()).await;
+        assert_eq!(result.is_error, Some(true), "{tool} {args}");
+        assert!(text(&result).contains(says), "{tool} {args}: {}", text(&result));
+    }
+    // A request over the API's body cap (16 KiB) is refused before any tool runs.
+    let huge = json!({"q": "x".repeat(100_000)}).as_object().cloned().expect("object");
+    let refused = client.call_tool(CallToolRequestParams::new("search_services").with_arguments(huge)).await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("413")), "the body cap applies to /mcp");
+    let unknown = client.call_tool(CallToolRequestParams::new("delete_everything")).await;
+    assert!(unknown.is_err() || unknown.is_ok_and(|r| r.is_error == Some(true)), "an unknown tool is refused");
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_foreign_host_is_refused_against_dns_rebinding() {
+    let catalog = Catalog::build(Vec::new()).await;
+    let base = serve(&catalog).await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .header("host", "attacker.example")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
+        .send()
+        .await
+        .expect("post");
+    assert!(response.status().is_client_error(), "{}", response.status());
+}
