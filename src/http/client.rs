@@ -6,20 +6,23 @@
 //! by default), since one IPv6 client is handed a whole /64 and can rotate through it.
 
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::{Extensions, HeaderMap, Request};
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 pub fn client_ip<B>(request: &Request<B>, trusted_proxies: &[IpNet]) -> IpAddr {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    client_ip_of(request.extensions(), request.headers(), trusted_proxies)
+}
+
+/// [`client_ip`] from a request's parts (an MCP tool sees the HTTP request's parts).
+pub fn client_ip_of(extensions: &Extensions, headers: &HeaderMap, trusted_proxies: &[IpNet]) -> IpAddr {
+    let peer =
+        extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
     let trusted = |ip: &IpAddr| trusted_proxies.iter().any(|net| net.contains(ip));
     if !trusted(&peer) {
         return peer;
     }
-    let forwarded = request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
     let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|hop| hop.trim().parse().ok()).collect();
     // Rightmost first: each proxy appends the address it received the request from.
     hops.into_iter().rev().find(|hop| !trusted(hop)).unwrap_or(peer)

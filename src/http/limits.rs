@@ -53,7 +53,7 @@ impl Rates {
     }
 
     /// `Err(seconds to wait)` when `ip` is over its budget for this kind of request.
-    fn check(&self, ip: IpAddr, write: bool) -> Result<(), u32> {
+    pub fn check(&self, ip: IpAddr, write: bool) -> Result<(), u32> {
         // Forget idle clients now and then, so the tables stay as small as the active set.
         if self.seen.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.reads.retain_recent();

@@ -95,7 +95,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .route("/discovery/resources", get(discovery::resources))
         .route("/discovery/search", get(discovery::search_resources))
-        .nest_service("/mcp", crate::mcp::http_service(state.catalog.clone(), &state.mcp_allowed_hosts))
+        .nest_service(
+            "/mcp",
+            crate::mcp::http_service(state.catalog.clone(), state.limits.clone(), &state.mcp_allowed_hosts),
+        )
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::guard))

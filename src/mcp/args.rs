@@ -79,6 +79,40 @@ pub struct ServiceArgs {
     pub id: i64,
 }
 
+/// `list_facets`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacetArgs {
+    /// Free text to count within (all listed services when absent).
+    pub q: Option<String>,
+    /// `exclude` (default), `include` or `only`.
+    pub testnet: Option<String>,
+}
+
+/// `recent_changes`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesArgs {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Epoch milliseconds: events at or after (instead of `cursor`).
+    pub since: Option<i64>,
+    /// Events per page, 1–500 (default 100).
+    pub limit: Option<i64>,
+}
+
+/// `check_endpoint`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckArgs {
+    /// The endpoint URL (http or https).
+    pub url: String,
+    /// The HTTP method it is paid on: GET (default), POST, PUT, PATCH, DELETE.
+    pub method: Option<String>,
+    /// Also register it in the catalog (stored, then re-checked on a schedule).
+    pub register: Option<bool>,
+}
+
 /// Reads `raw` into `T`, or a sentence saying which argument is wrong and how.
 pub fn read<T: for<'de> Deserialize<'de>>(raw: Map<String, Value>) -> Result<T, String> {
     serde_json::from_value::<T>(Value::Object(raw.clone())).map_err(|error| {

@@ -9,11 +9,21 @@
 
 pub mod args;
 
+use crate::catalog::changes::ChangesFrom;
+use crate::catalog::register::Lookup;
 use crate::catalog::{Catalog, CatalogError};
+use crate::http::api::changes::ChangesPage;
+use crate::http::api::register::LookupAnswer;
+use crate::http::client::{client_ip_of, client_key};
+use crate::http::limits::HttpLimits;
 use crate::http::problem::Problem;
+use crate::http::views::ServiceWithReport;
 use crate::http::views::{SearchResults, ServiceDetail};
+use crate::params::parse_int;
 use crate::search::SearchRequest;
-use args::{SearchArgs, ServiceArgs, read};
+use args::{ChangesArgs, CheckArgs, FacetArgs, SearchArgs, ServiceArgs, read};
+use axum::http::request::Parts;
+use rmcp::handler::server::common::Extension;
 use rmcp::handler::server::common::schema_for_type;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -22,18 +32,22 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The MCP server over one catalog. Cheap to clone (one per request: the server is stateless).
 #[derive(Clone)]
 pub struct AgoraMcp {
     catalog: Catalog,
+    /// The HTTP front end's limits (live probes count against a client's write budget); `None`
+    /// over stdio, where the one client is local.
+    limits: Option<Arc<HttpLimits>>,
     tool_router: ToolRouter<AgoraMcp>,
 }
 
 #[tool_router]
 impl AgoraMcp {
-    pub fn new(catalog: Catalog) -> AgoraMcp {
-        AgoraMcp { catalog, tool_router: Self::tool_router() }
+    pub fn new(catalog: Catalog, limits: Option<Arc<HttpLimits>>) -> AgoraMcp {
+        AgoraMcp { catalog, limits, tool_router: Self::tool_router() }
     }
 
     /// Search the catalog of x402 paid APIs.
@@ -89,6 +103,130 @@ impl AgoraMcp {
             Err(error) => Ok(catalog_error(error)),
         }
     }
+
+    /// Counts of the catalog by network, asset, scheme, version and price, with its size.
+    #[tool(
+        description = "What the catalog holds: how many listed x402 services there are for each network, asset, scheme, x402 version and price range (optionally within a text query), and how many services Agora tracks by status. Use it to see which filters are worth setting.",
+        input_schema = schema_for_type::<FacetArgs>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn list_facets(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
+        let args: FacetArgs = match read(raw) {
+            Ok(args) => args,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        let mut pairs = vec![("limit", "1".to_string())];
+        pairs.extend(args.q.map(|q| ("q", q)));
+        pairs.extend(args.testnet.map(|t| ("testnet", t)));
+        let request = match SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())), &[]) {
+            Ok(request) => request,
+            Err(error) => return Ok(tool_error(format!("Invalid arguments: {error}."))),
+        };
+        let found = match self.catalog.search(&request).await {
+            Ok(found) => found,
+            Err(error) => return Ok(catalog_error(error)),
+        };
+        let stats = self.catalog.stats().await;
+        let services = match stats.services {
+            Ok(counts) => counts
+                .into_iter()
+                .map(|(s, n)| (s.as_str().to_string(), n))
+                .collect::<std::collections::BTreeMap<_, _>>(),
+            Err(error) => return Ok(catalog_error(error)),
+        };
+        let answer_value = serde_json::json!({
+            "matching": found.total,
+            "facets": found.facets,
+            "services_by_status": services,
+            "index_documents": stats.index_documents,
+        });
+        let summary = format!("{} matching listed services; {} networks", found.total, found.facets.network.len());
+        Ok(answer(&answer_value, summary))
+    }
+
+    /// The change feed.
+    #[tool(
+        description = "What changed in the catalog, oldest first: services registered, listed, rejected, degraded, delisted, price and payTo changes, offers added or removed. Start with `since` (epoch ms) or from the beginning; continue with the previous answer's `next_cursor`. The same feed as GET /api/v1/changes.",
+        input_schema = schema_for_type::<ChangesArgs>(),
+        annotations(read_only_hint = true, open_world_hint = false)
+    )]
+    async fn recent_changes(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
+        let args: ChangesArgs = match read(raw) {
+            Ok(args) => args,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        let checked = (|| {
+            let limit = parse_int("limit", &args.limit.unwrap_or(100).to_string(), 1..=500)?;
+            let since = args.since.map(|s| parse_int("since", &s.to_string(), 0..=i64::MAX)).transpose()?;
+            Ok::<_, crate::params::ParamError>((ChangesFrom::parse(args.cursor.as_deref(), since)?, limit))
+        })();
+        let (from, limit) = match checked {
+            Ok(checked) => checked,
+            Err(error) => return Ok(tool_error(format!("Invalid arguments: {error}."))),
+        };
+        match self.catalog.changes(from, limit).await {
+            Ok(page) => {
+                let summary = format!("{} events; more: {}", page.events.len(), page.more);
+                let page = ChangesPage { events: page.events, next_cursor: page.next_cursor, more: page.more };
+                Ok(answer(&page, summary))
+            }
+            Err(error) => Ok(catalog_error(error)),
+        }
+    }
+
+    /// A live check of any URL.
+    #[tool(
+        description = "Check any URL live before paying it: Agora sends one unpaid request (safely: public addresses only, robots.txt obeyed) and validates the x402 challenge — the verdict (listed, not_x402, invalid, fetch_error, refused), every problem and warning, and the normalized offers with USD prices. A URL Agora already tracks answers its stored state. With `register: true` the URL is also added to the catalog. Rate-limited per client.",
+        input_schema = schema_for_type::<CheckArgs>(),
+        annotations(read_only_hint = false, destructive_hint = false, open_world_hint = true)
+    )]
+    async fn check_endpoint(
+        &self,
+        Extension(parts): Extension<Parts>,
+        Parameters(raw): Parameters<JsonObject>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args: CheckArgs = match read(raw) {
+            Ok(args) => args,
+            Err(message) => return Ok(tool_error(message)),
+        };
+        // A live probe spends a seller's patience: it counts as a write, like a registration.
+        if let Some(limits) = &self.limits
+            && let Some(rates) = &limits.rates
+        {
+            let ip = client_ip_of(&parts.extensions, &parts.headers, &limits.trusted_proxies);
+            if let Err(seconds) = rates.check(client_key(ip, limits.ipv6_prefix), true) {
+                return Ok(tool_error(format!("Too many checks from your address; retry in {seconds}s.")));
+            }
+        }
+        if args.register == Some(true) {
+            return match self.catalog.register(&args.url, args.method.as_deref()).await {
+                Ok(registration) => {
+                    let created = if registration.created { "registered" } else { "already registered, probed again" };
+                    let view = ServiceWithReport::from(registration.state);
+                    let summary = format!("#{} {created}: {}", view.service.id, view.service.status.as_str());
+                    Ok(answer(&view, summary))
+                }
+                Err(error) => Ok(catalog_error(error)),
+            };
+        }
+        match self.catalog.lookup(&args.url, args.method.as_deref()).await {
+            Ok(Lookup::Registered(state)) => {
+                let view = LookupAnswer { registered: true, service: Some((*state).into()), report: None };
+                Ok(answer(&view, "registered: its stored state and latest report".to_string()))
+            }
+            Ok(Lookup::Unregistered(report)) => {
+                let summary = format!(
+                    "{}: {} problems, {} warnings",
+                    report.verdict,
+                    report.problems.len(),
+                    report.warnings.len()
+                );
+                let view = LookupAnswer { registered: false, service: None, report: Some(*report) };
+                Ok(answer(&view, summary))
+            }
+            Err(error) => Ok(catalog_error(error)),
+        }
+    }
 }
 
 #[tool_handler(router = self.tool_router)]
@@ -103,7 +241,11 @@ pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
 /// The Streamable HTTP service for `/mcp`: stateless, `Host` checked against the loopback names
 /// and `public_hosts` (`serve --mcp-allowed-host`).
-pub fn http_service(catalog: Catalog, public_hosts: &[String]) -> StreamableHttpService<AgoraMcp, LocalSessionManager> {
+pub fn http_service(
+    catalog: Catalog,
+    limits: Arc<HttpLimits>,
+    public_hosts: &[String],
+) -> StreamableHttpService<AgoraMcp, LocalSessionManager> {
     let allowed_hosts: Vec<String> =
         LOOPBACK_HOSTS.iter().map(|h| h.to_string()).chain(public_hosts.iter().cloned()).collect();
     let config = StreamableHttpServerConfig::default()
@@ -112,7 +254,11 @@ pub fn http_service(catalog: Catalog, public_hosts: &[String]) -> StreamableHttp
         .with_sse_keep_alive(None)
         .with_allowed_hosts(allowed_hosts)
         .with_max_request_body_bytes(crate::http::BODY_LIMIT);
-    StreamableHttpService::new(move || Ok(AgoraMcp::new(catalog.clone())), Default::default(), config)
+    StreamableHttpService::new(
+        move || Ok(AgoraMcp::new(catalog.clone(), Some(limits.clone()))),
+        Default::default(),
+        config,
+    )
 }
 
 /// A successful answer: the value as structured content, a sentence as text.

@@ -102,3 +102,62 @@ async fn a_foreign_host_is_refused_against_dns_rebinding() {
         .expect("post");
     assert!(response.status().is_client_error(), "{}", response.status());
 }
+
+#[tokio::test]
+async fn facets_changes_and_live_checks_over_mcp() {
+    use agora::http::limits::{HttpLimits, Rates};
+    let mut catalog = Catalog::build(relevance_specs()[..3].to_vec()).await;
+    catalog.search().flush().await.expect("flush");
+    // A seller not registered yet, for the live check.
+    let mut spare = relevance_specs()[3].clone();
+    spare.path = "/spare".into();
+    catalog.serve(&spare);
+    let spare_url = catalog.url(&spare);
+    let state = catalog.app.state.with_limits(HttpLimits { rates: Some(Rates::new(600, 2)), ..HttpLimits::default() });
+    let base = crate::api::serve_state(state).await;
+    let client = connect(&base).await;
+
+    let facets = call(&client, "list_facets", json!({"testnet": "include"})).await;
+    let facets = facets.structured_content.expect("structured");
+    assert_eq!(facets["matching"], 3, "{facets}");
+    assert!(facets["facets"]["network"].as_array().is_some_and(|n| !n.is_empty()), "{facets}");
+    assert_eq!(facets["services_by_status"]["listed"], 3);
+
+    let changes = call(&client, "recent_changes", json!({"limit": 2})).await.structured_content.expect("structured");
+    assert_eq!(changes["events"].as_array().map(Vec::len), Some(2));
+    let next = changes["next_cursor"].as_str().expect("cursor").to_string();
+    let api: Value =
+        reqwest::get(format!("{base}/api/v1/changes?limit=2")).await.expect("get").json().await.expect("json");
+    assert_eq!(api["next_cursor"].as_str(), Some(next.as_str()), "the same feed as the API");
+    let bad = call(&client, "recent_changes", json!({"cursor": "zz"})).await;
+    assert_eq!(bad.is_error, Some(true));
+
+    // A live check stores nothing; the second (register: true) stores; the third is over budget.
+    let before = agora::db::services::all(catalog.app.store.read()).await.expect("rows").len();
+    let checked = call(&client, "check_endpoint", json!({"url": spare_url})).await;
+    let checked = checked.structured_content.expect("structured");
+    assert_eq!((checked["registered"].as_bool(), checked["report"]["verdict"].as_str()), (Some(false), Some("listed")));
+    assert_eq!(agora::db::services::all(catalog.app.store.read()).await.expect("rows").len(), before);
+    let registered = call(&client, "check_endpoint", json!({"url": spare_url, "register": true})).await;
+    let registered = registered.structured_content.expect("structured");
+    assert_eq!(registered["status"], "listed", "{registered}");
+    assert_eq!(agora::db::services::all(catalog.app.store.read()).await.expect("rows").len(), before + 1);
+    let over = call(&client, "check_endpoint", json!({"url": "http://10.0.0.1/x"})).await;
+    assert_eq!(over.is_error, Some(true));
+    assert!(text(&over).contains("Too many checks"), "{}", text(&over));
+    catalog.specs.clear();
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test]
+async fn a_private_url_is_checked_as_refused_not_fetched() {
+    let catalog = Catalog::build(Vec::new()).await;
+    let base = serve(&catalog).await;
+    let client = connect(&base).await;
+    let refused = call(&client, "check_endpoint", json!({"url": "http://169.254.169.254/latest/meta-data"})).await;
+    let report = refused.structured_content.expect("structured");
+    assert_eq!(report["report"]["verdict"], "refused", "{report}");
+    let wrong = call(&client, "check_endpoint", json!({"url": "http://example.com/", "method": "TRACE"})).await;
+    assert_eq!(wrong.is_error, Some(true));
+    assert!(text(&wrong).contains("method"), "{}", text(&wrong));
+}
