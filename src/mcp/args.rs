@@ -40,6 +40,10 @@ pub struct SearchArgs {
     pub limit: Option<u32>,
     /// Hits to skip, up to 10,000.
     pub offset: Option<u32>,
+    /// `next_cursor` of the previous answer (instead of `offset`).
+    pub cursor: Option<String>,
+    /// Hit members to add to the compact ones (`offers`, `tags`, `score`, …).
+    pub fields: Option<Vec<String>>,
 }
 
 impl SearchArgs {
@@ -61,7 +65,7 @@ impl SearchArgs {
         one("host", self.host.clone());
         one("sort", self.sort.clone());
         one("limit", self.limit.map(|l| l.to_string()));
-        one("offset", self.offset.map(|o| o.to_string()));
+        one("offset", self.offset.map(|o| o.to_string()).or_else(|| self.cursor.clone()));
         for (name, values) in [("network", &self.network), ("asset", &self.asset), ("scheme", &self.scheme)] {
             for value in values.iter().flatten() {
                 pairs.push((name.to_string(), value.clone()));

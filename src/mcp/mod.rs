@@ -5,9 +5,11 @@
 //! content with a short text for clients that read only text. Bad arguments and catalog errors
 //! are tool errors whose text says what to fix.
 //!
-//! [`args`]: the tools' arguments, read so that a wrong one is named.
+//! [`args`]: the tools' arguments, read so that a wrong one is named; [`projection`]: compact search
+//! hits and the cursor.
 
 pub mod args;
+pub mod projection;
 
 use crate::catalog::changes::ChangesFrom;
 use crate::catalog::register::Lookup;
@@ -52,7 +54,7 @@ impl AgoraMcp {
 
     /// Search the catalog of x402 paid APIs.
     #[tool(
-        description = "Search verified x402 paid APIs: free text plus filters (network, asset, scheme, price range in USD, testnets, status, version, schema, host), sorted by relevance, price, recency, verification or uptime. Each hit carries its offers (price, network, asset, payTo), 30-day uptime and which words matched. The same answers as GET /api/v1/services.",
+        description = "Search verified x402 paid APIs: free text plus filters (network, asset, scheme, price range in USD, testnets, status, version, schema, host), sorted by relevance, price, recency, verification or uptime. Compact hits (id, name, URL, status, best price, networks, 30-day uptime, what matched); add members such as `offers` or `tags` with `fields`; page on with `next_cursor`. The same services in the same order as GET /api/v1/services.",
         input_schema = schema_for_type::<SearchArgs>(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
@@ -61,6 +63,9 @@ impl AgoraMcp {
             Ok(args) => args,
             Err(message) => return Ok(tool_error(message)),
         };
+        if args.offset.is_some() && args.cursor.is_some() {
+            return Ok(tool_error("Invalid arguments: give either `cursor` or `offset`, not both.".to_string()));
+        }
         let pairs = args.pairs();
         let request = match SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[]) {
             Ok(request) => request,
@@ -69,8 +74,10 @@ impl AgoraMcp {
         match self.catalog.search(&request).await {
             Ok(found) => {
                 let results = SearchResults::from(found);
-                let summary = search_summary(&results);
-                Ok(answer(&results, summary))
+                match projection::project(&results, args.fields.as_deref().unwrap_or_default()) {
+                    Ok(compact) => Ok(answer(&compact, search_summary(&results))),
+                    Err(message) => Ok(tool_error(message)),
+                }
             }
             Err(error) => Ok(catalog_error(error)),
         }

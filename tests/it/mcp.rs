@@ -59,6 +59,26 @@ async fn search_and_detail_over_mcp_answer_as_the_api_does() {
         assert!(text(&result).contains("services"), "a short text too: {}", text(&result));
     }
 
+    // Compact hits by default, more on request; a cursor pages on as offset does in the API.
+    let compact = call(&client, "search_services", json!({"limit": 2})).await.structured_content.expect("structured");
+    let hit = &compact["hits"][0];
+    assert!(hit["price"].is_string() && hit["networks"].is_array() && hit.get("offers").is_none(), "{hit}");
+    let cursor = compact["next_cursor"].as_str().expect("more pages").to_string();
+    let fuller = call(&client, "search_services", json!({"limit": 2, "cursor": cursor, "fields": ["offers", "tags"]}))
+        .await
+        .structured_content
+        .expect("structured");
+    let api: Value = reqwest::get(format!("{base}/api/v1/services?limit=2&offset=2"))
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(fuller["hits"][0]["id"], api["hits"][0]["id"], "page two, as offset=2");
+    assert_eq!(fuller["hits"][0]["offers"], api["hits"][0]["offers"], "the API's offers on request");
+    let unknown = call(&client, "search_services", json!({"fields": ["secrets"]})).await;
+    assert!(unknown.is_error == Some(true) && text(&unknown).contains("argument `fields`"), "{}", text(&unknown));
+
     let id = catalog.specs[0].id;
     let detail = call(&client, "get_service", json!({"id": id})).await;
     let structured = detail.structured_content.expect("structured");

@@ -12,7 +12,6 @@ pub mod rich;
 pub mod schema_fields;
 pub mod search;
 pub mod service;
-pub mod view;
 
 use crate::app::AppState;
 use axum::Router;

@@ -3,7 +3,7 @@
 //! figure beside it), and the full payTo to copy — EIP-55 checksummed for EVM addresses, so what
 //! a buyer pastes into a wallet is verifiable.
 
-use super::view;
+use crate::http::views::words as view;
 use agora_crawler::Offer;
 use agora_crawler::x402::address::eip55;
 use agora_crawler::x402::price::atomic_to_decimal;

@@ -5,12 +5,12 @@
 
 use super::errors;
 use super::rich::{FindingRow, Rich, finding_rows};
-use super::view;
 use crate::app::AppState;
 use crate::catalog::CatalogError;
 use crate::catalog::recrawl::RECRAWL_INTERVAL_MS;
 use crate::catalog::register::ServiceState;
 use crate::db::services::ServiceRow;
+use crate::http::views::words as view;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;

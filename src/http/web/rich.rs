@@ -2,7 +2,7 @@
 //! backticks (`` `accepts[0].amount` ``), which read as code on a page. [`Rich`] escapes the text
 //! itself and wraps each backticked span in `<code>`, so templates render it with `|safe`.
 
-use super::view::clip;
+use crate::http::views::words::clip;
 use agora_crawler::Finding;
 use std::fmt;
 

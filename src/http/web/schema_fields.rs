@@ -5,7 +5,7 @@
 //! bounded number of fields shown; the page keeps the example JSON beside them.
 
 use super::rich::Rich;
-use super::view::clip;
+use crate::http::views::words::clip;
 use agora_crawler::Discovery;
 use serde_json::{Map, Value};
 

@@ -5,10 +5,10 @@
 
 use super::errors;
 use super::rich::Rich;
-use super::view::{self, NetworkBadge};
 use crate::app::AppState;
 use crate::catalog::CatalogError;
 use crate::http::answer_cache::{Freshness, Refresh, query_key};
+use crate::http::views::words::{self as view, NetworkBadge};
 use crate::params::{Known, MAX_OFFSET, ParamError, Params, parse_usd};
 use crate::search::SearchRequest;
 use crate::search::request::{SEARCH_PARAMS, TestnetMode};

@@ -1,5 +1,6 @@
-//! How catalog facts read on a page: a service's display name, its price, its networks, "3 h
-//! ago". Plain functions over the API's types, so every page says the same thing the same way.
+//! How catalog facts read as text: a service's display name, its price, its networks, "3 h
+//! ago". Plain functions over the catalog's values, so every page and every MCP answer says the
+//! same thing the same way.
 
 use crate::db::services::ServiceRow;
 use agora_crawler::Offer;
