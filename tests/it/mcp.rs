@@ -181,3 +181,43 @@ async fn a_private_url_is_checked_as_refused_not_fetched() {
     assert_eq!(wrong.is_error, Some(true));
     assert!(text(&wrong).contains("method"), "{}", text(&wrong));
 }
+
+/// The Python of the MCP client peer's venv, or the command that builds it.
+fn mcp_python() -> std::path::PathBuf {
+    let python = std::env::var("AGORA_TEST_MCP_PYTHON").map(std::path::PathBuf::from).unwrap_or_else(|_| {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/.venv-mcp/bin/python")
+    });
+    assert!(
+        python.exists(),
+        "the MCP client peer is not installed: run `scripts/test` (it builds tests/peers/.venv-mcp)"
+    );
+    python
+}
+
+#[tokio::test]
+async fn the_official_python_sdk_lists_searches_and_gets_tool_errors() {
+    let catalog = Catalog::build(relevance_specs()).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/mcp_client.py");
+    let out = tokio::process::Command::new(mcp_python())
+        .arg(script)
+        .arg(format!("{base}/mcp"))
+        .arg("weather")
+        .output()
+        .await
+        .expect("run the Python MCP client");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(
+        seen["tools"],
+        json!(["check_endpoint", "get_service", "list_facets", "recent_changes", "search_services"])
+    );
+    let api: Value =
+        reqwest::get(format!("{base}/api/v1/services?q=weather")).await.expect("get").json().await.expect("json");
+    let ids: Vec<Value> = api["hits"].as_array().expect("hits").iter().map(|h| h["id"].clone()).collect();
+    assert_eq!(seen["ids"], Value::Array(ids), "the same services in the same order");
+    assert_eq!(seen["total"], api["total"]);
+    assert_eq!(seen["bad_is_error"], true);
+    assert!(seen["bad_text"].as_str().is_some_and(|t| t.contains("argument `limit`")), "{seen}");
+}
