@@ -2,7 +2,7 @@
 //! this layer catches the errors that framework parts write in their own words — an extractor's
 //! plain-text rejection (an oversized form: 413), the API docs' empty 404 for a missing file —
 //! and rewrites them as problems with the same status and headers, keeping a short plain-text
-//! reason as the detail.
+//! reason as the detail. Not on `/mcp`, whose errors belong to the MCP protocol.
 
 use super::problem::{Problem, ProblemDetail};
 use axum::extract::Request;
@@ -14,7 +14,13 @@ use axum::response::{IntoResponse, Response};
 const MAX_DETAIL_BYTES: usize = 512;
 
 pub async fn bare_errors_as_problems(request: Request, next: Next) -> Response {
+    // MCP answers its own errors in its own protocol (JSON-RPC, or the SDK's reasons): an MCP
+    // client reads those, not problem documents. Agora's own refusals there are problems already.
+    let mcp = request.uri().path().starts_with("/mcp");
     let response = next.run(request).await;
+    if mcp {
+        return response;
+    }
     let status = response.status();
     let is_error = status.is_client_error() || status.is_server_error();
     if !is_error || response.extensions().get::<ProblemDetail>().is_some() || is_page(&response) {

@@ -108,7 +108,7 @@ async fn search_and_detail_over_mcp_answer_as_the_api_does() {
 }
 
 #[tokio::test]
-async fn a_foreign_host_is_refused_against_dns_rebinding() {
+async fn a_foreign_host_is_refused_and_protocol_errors_stay_json_rpc() {
     let catalog = Catalog::build(Vec::new()).await;
     let base = serve(&catalog).await;
     let response = reqwest::Client::new()
@@ -120,7 +120,23 @@ async fn a_foreign_host_is_refused_against_dns_rebinding() {
         .send()
         .await
         .expect("post");
-    assert!(response.status().is_client_error(), "{}", response.status());
+    assert_eq!(response.status().as_u16(), 403);
+    assert!(response.text().await.expect("body").contains("Host"), "the SDK's own reason");
+
+    // Protocol errors stay in the protocol: a JSON-RPC error, not a problem document.
+    let response = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_services","arguments":{}}}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: Value = response.json().await.expect("JSON-RPC");
+    assert!(body["jsonrpc"] == "2.0" && body["error"]["code"].is_i64(), "{body}");
 }
 
 #[tokio::test]
