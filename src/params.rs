@@ -123,9 +123,19 @@ pub fn parse_service_id(raw: &str) -> Result<i64, ParamError> {
 /// A whole number in `range`, written as plain digits.
 pub fn parse_int(name: &str, text: &str, range: RangeInclusive<i64>) -> Result<i64, ParamError> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    text.parse::<i64>().ok().filter(|n| digits && range.contains(n)).ok_or_else(|| {
-        ParamError::new(name, format!("expected a whole number from {} to {}", range.start(), range.end()))
-    })
+    match text.parse::<i64>() {
+        Ok(n) if digits => int_in(name, n, range),
+        _ => Err(out_of_range(name, &range)),
+    }
+}
+
+/// `n` when it lies in `range` (an integer given as a number, e.g. an MCP argument).
+pub fn int_in(name: &str, n: i64, range: RangeInclusive<i64>) -> Result<i64, ParamError> {
+    if range.contains(&n) { Ok(n) } else { Err(out_of_range(name, &range)) }
+}
+
+fn out_of_range(name: &str, range: &RangeInclusive<i64>) -> ParamError {
+    ParamError::new(name, format!("expected a whole number from {} to {}", range.start(), range.end()))
 }
 
 /// A decimal USD amount typed by a caller (`0.01`, `1`, `.5`): at most 6 decimals (prices are

@@ -21,7 +21,7 @@ use crate::http::limits::HttpLimits;
 use crate::http::problem::Problem;
 use crate::http::views::ServiceWithReport;
 use crate::http::views::{SearchResults, ServiceDetail};
-use crate::params::parse_int;
+use crate::params::{ParamError, int_in};
 use crate::search::SearchRequest;
 use args::{ChangesArgs, CheckArgs, FacetArgs, SearchArgs, ServiceArgs, read};
 use axum::http::request::Parts;
@@ -34,6 +34,8 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
 use serde::Serialize;
+use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The MCP server over one catalog. Cheap to clone (one per request: the server is stateless).
@@ -59,28 +61,20 @@ impl AgoraMcp {
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn search_services(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
-        let args: SearchArgs = match read(raw) {
-            Ok(args) => args,
-            Err(message) => return Ok(tool_error(message)),
-        };
-        if args.offset.is_some() && args.cursor.is_some() {
-            return Ok(tool_error("Invalid arguments: give either `cursor` or `offset`, not both.".to_string()));
-        }
-        let pairs = args.pairs();
-        let request = match SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[]) {
-            Ok(request) => request,
-            Err(error) => return Ok(tool_error(format!("Invalid arguments: {error}."))),
-        };
-        match self.catalog.search(&request).await {
-            Ok(found) => {
-                let results = SearchResults::from(found);
-                match projection::project(&results, args.fields.as_deref().unwrap_or_default()) {
-                    Ok(compact) => Ok(answer(&compact, search_summary(&results))),
-                    Err(message) => Ok(tool_error(message)),
+        settle(
+            async {
+                let args: SearchArgs = read(raw).map_err(tool_error)?;
+                if args.offset.is_some() && args.cursor.is_some() {
+                    return Err(tool_error("Invalid arguments: give either `cursor` or `offset`, not both.".into()));
                 }
+                let request = search_request(&args.pairs())?;
+                let results = SearchResults::from(self.catalog.search(&request).await?);
+                let compact =
+                    projection::project(&results, args.fields.as_deref().unwrap_or_default()).map_err(tool_error)?;
+                Ok(answer(&compact, search_summary(&results)))
             }
-            Err(error) => Ok(catalog_error(error)),
-        }
+            .await,
+        )
     }
 
     /// One service in full.
@@ -90,25 +84,23 @@ impl AgoraMcp {
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn get_service(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
-        let args: ServiceArgs = match read(raw) {
-            Ok(args) => args,
-            Err(message) => return Ok(tool_error(message)),
-        };
-        match self.catalog.detail(args.id).await {
-            Ok(detail) => {
-                let detail = ServiceDetail::from(detail);
+        settle(
+            async {
+                let args: ServiceArgs = read(raw).map_err(tool_error)?;
+                let detail = ServiceDetail::from(self.catalog.detail(args.id).await?);
+                let service = &detail.service;
                 let summary = format!(
                     "#{} {} {} — {} ({} offers)",
-                    detail.service.id,
-                    detail.service.method,
-                    detail.service.url,
-                    detail.service.status.as_str(),
+                    service.id,
+                    service.method,
+                    service.url,
+                    service.status.as_str(),
                     detail.offers.len()
                 );
                 Ok(answer(&detail, summary))
             }
-            Err(error) => Ok(catalog_error(error)),
-        }
+            .await,
+        )
     }
 
     /// Counts of the catalog by network, asset, scheme, version and price, with its size.
@@ -118,37 +110,27 @@ impl AgoraMcp {
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn list_facets(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
-        let args: FacetArgs = match read(raw) {
-            Ok(args) => args,
-            Err(message) => return Ok(tool_error(message)),
-        };
-        let mut pairs = vec![("limit", "1".to_string())];
-        pairs.extend(args.q.map(|q| ("q", q)));
-        pairs.extend(args.testnet.map(|t| ("testnet", t)));
-        let request = match SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())), &[]) {
-            Ok(request) => request,
-            Err(error) => return Ok(tool_error(format!("Invalid arguments: {error}."))),
-        };
-        let found = match self.catalog.search(&request).await {
-            Ok(found) => found,
-            Err(error) => return Ok(catalog_error(error)),
-        };
-        let stats = self.catalog.stats().await;
-        let services = match stats.services {
-            Ok(counts) => counts
-                .into_iter()
-                .map(|(s, n)| (s.as_str().to_string(), n))
-                .collect::<std::collections::BTreeMap<_, _>>(),
-            Err(error) => return Ok(catalog_error(error)),
-        };
-        let answer_value = serde_json::json!({
-            "matching": found.total,
-            "facets": found.facets,
-            "services_by_status": services,
-            "index_documents": stats.index_documents,
-        });
-        let summary = format!("{} matching listed services; {} networks", found.total, found.facets.network.len());
-        Ok(answer(&answer_value, summary))
+        settle(
+            async {
+                let args: FacetArgs = read(raw).map_err(tool_error)?;
+                let mut pairs = vec![("limit".to_string(), "1".to_string())];
+                pairs.extend(args.q.map(|q| ("q".to_string(), q)));
+                pairs.extend(args.testnet.map(|t| ("testnet".to_string(), t)));
+                let found = self.catalog.search(&search_request(&pairs)?).await?;
+                let stats = self.catalog.stats().await;
+                let services: BTreeMap<&str, i64> = stats.services?.into_iter().map(|(s, n)| (s.as_str(), n)).collect();
+                let summary =
+                    format!("{} matching listed services; {} networks", found.total, found.facets.network.len());
+                let value = json!({
+                    "matching": found.total,
+                    "facets": found.facets,
+                    "services_by_status": services,
+                    "index_documents": stats.index_documents,
+                });
+                Ok(answer(&value, summary))
+            }
+            .await,
+        )
     }
 
     /// The change feed.
@@ -158,27 +140,18 @@ impl AgoraMcp {
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn recent_changes(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
-        let args: ChangesArgs = match read(raw) {
-            Ok(args) => args,
-            Err(message) => return Ok(tool_error(message)),
-        };
-        let checked = (|| {
-            let limit = parse_int("limit", &args.limit.unwrap_or(100).to_string(), 1..=500)?;
-            let since = args.since.map(|s| parse_int("since", &s.to_string(), 0..=i64::MAX)).transpose()?;
-            Ok::<_, crate::params::ParamError>((ChangesFrom::parse(args.cursor.as_deref(), since)?, limit))
-        })();
-        let (from, limit) = match checked {
-            Ok(checked) => checked,
-            Err(error) => return Ok(tool_error(format!("Invalid arguments: {error}."))),
-        };
-        match self.catalog.changes(from, limit).await {
-            Ok(page) => {
+        settle(
+            async {
+                let args: ChangesArgs = read(raw).map_err(tool_error)?;
+                let limit = int_in("limit", args.limit.unwrap_or(100), 1..=500)?;
+                let since = args.since.map(|since| int_in("since", since, 0..=i64::MAX)).transpose()?;
+                let page = self.catalog.changes(ChangesFrom::parse(args.cursor.as_deref(), since)?, limit).await?;
                 let summary = format!("{} events; more: {}", page.events.len(), page.more);
                 let page = ChangesPage { events: page.events, next_cursor: page.next_cursor, more: page.more };
                 Ok(answer(&page, summary))
             }
-            Err(error) => Ok(catalog_error(error)),
-        }
+            .await,
+        )
     }
 
     /// A live check of any URL.
@@ -192,47 +165,39 @@ impl AgoraMcp {
         Extension(parts): Extension<Parts>,
         Parameters(raw): Parameters<JsonObject>,
     ) -> Result<CallToolResult, ErrorData> {
-        let args: CheckArgs = match read(raw) {
-            Ok(args) => args,
-            Err(message) => return Ok(tool_error(message)),
-        };
-        // A live probe spends a seller's patience: it counts as a write, like a registration.
-        if let Some(limits) = &self.limits
-            && let Some(rates) = &limits.rates
-        {
-            let ip = client_ip_of(&parts.extensions, &parts.headers, &limits.trusted_proxies);
-            if let Err(seconds) = rates.check(client_key(ip, limits.ipv6_prefix), true) {
-                return Ok(tool_error(format!("Too many checks from your address; retry in {seconds}s.")));
-            }
-        }
-        if args.register == Some(true) {
-            return match self.catalog.register(&args.url, args.method.as_deref()).await {
-                Ok(registration) => {
+        settle(
+            async {
+                let args: CheckArgs = read(raw).map_err(tool_error)?;
+                // A live probe spends a seller's patience: it counts as a write, like a registration.
+                if let Some(limits) = &self.limits
+                    && let Some(rates) = &limits.rates
+                {
+                    let ip = client_ip_of(&parts.extensions, &parts.headers, &limits.trusted_proxies);
+                    rates.check(client_key(ip, limits.ipv6_prefix), true).map_err(|seconds| {
+                        tool_error(format!("Too many checks from your address; retry in {seconds}s."))
+                    })?;
+                }
+                if args.register == Some(true) {
+                    let registration = self.catalog.register(&args.url, args.method.as_deref()).await?;
                     let created = if registration.created { "registered" } else { "already registered, probed again" };
                     let view = ServiceWithReport::from(registration.state);
                     let summary = format!("#{} {created}: {}", view.service.id, view.service.status.as_str());
-                    Ok(answer(&view, summary))
+                    return Ok(answer(&view, summary));
                 }
-                Err(error) => Ok(catalog_error(error)),
-            };
-        }
-        match self.catalog.lookup(&args.url, args.method.as_deref()).await {
-            Ok(Lookup::Registered(state)) => {
-                let view = LookupAnswer { registered: true, service: Some((*state).into()), report: None };
-                Ok(answer(&view, "registered: its stored state and latest report".to_string()))
+                Ok(match self.catalog.lookup(&args.url, args.method.as_deref()).await? {
+                    Lookup::Registered(state) => {
+                        let view = LookupAnswer { registered: true, service: Some((*state).into()), report: None };
+                        answer(&view, "registered: its stored state and latest report".to_string())
+                    }
+                    Lookup::Unregistered(report) => {
+                        let (problems, warnings) = (report.problems.len(), report.warnings.len());
+                        let summary = format!("{}: {problems} problems, {warnings} warnings", report.verdict);
+                        answer(&LookupAnswer { registered: false, service: None, report: Some(*report) }, summary)
+                    }
+                })
             }
-            Ok(Lookup::Unregistered(report)) => {
-                let summary = format!(
-                    "{}: {} problems, {} warnings",
-                    report.verdict,
-                    report.problems.len(),
-                    report.warnings.len()
-                );
-                let view = LookupAnswer { registered: false, service: None, report: Some(*report) };
-                Ok(answer(&view, summary))
-            }
-            Err(error) => Ok(catalog_error(error)),
-        }
+            .await,
+        )
     }
 }
 
@@ -268,6 +233,35 @@ pub fn http_service(
     )
 }
 
+/// What a tool gives: its answer, or the tool error to give instead. Inside a tool, `?` turns
+/// bad arguments, unusable parameters and catalog errors into tool errors.
+type Outcome = Result<CallToolResult, CallToolResult>;
+
+/// The tool's reply: either side of the outcome is a result (a tool error is not a protocol error).
+fn settle(outcome: Outcome) -> Result<CallToolResult, ErrorData> {
+    Ok(outcome.unwrap_or_else(|error| error))
+}
+
+impl From<CatalogError> for CallToolResult {
+    /// Through the one problem mapping (which logs our failures), naming the argument at fault.
+    fn from(error: CatalogError) -> CallToolResult {
+        let problem = Problem::from(error);
+        let param = problem.param.as_deref().map(|p| format!(" (argument `{p}`)")).unwrap_or_default();
+        tool_error(format!("{}{param}", problem.detail))
+    }
+}
+
+impl From<ParamError> for CallToolResult {
+    fn from(error: ParamError) -> CallToolResult {
+        tool_error(format!("Invalid arguments: {error}."))
+    }
+}
+
+/// The search `pairs` ask for, through the one strict parser.
+fn search_request(pairs: &[(String, String)]) -> Result<SearchRequest, ParamError> {
+    SearchRequest::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &[])
+}
+
 /// A successful answer: the value as structured content, a sentence as text.
 fn answer<T: Serialize>(value: &T, summary: String) -> CallToolResult {
     match serde_json::to_value(value) {
@@ -276,20 +270,13 @@ fn answer<T: Serialize>(value: &T, summary: String) -> CallToolResult {
             result.content = vec![ContentBlock::text(summary)];
             result
         }
-        Err(error) => catalog_error(CatalogError::Failed(error.to_string())),
+        Err(error) => CatalogError::Failed(error.to_string()).into(),
     }
 }
 
 /// A tool error saying what to fix.
 fn tool_error(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
-}
-
-/// A catalog error as a tool error, through the one problem mapping (which logs our failures).
-fn catalog_error(error: CatalogError) -> CallToolResult {
-    let problem = Problem::from(error);
-    let param = problem.param.as_deref().map(|p| format!(" (argument `{p}`)")).unwrap_or_default();
-    tool_error(format!("{}{param}", problem.detail))
 }
 
 /// "3 of 12 services: Weather Now $0.001 (#4), …".

@@ -193,6 +193,12 @@ async fn a_private_url_is_checked_as_refused_not_fetched() {
     let refused = call(&client, "check_endpoint", json!({"url": "http://169.254.169.254/latest/meta-data"})).await;
     let report = refused.structured_content.expect("structured");
     assert_eq!(report["report"]["verdict"], "refused", "{report}");
+    // Registering it is refused, with the reason, and nothing is stored.
+    let register = json!({"url": "http://169.254.169.254/latest/meta-data", "register": true});
+    let refused = call(&client, "check_endpoint", register).await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text(&refused).contains("argument `url`"), "{}", text(&refused));
+    assert!(agora::db::services::all(catalog.app.store.read()).await.expect("rows").is_empty());
     let wrong = call(&client, "check_endpoint", json!({"url": "http://example.com/", "method": "TRACE"})).await;
     assert_eq!(wrong.is_error, Some(true));
     assert!(text(&wrong).contains("method"), "{}", text(&wrong));
