@@ -163,33 +163,32 @@ async fn render_page(state: &AppState, query: &str) -> Result<Bytes, Response> {
         .collect();
     let now = state.catalog.now_ms();
     let mut dropped: Option<ParamError> = None;
-    // Each round drops the parameter at fault; the search has fewer parameters than rounds.
-    for _ in 0..8 {
-        let outcome = match parse(&pairs) {
-            Ok((request, page)) => match state.catalog.search(&request).await {
-                Ok(found) => Ok((request, page, found)),
-                Err(CatalogError::Param(error)) => Err(Ok(error)),
-                Err(error) => Err(Err((request, page, error))),
-            },
-            Err(error) => Err(Ok(error)),
+    // Each round drops the parameter at fault, so the rounds end: with a search, or with nothing
+    // left to drop.
+    loop {
+        let (request, page) = match parse(&pairs) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                drop_param(&mut pairs, &mut dropped, error).map_err(unusable)?;
+                continue;
+            }
         };
-        match outcome {
-            Ok((request, page, found)) => {
+        match state.catalog.search(&request).await {
+            Ok(found) => {
                 let message = dropped.as_ref().map(|e| format!("{e}; showing the search without it."));
                 let html = render(&pairs, &request, page, Some(&found), message, now).render().map_err(|error| {
                     tracing::error!(%error, "search page did not render");
                     errors::page(StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.")
                 })?;
-                return match dropped {
-                    None => Ok(Bytes::from(html)),
-                    Some(_) => Err((StatusCode::BAD_REQUEST, html_page(Bytes::from(html))).into_response()),
+                let html = Bytes::from(html);
+                return if dropped.is_none() {
+                    Ok(html)
+                } else {
+                    Err((StatusCode::BAD_REQUEST, html_page(html)).into_response())
                 };
             }
-            Err(Ok(error)) => {
-                pairs.retain(|(name, _)| *name != error.param);
-                dropped.get_or_insert(error);
-            }
-            Err(Err((request, page, error))) => {
+            Err(CatalogError::Param(error)) => drop_param(&mut pairs, &mut dropped, error).map_err(unusable)?,
+            Err(error) => {
                 // The problem mapping logs the cause and chooses the status.
                 let problem = crate::http::problem::Problem::from(error);
                 let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -198,7 +197,27 @@ async fn render_page(state: &AppState, query: &str) -> Result<Bytes, Response> {
             }
         }
     }
-    Err(errors::page(StatusCode::BAD_REQUEST, "That search has too many parameters Agora cannot use."))
+}
+
+/// Drops the parameter `error` names, remembering the first error to show; the error back when
+/// no pair has that name (nothing left to drop).
+fn drop_param(
+    pairs: &mut Vec<(String, String)>,
+    dropped: &mut Option<ParamError>,
+    error: ParamError,
+) -> Result<(), ParamError> {
+    let before = pairs.len();
+    pairs.retain(|(name, _)| *name != error.param);
+    if pairs.len() == before {
+        return Err(error);
+    }
+    dropped.get_or_insert(error);
+    Ok(())
+}
+
+/// The error page for a parameter that could not be set aside.
+fn unusable(error: ParamError) -> Response {
+    errors::page(StatusCode::BAD_REQUEST, error.to_string())
 }
 
 fn html_page(html: Bytes) -> Response {
@@ -343,5 +362,21 @@ pub fn hit_view(hit: &FoundHit, now: i64) -> HitView {
         status: service.status.as_str(),
         uptime: hit.uptime.map(view::percent),
         verified: service.last_listed_at.map(|at| view::ago(at, now)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_param;
+    use crate::params::ParamError;
+
+    #[test]
+    fn a_bad_parameter_is_set_aside_once_and_an_absent_one_ends_the_rounds() {
+        let mut pairs = vec![("q".to_string(), "x".to_string()), ("network".to_string(), "doge".to_string())];
+        let mut dropped = None;
+        assert_eq!(drop_param(&mut pairs, &mut dropped, ParamError::new("network", "unknown")), Ok(()));
+        assert_eq!((pairs.len(), dropped.as_ref().map(|e| e.param.as_str())), (1, Some("network")));
+        let absent = drop_param(&mut pairs, &mut dropped, ParamError::new("page", "bad"));
+        assert_eq!(absent.map_err(|e| e.param), Err("page".to_string()), "nothing to drop: the rounds end");
     }
 }
