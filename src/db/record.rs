@@ -342,23 +342,13 @@ const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reas
 #[cfg(test)]
 mod tests {
     use super::{MAX_REPORT_BYTES, stored_report};
-    use agora_crawler::{ProbeReport, Verdict};
+    use agora_crawler::probe::refused_report;
+    use agora_crawler::{Finding, ProbeReport, Verdict};
     use serde_json::{Value, json};
 
     fn report(challenge: Option<Value>) -> ProbeReport {
-        ProbeReport {
-            url: "https://api.example/x".into(),
-            method: "GET".into(),
-            verdict: Verdict::Invalid,
-            problems: Vec::new(),
-            problems_omitted: 0,
-            warnings: Vec::new(),
-            warnings_omitted: 0,
-            http: None,
-            listing: None,
-            challenge,
-            retry_after: None,
-        }
+        let base = refused_report("https://api.example/x", "GET", Finding::new("x", "a problem"));
+        ProbeReport { verdict: Verdict::Invalid, challenge, ..base }
     }
 
     #[test]
