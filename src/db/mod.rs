@@ -48,8 +48,14 @@ impl StoreError {
     /// The database cannot be used just now (busy, out of connections, I/O), as opposed to a bug
     /// or bad data: worth a retry.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)))
-            || matches!(self, StoreError::Sql(sqlx::Error::Database(e)) if e.message().contains("locked") || e.message().contains("busy"))
+        match self {
+            StoreError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
+            // SQLite's extended result code: SQLITE_BUSY (5) and SQLITE_LOCKED (6) in its low byte.
+            StoreError::Sql(sqlx::Error::Database(e)) => {
+                e.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
+            }
+            _ => false,
+        }
     }
 }
 
