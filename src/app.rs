@@ -6,7 +6,8 @@
 //! [`App`] is the whole product (`agora serve`, the tests), made by `crate::build_app`, and holds
 //! the one [`AppState`] every front end shares; [`Crawler`] is the store and the crawler alone
 //! (`agora register`, `agora crawl`: the index stays with `serve`, whose indexer follows their
-//! commits, or catches up on its next start).
+//! commits, or catches up on its next start); [`Companion`] is the catalog for a second process
+//! beside `serve` (`agora mcp`): it follows the index `serve` writes.
 
 use crate::catalog::Catalog;
 use crate::clock::{Clock, SystemClock};
@@ -129,6 +130,41 @@ impl App {
         crawler.stop_crawling().await;
         search.stop().await;
         crawler.store.close().await;
+    }
+}
+
+/// The catalog in a process beside `serve` (`agora mcp`): the store, a crawler that probes only
+/// when asked (no schedule: `serve` crawls), and the search index followed read-only
+/// (`search::follow`), so both can run on one data directory.
+pub struct Companion {
+    pub catalog: Catalog,
+    crawler: Crawler,
+    search: SearchIndex,
+}
+
+impl Companion {
+    /// Opens the data directory of `global` beside whatever else runs on it.
+    pub async fn open(global: &GlobalOptions) -> Result<Companion, AppError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = Store::open(&global.data_dir).await?;
+        let committed = store.writer().committed_seq();
+        let search = match crate::search::follow::follow(&global.data_dir, store.read(), committed, clock.clone()).await
+        {
+            Ok(search) => search,
+            Err(error) => {
+                store.close().await;
+                return Err(error.into());
+            }
+        };
+        let crawler = Crawler::start(store, global, clock.clone())?;
+        let catalog = Catalog::new(crawler.store.clone(), crawler.dispatcher.clone(), search.clone(), clock);
+        Ok(Companion { catalog, crawler, search })
+    }
+
+    /// Lets in-flight probes finish, commits, closes.
+    pub async fn shutdown(self) {
+        self.search.stop().await;
+        self.crawler.shutdown().await;
     }
 }
 

@@ -95,6 +95,10 @@ pub enum Command {
     /// Rebuild the search index (DATA_DIR/index/) from SQLite, with a progress bar. Refuses while
     /// `agora serve` or `crawl` holds the index.
     Reindex,
+    /// Serve the catalog as MCP tools over stdio (for clients that start it as a child process).
+    ///
+    /// Reads the same data directory as `serve`, and works while it runs (docs/MCP.md).
+    Mcp,
 }
 
 #[derive(Debug, Args)]

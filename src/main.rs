@@ -31,6 +31,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => agora::cli::serve::run(&cli.global, &args).await,
             Command::Migrate => agora::cli::migrate::run(&cli.global).await,
             Command::Reindex => agora::cli::reindex::run(&cli.global).await,
+            Command::Mcp => agora::cli::mcp::run(&cli.global).await,
         }
     });
     ExitCode::from(code)

@@ -37,7 +37,7 @@ fn search_threads() -> usize {
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 /// Why an index on disk is not used as is.
-enum Unusable {
+pub(crate) enum Unusable {
     /// None yet (a first start): build it.
     Missing,
     /// Rebuild it.
@@ -62,32 +62,44 @@ struct Opened {
 }
 
 fn try_open(dir: &Path) -> Result<Opened, Unusable> {
+    let (index, payload) = open_checked(dir)?;
+    // The writer first: its lock says whether another process owns this index.
+    let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
+    let shared = open_shared(&index)?;
+    Ok(Opened { shared: Arc::new(shared), writer, seq: payload.seq })
+}
+
+/// Opens the index in `dir` if it is this build's: the payload names this schema version and
+/// the fields match. Takes no lock.
+pub(crate) fn open_checked(dir: &Path) -> Result<(Index, Payload), Unusable> {
     if !dir.join("meta.json").exists() {
         return Err(Unusable::Missing);
     }
-    let index = Index::open_in_dir(dir)?;
+    let mut index = Index::open_in_dir(dir)?;
     let payload = Payload::parse(index.load_metas()?.payload.as_deref())
         .ok_or_else(|| Unusable::Stale("no catch-up sequence in the commit payload".into()))?;
     if payload.schema != SCHEMA_VERSION {
         return Err(Unusable::Stale(format!("schema version {} (this build uses {SCHEMA_VERSION})", payload.schema)));
     }
-    let (schema, fields) = build_schema();
+    let (schema, _) = build_schema();
     if index.schema() != schema {
         return Err(Unusable::Stale("the fields differ from this build's".into()));
     }
-    let mut index = index;
     register_analyzer(&index);
     if search_threads() > 1 {
         index.set_multithread_executor(search_threads())?;
     }
-    let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
+    Ok((index, payload))
+}
+
+/// The reader and the first snapshot of an opened index.
+pub(crate) fn open_shared(index: &Index) -> Result<Shared, Unusable> {
+    let (_, fields) = build_schema();
     let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
     let vocab = RwLock::default();
     // Decodes every stored document: a damaged store shows up here, not in a later search.
     let snapshot = Snapshot::build(reader.searcher(), None, fields.facts, &vocab)?;
-    let shared =
-        Shared { fields, reader, snapshot: RwLock::new(Arc::new(snapshot)), vocab, filter_cache: Default::default() };
-    Ok(Opened { shared: Arc::new(shared), writer, seq: payload.seq })
+    Ok(Shared { fields, reader, snapshot: RwLock::new(Arc::new(snapshot)), vocab, filter_cache: Default::default() })
 }
 
 /// Opens (rebuilding if needed) the index under `data_dir`, catches it up with the store and
@@ -157,7 +169,7 @@ pub async fn open(
         let (ops, inbox) = mpsc::channel(64);
         let shared = Arc::clone(&opened.shared);
         tokio::spawn(indexer.run(inbox, committed));
-        return Ok(SearchIndex { shared, ops, applied });
+        return Ok(SearchIndex { shared, ops, applied, follows: false });
     }
 }
 

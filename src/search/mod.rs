@@ -5,7 +5,8 @@
 //! - [`facts`], [`snapshot`]: per-document offer facts, decoded once per segment.
 //! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
 //!   commits (the store publishes its highest committed `change_seq`) and commits ≤ 1 s later.
-//! - [`build`]: open, verify, catch up, or rebuild from scratch.
+//! - [`build`]: open, verify, catch up, or rebuild from scratch; [`follow`]: read an index
+//!   another process writes (`agora mcp` beside `serve`).
 //! - [`request`], [`filters`], [`text`], [`expand`], [`collect`], [`top`], [`results`]: one
 //!   search function for the API and the web pages.
 //!
@@ -18,6 +19,7 @@ pub mod collect;
 pub mod expand;
 pub mod facts;
 pub mod filters;
+pub mod follow;
 pub mod hit_offers;
 pub mod indexer;
 pub mod request;
@@ -99,12 +101,20 @@ pub struct SearchIndex {
     pub(crate) shared: Arc<Shared>,
     ops: mpsc::Sender<IndexOp>,
     applied: watch::Receiver<i64>,
+    /// Another process writes this index (`follow`): each search first looks for its newer
+    /// commits.
+    follows: bool,
 }
 
 impl SearchIndex {
     /// The index directory of a data directory.
     pub fn dir(data_dir: &Path) -> PathBuf {
         data_dir.join(INDEX_DIR)
+    }
+
+    /// Whether another process writes this index.
+    pub fn follows(&self) -> bool {
+        self.follows
     }
 
     /// Makes everything committed to SQLite so far searchable, now (instead of within the

@@ -86,6 +86,10 @@ pub struct PriceFacet {
 
 /// Searches the catalog.
 pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequest) -> Result<Found, SearchError> {
+    if index.follows() {
+        // The writer is another process: see its latest commit (a file read when unchanged).
+        index.flush().await?;
+    }
     let shared = Arc::clone(&index.shared);
     let owned = request.clone();
     let (collected, facets, terms) =
