@@ -79,8 +79,12 @@ impl SearchArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceArgs {
-    /// The service id (from a search hit).
-    pub id: i64,
+    /// The service id (from a search hit); or give `url`.
+    pub id: Option<i64>,
+    /// The endpoint URL, as registered or as you would call it (instead of `id`).
+    pub url: Option<String>,
+    /// With `url`: the HTTP method it is paid on (GET by default).
+    pub method: Option<String>,
 }
 
 /// `list_facets`.
@@ -155,6 +159,9 @@ mod tests {
         assert!(wrong.contains("argument `limit`: invalid type"), "{wrong}");
         let unknown = read::<SearchArgs>(object(json!({"colour": "red"}))).expect_err("unknown");
         assert!(unknown.contains("colour"), "{unknown}");
-        assert!(read::<ServiceArgs>(object(json!({}))).expect_err("missing").contains("id"));
+        let by_url = read::<ServiceArgs>(object(json!({"url": "https://a.example/x"}))).expect("by url");
+        assert_eq!((by_url.id, by_url.url.as_deref()), (None, Some("https://a.example/x")));
+        let wrong_id = read::<ServiceArgs>(object(json!({"id": "4"}))).expect_err("a string id");
+        assert!(wrong_id.contains("argument `id`"), "{wrong_id}");
     }
 }

@@ -6,10 +6,11 @@
 //! are tool errors whose text says what to fix.
 //!
 //! [`args`]: the tools' arguments, read so that a wrong one is named; [`projection`]: compact search
-//! hits and the cursor.
+//! hits and the cursor; [`schemas`]: the output schemas, from the OpenAPI document's.
 
 pub mod args;
 pub mod projection;
+pub mod schemas;
 
 use crate::catalog::changes::ChangesFrom;
 use crate::catalog::register::Lookup;
@@ -58,6 +59,7 @@ impl AgoraMcp {
     #[tool(
         description = "Search verified x402 paid APIs: free text plus filters (network, asset, scheme, price range in USD, testnets, status, version, schema, host), sorted by relevance, price, recency, verification or uptime. Compact hits (id, name, URL, status, best price, networks, 30-day uptime, what matched); add members such as `offers` or `tags` with `fields`; page on with `next_cursor`. The same services in the same order as GET /api/v1/services.",
         input_schema = schema_for_type::<SearchArgs>(),
+        output_schema = schemas::compact_search(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn search_services(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
@@ -79,16 +81,32 @@ impl AgoraMcp {
 
     /// One service in full.
     #[tool(
-        description = "Everything Agora knows about one x402 service by its id: every offer (price, network, asset, payTo), the discovery metadata and schemas, the latest probe report (why it is or is not listed), uptime over 24 h, 7 and 30 days, latency, recent probes, and its price and status history. The same answer as GET /api/v1/services/{id}.",
+        description = "Everything Agora knows about one x402 service, by its id or by its URL (and method): every offer (price, network, asset, payTo), the discovery metadata and schemas, the latest probe report (why it is or is not listed), uptime over 24 h, 7 and 30 days, latency, recent probes, and its price and status history. The same answer as GET /api/v1/services/{id}.",
         input_schema = schema_for_type::<ServiceArgs>(),
+        output_schema = schemas::service_detail(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn get_service(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
         settle(
             async {
                 let args: ServiceArgs = read(raw).map_err(tool_error)?;
-                let detail = ServiceDetail::from(self.catalog.detail(args.id).await?);
-                let service = &detail.service;
+                let id = match (args.id, args.url) {
+                    (Some(id), None) if args.method.is_none() => id,
+                    (None, Some(url)) => match self.catalog.status(&url, args.method.as_deref()).await? {
+                        (_, Some(state)) => state.service.id,
+                        (target, None) => {
+                            return Err(tool_error(format!(
+                                "Agora does not track {} {}: check it live with `check_endpoint` (which can also register it).",
+                                target.method, target.url
+                            )));
+                        }
+                    },
+                    (Some(_), Some(_)) => return Err(tool_error("Invalid arguments: give either `id` or `url`, not both.".into())),
+                    (Some(_), None) => return Err(tool_error("Invalid arguments: `method` goes with `url`, not with `id`.".into())),
+                    (None, None) => return Err(tool_error("Invalid arguments: give the service's `id`, or its `url` (and `method`).".into())),
+                };
+                let detail = ServiceDetail::from(self.catalog.detail(id).await?);
+                                let service = &detail.service;
                 let summary = format!(
                     "#{} {} {} — {} ({} offers)",
                     service.id,
@@ -107,6 +125,7 @@ impl AgoraMcp {
     #[tool(
         description = "What the catalog holds: how many listed x402 services there are for each network, asset, scheme, x402 version and price range (optionally within a text query), and how many services Agora tracks by status. Use it to see which filters are worth setting.",
         input_schema = schema_for_type::<FacetArgs>(),
+        output_schema = schemas::facets(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn list_facets(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
@@ -137,6 +156,7 @@ impl AgoraMcp {
     #[tool(
         description = "What changed in the catalog, oldest first: services registered, listed, rejected, degraded, delisted, price and payTo changes, offers added or removed. Start with `since` (epoch ms) or from the beginning; continue with the previous answer's `next_cursor`. The same feed as GET /api/v1/changes.",
         input_schema = schema_for_type::<ChangesArgs>(),
+        output_schema = schemas::changes_page(),
         annotations(read_only_hint = true, open_world_hint = false)
     )]
     async fn recent_changes(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
@@ -158,6 +178,7 @@ impl AgoraMcp {
     #[tool(
         description = "Check any URL live before paying it: Agora sends one unpaid request (safely: public addresses only, robots.txt obeyed) and validates the x402 challenge — the verdict (listed, not_x402, invalid, fetch_error, refused), every problem and warning, and the normalized offers with USD prices. A URL Agora already tracks answers its stored state. With `register: true` the URL is also added to the catalog. Rate-limited per client.",
         input_schema = schema_for_type::<CheckArgs>(),
+        output_schema = schemas::check_answer(),
         annotations(read_only_hint = false, destructive_hint = false, open_world_hint = true)
     )]
     async fn check_endpoint(

@@ -238,8 +238,14 @@ async fn the_official_python_sdk_lists_searches_and_gets_tool_errors() {
     let api: Value =
         reqwest::get(format!("{base}/api/v1/services?q=weather")).await.expect("get").json().await.expect("json");
     let ids: Vec<Value> = api["hits"].as_array().expect("hits").iter().map(|h| h["id"].clone()).collect();
-    assert_eq!(seen["ids"], Value::Array(ids), "the same services in the same order");
+    assert_eq!(seen["ids"], Value::Array(ids.clone()), "the same services in the same order");
     assert_eq!(seen["total"], api["total"]);
+    // Every answer passed the SDK's output-schema check (it raises otherwise).
+    assert_eq!(seen["errors"], json!([false, false, false, false, false, false]), "{seen}");
+    assert_eq!(seen["detail_id"], ids[0], "get_service by URL");
+    assert_eq!(seen["facet_matching"], json!(catalog.specs.len()));
+    assert_eq!(seen["change_events"], 5);
+    assert_eq!(seen["checked_verdict"], "refused", "a private address is not fetched");
     assert_eq!(seen["bad_is_error"], true);
     assert!(seen["bad_text"].as_str().is_some_and(|t| t.contains("argument `limit`")), "{seen}");
 }
