@@ -14,6 +14,7 @@ mod docs_links;
 mod front_door;
 mod lifecycle;
 mod mcp;
+mod mcp_conformance;
 mod mcp_stdio;
 mod openapi;
 mod operations;
