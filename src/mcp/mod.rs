@@ -6,11 +6,15 @@
 //! are tool errors whose text says what to fix.
 //!
 //! [`args`]: the tools' arguments, read so that a wrong one is named; [`projection`]: compact search
-//! hits and the cursor; [`schemas`]: the output schemas, from the OpenAPI document's.
+//! hits and the cursor; [`schemas`]: the output schemas, from the OpenAPI document's;
+//! [`transport`]: `/mcp` over Streamable HTTP, guarded against DNS rebinding.
 
 pub mod args;
 pub mod projection;
 pub mod schemas;
+pub mod transport;
+
+pub use transport::http_service;
 
 use crate::catalog::changes::ChangesFrom;
 use crate::catalog::register::Lookup;
@@ -31,8 +35,6 @@ use rmcp::handler::server::common::schema_for_type;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ServerCapabilities, ServerConfig};
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
 use serde::Serialize;
 use serde_json::json;
@@ -227,31 +229,6 @@ impl ServerHandler for AgoraMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
     }
-}
-
-/// Hosts `/mcp` answers when the operator names none: loopback only, against DNS rebinding.
-pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
-
-/// The Streamable HTTP service for `/mcp`: stateless, `Host` checked against the loopback names
-/// and `public_hosts` (`serve --mcp-allowed-host`).
-pub fn http_service(
-    catalog: Catalog,
-    limits: Arc<HttpLimits>,
-    public_hosts: &[String],
-) -> StreamableHttpService<AgoraMcp, LocalSessionManager> {
-    let allowed_hosts: Vec<String> =
-        LOOPBACK_HOSTS.iter().map(|h| h.to_string()).chain(public_hosts.iter().cloned()).collect();
-    let config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_sse_keep_alive(None)
-        .with_allowed_hosts(allowed_hosts)
-        .with_max_request_body_bytes(crate::http::BODY_LIMIT);
-    StreamableHttpService::new(
-        move || Ok(AgoraMcp::new(catalog.clone(), Some(limits.clone()))),
-        Default::default(),
-        config,
-    )
 }
 
 /// What a tool gives: its answer, or the tool error to give instead. Inside a tool, `?` turns

@@ -93,6 +93,11 @@ async fn search_and_detail_over_mcp_answer_as_the_api_does() {
         ("search_services", json!({"q": "x".repeat(1_000)}), "longer than 512 bytes"),
         ("get_service", json!({"id": "one"}), "argument `id`"),
         ("get_service", json!({"id": 999_999}), "No service with id 999999"),
+        ("get_service", json!({"id": 1, "url": "https://a.example/"}), "not both"),
+        ("get_service", json!({"url": "https://unknown.example/x"}), "does not track GET https://unknown.example/x"),
+        ("get_service", json!({"url": "ftp://a.example/"}), "argument `url`"),
+        ("check_endpoint", json!({"url": format!("https://a.example/{}", "x".repeat(9_000))}), "argument `url`"),
+        ("check_endpoint", json!({"url": 42}), "argument `url`"),
     ] {
         let result = call(&client, tool, args.clone()).await;
         assert_eq!(result.is_error, Some(true), "{tool} {args}");
@@ -122,6 +127,22 @@ async fn a_foreign_host_is_refused_and_protocol_errors_stay_json_rpc() {
         .expect("post");
     assert_eq!(response.status().as_u16(), 403);
     assert!(response.text().await.expect("body").contains("Host"), "the SDK's own reason");
+
+    // A browser page on another origin is refused; one on an allowed host's origin (any port) is not.
+    let initialize = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+    for (origin, allowed) in [("https://attacker.example", false), ("http://localhost:5173", true), ("null", false)] {
+        let response = reqwest::Client::new()
+            .post(format!("{base}/mcp"))
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .body(initialize)
+            .send()
+            .await
+            .expect("post");
+        let status = response.status().as_u16();
+        assert_eq!(status == 200, allowed, "Origin {origin}: {status} {}", response.text().await.unwrap_or_default());
+    }
 
     // Protocol errors stay in the protocol: a JSON-RPC error, not a problem document.
     let response = reqwest::Client::new()
