@@ -9,6 +9,9 @@
 //! read from `/metrics`, is printed) and against `agora serve --no-answer-cache` on the same
 //! data, where every request is answered from the index and SQLite.
 //!
+//! The same search mix runs as MCP `search_services` calls (stateless POSTs to `/mcp`, kept in
+//! their own answer cache), beside the API's in both servers.
+//!
 //! The served HTML pages (search page over the same mix, service pages over the same ids) run in
 //! both servers too, under load and on one connection (where p50 is the time to answer one).
 //!
@@ -16,6 +19,7 @@
 
 #[path = "../search/data.rs"]
 mod data;
+mod mcp;
 #[path = "../support/serve.rs"]
 mod serve;
 #[path = "../support/wrk.rs"]
@@ -27,7 +31,7 @@ use serve::{metric, start_agora, stop};
 use sqlx::{Connection, SqliteConnection};
 use std::path::Path;
 use std::time::Instant;
-use wrk::{Figures, rotating_script, wrk};
+use wrk::{Figures, rotating_post_script, rotating_script, wrk};
 
 /// The search mix wrk rotates through (the search benchmark's, as URLs).
 const SEARCHES: &[&str] = &[
@@ -175,6 +179,8 @@ fn main() {
     let pages = rotating_script(&scripts, "pages.lua", &pages);
     let service_pages: Vec<String> = ids.iter().map(|id| id.replace("/api/v1", "")).collect();
     let service_pages = rotating_script(&scripts, "service_pages.lua", &service_pages);
+    let calls: Vec<String> = SEARCHES.iter().map(|q| mcp::call_body(q)).collect();
+    let mcp_search = rotating_post_script(&scripts, "mcp.lua", "/mcp", &mcp::headers(), &calls);
     let ceiling = wrk(&format!("http://{ceiling_address}"), &ping, seconds, connections);
     report("trivial axum JSON", &ceiling, &ceiling);
 
@@ -191,6 +197,13 @@ fn main() {
         let probes_before = probes_run(&address);
         measured("search (21-query mix)", &address, &search, Some("search"), &run, &ceiling);
         measured("service detail", &address, &detail, Some("detail"), &run, &ceiling);
+        // Every call of the mix is a tool answer, not a tool error (wrk counts only HTTP errors).
+        for call in &calls {
+            let answer = mcp::call_once(&address, call);
+            assert_eq!(answer["result"]["isError"], false, "{call}: {answer}");
+        }
+        wrk(&format!("http://{address}"), &mcp_search, 1, connections);
+        measured("MCP search_services", &address, &mcp_search, Some("mcp_search"), &run, &ceiling);
         // The HTML pages (the search page is cached like the API's search; service pages render
         // per request): under load, then one connection at a time, where p50 is the time to
         // answer one page. Without the cache, the search page's figures are a render from scratch.

@@ -73,3 +73,28 @@ pub fn rotating_script(dir: &Path, name: &str, paths: &[String]) -> std::path::P
     std::fs::File::create(&path).and_then(|mut f| f.write_all(lua.as_bytes())).expect("write script");
     path
 }
+
+/// A wrk script POSTing to `path` with `headers`, cycling through `bodies`, each connection
+/// starting at a different one.
+#[allow(dead_code, reason = "included by every benchmark that loads with wrk; only some POST")]
+pub fn rotating_post_script(
+    dir: &Path,
+    name: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    bodies: &[String],
+) -> std::path::PathBuf {
+    let file = dir.join(name);
+    let list: Vec<String> = bodies.iter().map(|b| format!("{b:?}")).collect();
+    let headers: Vec<String> = headers.iter().map(|(k, v)| format!("[{k:?}] = {v:?}")).collect();
+    let lua = format!(
+        "local bodies = {{{}}}\nlocal headers = {{{}}}\nlocal i = 0\n\
+         setup = function(thread) thread:set(\"offset\", math.random(#bodies)) end\n\
+         init = function() i = tonumber(wrk.thread:get(\"offset\") or 0) or 0 end\n\
+         request = function() i = i % #bodies + 1; return wrk.format(\"POST\", {path:?}, headers, bodies[i]) end\n",
+        list.join(", "),
+        headers.join(", ")
+    );
+    std::fs::File::create(&file).and_then(|mut f| f.write_all(lua.as_bytes())).expect("write script");
+    file
+}

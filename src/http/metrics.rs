@@ -111,6 +111,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         ("detail", state.answers.detail.lookups()),
         ("search", state.answers.search.lookups()),
         ("search_page", state.answers.search_page.lookups()),
+        ("mcp_search", state.answers.mcp_search.lookups()),
     ] {
         lookups.get_or_create(&CacheLabels { cache, outcome: "hit" }).inc_by(hits);
         lookups.get_or_create(&CacheLabels { cache, outcome: "miss" }).inc_by(misses);

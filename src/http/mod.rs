@@ -42,6 +42,8 @@ pub struct Answers {
     pub search: answer_cache::AnswerCache<String>,
     /// The HTML search page (`/`) by raw query string.
     pub search_page: answer_cache::AnswerCache<String>,
+    /// MCP `search_services` answers by their arguments (as sent, in JSON).
+    pub mcp_search: answer_cache::AnswerCache<String>,
 }
 
 /// Memory each answer cache may hold.
@@ -54,6 +56,7 @@ impl Answers {
             detail: answer_cache::AnswerCache::new(0, 0),
             search: answer_cache::AnswerCache::new(0, 0),
             search_page: answer_cache::AnswerCache::new(0, 0),
+            mcp_search: answer_cache::AnswerCache::new(0, 0),
         }
     }
 }
@@ -64,6 +67,7 @@ impl Default for Answers {
             detail: answer_cache::AnswerCache::new(20_000, ANSWER_CACHE_BYTES),
             search: answer_cache::AnswerCache::new(2_000, ANSWER_CACHE_BYTES),
             search_page: answer_cache::AnswerCache::new(2_000, ANSWER_CACHE_BYTES),
+            mcp_search: answer_cache::AnswerCache::new(2_000, ANSWER_CACHE_BYTES),
         }
     }
 }
@@ -95,10 +99,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .route("/discovery/resources", get(discovery::resources))
         .route("/discovery/search", get(discovery::search_resources))
-        .nest_service(
-            "/mcp",
-            crate::mcp::http_service(state.catalog.clone(), state.limits.clone(), &state.mcp_allowed_hosts),
-        )
+        .nest_service("/mcp", crate::mcp::http_service(&state))
         .fallback(unknown_path)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::guard))

@@ -19,6 +19,8 @@ pub use transport::http_service;
 use crate::catalog::changes::ChangesFrom;
 use crate::catalog::register::Lookup;
 use crate::catalog::{Catalog, CatalogError};
+use crate::http::Answers;
+use crate::http::answer_cache::{Freshness, Refresh, query_key};
 use crate::http::api::changes::ChangesPage;
 use crate::http::api::register::LookupAnswer;
 use crate::http::client::{client_ip_of, client_key};
@@ -29,6 +31,7 @@ use crate::http::views::{SearchResults, ServiceDetail};
 use crate::params::{ParamError, int_in};
 use crate::search::SearchRequest;
 use args::{ChangesArgs, CheckArgs, FacetArgs, SearchArgs, ServiceArgs, read};
+use axum::body::Bytes;
 use axum::http::request::Parts;
 use rmcp::handler::server::common::Extension;
 use rmcp::handler::server::common::schema_for_type;
@@ -36,25 +39,35 @@ use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, ServerCapabilities, ServerConfig};
 use rmcp::{ErrorData, ServerHandler, tool, tool_handler, tool_router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// The MCP server over one catalog. Cheap to clone (one per request: the server is stateless).
 #[derive(Clone)]
 pub struct AgoraMcp {
     catalog: Catalog,
-    /// The HTTP front end's limits (live probes count against a client's write budget); `None`
-    /// over stdio, where the one client is local.
-    limits: Option<Arc<HttpLimits>>,
-    tool_router: ToolRouter<AgoraMcp>,
+    /// Over HTTP, what the tools share with the API; `None` over stdio (one local client).
+    http: Option<HttpFront>,
 }
+
+/// What the tools share with the HTTP front end: its limits (a live probe counts against a
+/// client's write budget) and answer caches (search answers are kept per index snapshot).
+#[derive(Clone)]
+pub struct HttpFront {
+    pub limits: Arc<HttpLimits>,
+    pub answers: Arc<Answers>,
+}
+
+/// The tools, built once: building them generates every input and output schema.
+static TOOLS: LazyLock<ToolRouter<AgoraMcp>> = LazyLock::new(AgoraMcp::tool_router);
 
 #[tool_router]
 impl AgoraMcp {
-    pub fn new(catalog: Catalog, limits: Option<Arc<HttpLimits>>) -> AgoraMcp {
-        AgoraMcp { catalog, limits, tool_router: Self::tool_router() }
+    pub fn new(catalog: Catalog, http: Option<HttpFront>) -> AgoraMcp {
+        AgoraMcp { catalog, http }
     }
 
     /// Search the catalog of x402 paid APIs.
@@ -67,15 +80,23 @@ impl AgoraMcp {
     async fn search_services(&self, Parameters(raw): Parameters<JsonObject>) -> Result<CallToolResult, ErrorData> {
         settle(
             async {
-                let args: SearchArgs = read(raw).map_err(tool_error)?;
-                if args.offset.is_some() && args.cursor.is_some() {
-                    return Err(tool_error("Invalid arguments: give either `cursor` or `offset`, not both.".into()));
-                }
-                let request = search_request(&args.pairs())?;
-                let results = SearchResults::from(self.catalog.search(&request).await?);
-                let compact =
-                    projection::project(&results, args.fields.as_deref().unwrap_or_default()).map_err(tool_error)?;
-                Ok(answer(&compact, search_summary(&results)))
+                // One index snapshot answers the same arguments the same way (as the API's search).
+                let key = self.http.as_ref().and_then(|_| query_key(&serde_json::to_string(&raw).unwrap_or_default()));
+                let generation = self.catalog.search_generation();
+                let freshness = Freshness {
+                    now: generation,
+                    current: |made_at| made_at == generation,
+                    refresh: Refresh::OneAtATime,
+                };
+                let kept = match &self.http {
+                    Some(front) => {
+                        front.answers.mcp_search.get_or_compute(key, freshness, || self.search_answer(raw)).await?
+                    }
+                    None => self.search_answer(raw).await?,
+                };
+                let kept: KeptAnswer =
+                    serde_json::from_slice(&kept).map_err(|e| CatalogError::Failed(e.to_string()))?;
+                Ok(answer(&kept.answer, kept.text))
             }
             .await,
         )
@@ -192,7 +213,7 @@ impl AgoraMcp {
             async {
                 let args: CheckArgs = read(raw).map_err(tool_error)?;
                 // A live probe spends a seller's patience: it counts as a write, like a registration.
-                if let Some(limits) = &self.limits
+                if let Some(HttpFront { limits, .. }) = &self.http
                     && let Some(rates) = &limits.rates
                 {
                     let ip = client_ip_of(&parts.extensions, &parts.headers, &limits.trusted_proxies);
@@ -224,7 +245,7 @@ impl AgoraMcp {
     }
 }
 
-#[tool_handler(router = self.tool_router)]
+#[tool_handler(router = TOOLS)]
 impl ServerHandler for AgoraMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -252,6 +273,28 @@ impl From<CatalogError> for CallToolResult {
 impl From<ParamError> for CallToolResult {
     fn from(error: ParamError) -> CallToolResult {
         tool_error(format!("Invalid arguments: {error}."))
+    }
+}
+
+/// A search answer as kept: the structured answer and its text.
+#[derive(Serialize, Deserialize)]
+struct KeptAnswer {
+    answer: Value,
+    text: String,
+}
+
+impl AgoraMcp {
+    /// `search_services`' answer to `raw`, serialized to be kept.
+    async fn search_answer(&self, raw: JsonObject) -> Result<Bytes, CallToolResult> {
+        let args: SearchArgs = read(raw).map_err(tool_error)?;
+        if args.offset.is_some() && args.cursor.is_some() {
+            return Err(tool_error("Invalid arguments: give either `cursor` or `offset`, not both.".into()));
+        }
+        let request = search_request(&args.pairs())?;
+        let results = SearchResults::from(self.catalog.search(&request).await?);
+        let answer = projection::project(&results, args.fields.as_deref().unwrap_or_default()).map_err(tool_error)?;
+        let kept = KeptAnswer { answer, text: search_summary(&results) };
+        Ok(Bytes::from(serde_json::to_vec(&kept).map_err(|e| CatalogError::Failed(e.to_string()))?))
     }
 }
 

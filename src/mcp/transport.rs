@@ -1,11 +1,10 @@
 //! `/mcp` over Streamable HTTP on `serve`'s port: stateless (no sessions), JSON answers, the
 //! API's body cap, and the DNS-rebinding guards — `Host` must be a loopback name or one the
 //! operator allows (`serve --mcp-allowed-host`), and a browser's `Origin`, when sent, one of
-//! those hosts.
+//! those hosts. Over HTTP the tools share the API's rate limits and answer caches.
 
-use super::AgoraMcp;
-use crate::catalog::Catalog;
-use crate::http::limits::HttpLimits;
+use super::{AgoraMcp, HttpFront};
+use crate::app::AppState;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use std::sync::Arc;
@@ -16,13 +15,9 @@ pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 /// The Streamable HTTP service for `/mcp`: stateless; `Host` checked against the loopback names
 /// and `public_hosts` (`serve --mcp-allowed-host`), and a browser's `Origin`, when sent, against
 /// the same hosts (any port, http or https) — both against DNS rebinding.
-pub fn http_service(
-    catalog: Catalog,
-    limits: Arc<HttpLimits>,
-    public_hosts: &[String],
-) -> StreamableHttpService<AgoraMcp, LocalSessionManager> {
+pub fn http_service(state: &AppState) -> StreamableHttpService<AgoraMcp, LocalSessionManager> {
     let allowed_hosts: Vec<String> =
-        LOOPBACK_HOSTS.iter().map(|h| h.to_string()).chain(public_hosts.iter().cloned()).collect();
+        LOOPBACK_HOSTS.iter().map(|h| h.to_string()).chain(state.mcp_allowed_hosts.iter().cloned()).collect();
     let allowed_origins: Vec<String> = allowed_hosts.iter().flat_map(|host| origins_of(host)).collect();
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
@@ -32,8 +27,10 @@ pub fn http_service(
         .with_allowed_origins(allowed_origins)
         .enforce_origin_validation()
         .with_max_request_body_bytes(crate::http::BODY_LIMIT);
+    let front = HttpFront { limits: Arc::clone(&state.limits), answers: Arc::clone(&state.answers) };
+    let catalog = state.catalog.clone();
     StreamableHttpService::new(
-        move || Ok(AgoraMcp::new(catalog.clone(), Some(limits.clone()))),
+        move || Ok(AgoraMcp::new(catalog.clone(), Some(front.clone()))),
         Default::default(),
         config,
     )

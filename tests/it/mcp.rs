@@ -191,6 +191,9 @@ async fn facets_changes_and_live_checks_over_mcp() {
 
     // A live check stores nothing; the second (register: true) stores; the third is over budget.
     let before = agora::db::services::all(catalog.app.store.read()).await.expect("rows").len();
+    let translate = json!({"q": "translate"});
+    let unseen = call(&client, "search_services", translate.clone()).await.structured_content.expect("structured");
+    assert_eq!(unseen["total"], 0, "not registered yet");
     let checked = call(&client, "check_endpoint", json!({"url": spare_url})).await;
     let checked = checked.structured_content.expect("structured");
     assert_eq!((checked["registered"].as_bool(), checked["report"]["verdict"].as_str()), (Some(false), Some("listed")));
@@ -199,6 +202,10 @@ async fn facets_changes_and_live_checks_over_mcp() {
     let registered = registered.structured_content.expect("structured");
     assert_eq!(registered["status"], "listed", "{registered}");
     assert_eq!(agora::db::services::all(catalog.app.store.read()).await.expect("rows").len(), before + 1);
+    // The same arguments again, after the index caught up: a kept answer is not served past a commit.
+    catalog.search().flush().await.expect("flush");
+    let seen = call(&client, "search_services", translate).await.structured_content.expect("structured");
+    assert_eq!(seen["hits"][0]["id"], registered["id"], "{seen}");
     let over = call(&client, "check_endpoint", json!({"url": "http://10.0.0.1/x"})).await;
     assert_eq!(over.is_error, Some(true));
     assert!(text(&over).contains("Too many checks"), "{}", text(&over));
