@@ -161,8 +161,12 @@ fn listing(url: &str, word: &str) -> ProbeReport {
         pay_to: "0x209693bc6afc0c5328ba36faf03c514ef312287c".into(),
         max_timeout_seconds: 300,
         extra: serde_json::json!({}),
+        payment_flow: "authorization".into(),
+        asset_transfer_method: Some("eip3009".into()),
+        payable: true,
     };
-    let resource = Resource { url: url.into(), description: format!("fresh {word} listing"), mime_type: None };
+    let resource =
+        Resource { url: url.into(), description: format!("fresh {word} listing"), ..Resource::default() };
     ProbeReport {
         url: url.into(),
         method: "GET".into(),

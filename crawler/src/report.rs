@@ -95,11 +95,21 @@ pub struct HttpInfo {
 }
 
 /// The resource a challenge is for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Resource {
     pub url: String,
     pub description: String,
     pub mime_type: Option<String>,
+    /// v2 `resource.serviceName`, when it passed the spec's checks (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    /// v2 `resource.tags` that passed the spec's checks (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// v2 `resource.iconUrl`, when it passed the spec's checks: the seller's address, never
+    /// shown as is (Agora serves a checked copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
 }
 
 /// Discovery metadata: the v2 `extensions.bazaar` or the v1 `outputSchema`.
@@ -133,12 +143,34 @@ pub struct Offer {
     pub amount: String,
     /// Exact decimal USD, only for known stablecoins under a known scheme.
     pub usd: Option<String>,
-    /// True when `amount` is a cap (`upto`), not the price of every call.
+    /// True when `amount` is a maximum (`upto`, `batch-settlement`, `auth-capture`), not the
+    /// price of every call.
     pub usd_is_max: bool,
     pub pay_to: String,
     pub max_timeout_seconds: u64,
     #[schema(value_type = Object)]
     pub extra: Value,
+    /// How the payment settles (`extra.paymentFlow`): `authorization` (verify, serve, settle),
+    /// `upfront` (settled before the resource is served, no refund), `escrow`, or the seller's
+    /// own value, which SDK clients do not pay.
+    #[serde(default = "default_flow")]
+    pub payment_flow: String,
+    /// EVM only: how the token moves (`eip3009`, `permit2`, `erc7710`), as stated in
+    /// `extra.assetTransferMethod` or implied by the scheme and token; `null` elsewhere.
+    #[serde(default)]
+    pub asset_transfer_method: Option<String>,
+    /// False when the official SDK clients must skip this offer (an unknown payment flow or
+    /// transfer method, a method the token does not support).
+    #[serde(default = "default_payable")]
+    pub payable: bool,
+}
+
+fn default_flow() -> String {
+    "authorization".to_string()
+}
+
+fn default_payable() -> bool {
+    true
 }
 
 /// A valid challenge, normalized.
@@ -148,6 +180,21 @@ pub struct Listing {
     pub resource: Resource,
     pub discovery: Option<Discovery>,
     pub offers: Vec<Offer>,
+}
+
+impl Listing {
+    /// The name to show: the bazaar extension's, else the seller's `resource.serviceName`.
+    pub fn display_name(&self) -> Option<&str> {
+        self.discovery.as_ref().and_then(|d| d.service_name.as_deref()).or(self.resource.service_name.as_deref())
+    }
+
+    /// The tags to index: the bazaar extension's, else the seller's `resource.tags`.
+    pub fn tags(&self) -> &[String] {
+        match self.discovery.as_ref().map(|d| d.tags.as_slice()) {
+            Some(tags) if !tags.is_empty() => tags,
+            _ => &self.resource.tags,
+        }
+    }
 }
 
 /// Everything one probe found.

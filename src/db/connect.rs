@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "search text", include_str!("../../migrations/0002_search_text.sql")),
     (3, "discovery", include_str!("../../migrations/0003_discovery.sql")),
     (4, "empty query", include_str!("../../migrations/0004_empty_query.sql")),
+    (5, "offer terms", include_str!("../../migrations/0005_offer_terms.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

@@ -129,13 +129,11 @@ impl Staged {
             .bind(next.interval_ms)
             .bind(next.next_due_at)
             .bind(listing.map(|l| i64::from(l.x402_version)))
-            .bind(discovery.and_then(|d| d.service_name.as_deref()))
+            .bind(listing.and_then(Listing::display_name))
             .bind(listing.map(|l| l.resource.description.as_str()))
             .bind(listing.and_then(|l| l.resource.mime_type.as_deref()))
             .bind(
-                listing
-                    .map(|_| serde_json::to_string(&discovery.map(|d| &d.tags).cloned().unwrap_or_default()))
-                    .transpose()?,
+                listing.map(|l| serde_json::to_string(l.tags())).transpose()?,
             )
             .bind(discovery.and_then(|d| d.route_template.as_deref()))
             .bind(discovery.is_some_and(|d| d.valid && !(d.input.is_null() && d.output.is_null())))
@@ -222,7 +220,8 @@ impl Staged {
         for chunk in offers.chunks(ROWS_PER_STATEMENT / 2) {
             let mut query = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO offers (service_id, position, scheme, network, network_v1, family, testnet, asset, \
-                 asset_symbol, decimals, amount, usd, usd_micros, usd_is_max, pay_to, max_timeout_seconds, extra) ",
+                 asset_symbol, decimals, amount, usd, usd_micros, usd_is_max, pay_to, max_timeout_seconds, extra, \
+                 payment_flow, asset_transfer_method, payable) ",
             );
             let mut extras = Vec::with_capacity(chunk.len());
             for (_, _, offer) in chunk {
@@ -245,7 +244,10 @@ impl Staged {
                     .push_bind(offer.usd_is_max)
                     .push_bind(offer.pay_to.clone())
                     .push_bind(i64::try_from(offer.max_timeout_seconds).unwrap_or(i64::MAX))
-                    .push_bind(extra);
+                    .push_bind(extra)
+                    .push_bind(offer.payment_flow.clone())
+                    .push_bind(offer.asset_transfer_method.clone())
+                    .push_bind(offer.payable);
             });
             query.build().execute(&mut *conn).await?;
         }

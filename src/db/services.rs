@@ -172,7 +172,7 @@ pub async fn count_by_status(pool: &SqlitePool) -> Result<Vec<(Status, i64)>, St
 }
 
 const OFFER_COLUMNS: &str = "service_id, scheme, network, network_v1, family, testnet, asset, asset_symbol, \
-    decimals, amount, usd, usd_is_max, pay_to, max_timeout_seconds, extra";
+    decimals, amount, usd, usd_is_max, pay_to, max_timeout_seconds, extra, payment_flow, asset_transfer_method, payable";
 
 /// The offers of a service's last valid listing, in challenge order.
 pub async fn offers(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<Offer>, StoreError> {
@@ -214,6 +214,9 @@ fn offer(row: &SqliteRow) -> Result<(i64, Offer), StoreError> {
         pay_to: row.try_get("pay_to")?,
         max_timeout_seconds: row.try_get::<i64, _>("max_timeout_seconds")?.try_into().unwrap_or(0),
         extra: serde_json::from_str(&extra)?,
+        payment_flow: row.try_get("payment_flow")?,
+        asset_transfer_method: row.try_get("asset_transfer_method")?,
+        payable: row.try_get("payable")?,
     };
     Ok((row.try_get("service_id")?, offer))
 }

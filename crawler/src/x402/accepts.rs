@@ -6,6 +6,7 @@ use super::findings::{Findings, quote, required_str, type_name};
 use super::limits::{MAX_EXTRA_BYTES, MAX_SCHEME_CHARS};
 use super::networks::{self, Family, Network};
 use super::price::{self, AmountError};
+use super::{fiat, flow, scheme_extra};
 use crate::report::Offer;
 use serde_json::{Map, Value};
 
@@ -99,7 +100,8 @@ pub fn check_entry(entry: &Map<String, Value>, index: usize, version: u8, findin
     let (scheme, network, amount, asset, pay_to, timeout) = (scheme?, network?, amount?, asset?, pay_to?, timeout?);
 
     let coin = network.known.and_then(|n| n.stablecoin(&asset));
-    check_scheme_extra(scheme, &network, coin, &extra, &at("extra"), findings);
+    scheme_extra::check(scheme, network.family, coin, &extra, &at("extra"), findings);
+    let terms = flow::terms(scheme, network.family, coin, &extra, &at("extra"), findings);
     if coin.is_none() && network.known.is_some() {
         findings.warn(
             "asset_unknown",
@@ -108,7 +110,16 @@ pub fn check_entry(entry: &Map<String, Value>, index: usize, version: u8, findin
         );
     }
     let priced = KNOWN_SCHEMES.contains(&scheme);
-    let usd = coin.filter(|_| priced).map(|c| price::atomic_to_decimal(&amount, c.decimals));
+    let fiat =
+        network.known.is_none().then(|| fiat::unit(&network.caip2, &asset, &extra, &at("asset"), findings)).flatten();
+    let (symbol, decimals) = match (coin, &fiat) {
+        (Some(c), _) => (Some(c.symbol.to_string()), Some(c.decimals)),
+        (None, Some(unit)) => (Some(unit.currency.clone()), unit.decimals),
+        (None, None) => (None, None),
+    };
+    let usd = decimals
+        .filter(|_| priced && (coin.is_some() || fiat.as_ref().is_some_and(|u| u.is_usd())))
+        .map(|d| price::atomic_to_decimal(&amount, d));
     Some(Offer {
         scheme: scheme.to_string(),
         network: network.caip2.clone(),
@@ -116,15 +127,17 @@ pub fn check_entry(entry: &Map<String, Value>, index: usize, version: u8, findin
         family: network.family.as_str().to_string(),
         testnet: network.known.is_some_and(|n| n.testnet),
         asset,
-        asset_symbol: coin.map(|c| c.symbol.to_string()),
-        decimals: coin.map(|c| c.decimals),
+        asset_symbol: symbol,
+        decimals,
         amount,
         usd,
-        // `upto` and `auth-capture` authorize a cap; the charge may be lower.
-        usd_is_max: matches!(scheme, "upto" | "auth-capture"),
+        usd_is_max: terms.usd_is_max,
         pay_to,
         max_timeout_seconds: timeout,
         extra,
+        payment_flow: terms.payment_flow,
+        asset_transfer_method: terms.asset_transfer_method,
+        payable: terms.payable,
     })
 }
 
@@ -189,15 +202,18 @@ fn check_network(text: &str, version: u8, path: &str, findings: &mut Findings) -
         );
         return None;
     }
-    findings.warn(
-        "network_unknown",
-        path,
-        format!(
-            "Network {} is well-formed but not one Agora knows; the offer is listed without a USD price.",
-            quote(text)
-        ),
-    );
     let namespace = text.split(':').next().unwrap_or_default();
+    // A card network is not a blockchain Agora lacks: `fiat` judges its currency and unit.
+    if !fiat::is_fiat_namespace(namespace) {
+        findings.warn(
+            "network_unknown",
+            path,
+            format!(
+                "Network {} is well-formed but not one Agora knows; the offer is listed without a USD price.",
+                quote(text)
+            ),
+        );
+    }
     Some(NetworkChoice { caip2: text.to_string(), known: None, family: Family::of_namespace(namespace) })
 }
 
@@ -363,52 +379,6 @@ fn check_v1_resource_fields(entry: &Map<String, Value>, at: &dyn Fn(&str) -> Str
             &at("mimeType"),
             format!("`mimeType` should be a string, got {}.", type_name(mime)),
         );
-    }
-}
-
-/// Scheme-specific expectations on `extra` (PROTOCOL §4.2 step 12). Only the SVM fee payer is a
-/// hard requirement: without it no client can build the transaction.
-fn check_scheme_extra(
-    scheme: &str,
-    network: &NetworkChoice,
-    coin: Option<&networks::Stablecoin>,
-    extra: &Value,
-    path: &str,
-    findings: &mut Findings,
-) {
-    let get = |key: &str| extra.get(key).and_then(Value::as_str);
-    match (scheme, network.family) {
-        ("exact", Family::Evm) => {
-            let Some((name, version)) = coin.and_then(|c| c.eip712) else { return };
-            match (get("name"), get("version")) {
-                (Some(n), Some(v)) if n == name && v == version => {}
-                (Some(n), Some(v)) => findings.warn(
-                    "extra_domain_mismatch",
-                    path,
-                    format!("`extra` names the token's EIP-712 domain {}/{}, but the token signs as \"{name}\"/\"{version}\"; signatures may fail.", quote(n), quote(v)),
-                ),
-                _ => findings.warn(
-                    "extra_domain_missing",
-                    path,
-                    format!("`extra` should carry the token's EIP-712 domain: {{\"name\": \"{name}\", \"version\": \"{version}\"}}."),
-                ),
-            }
-        }
-        ("exact", Family::Svm) if get("feePayer").is_none() => {
-            findings.problem(
-                "fee_payer_missing",
-                path,
-                "Solana `exact` offers need `extra.feePayer` (the facilitator's fee payer); clients cannot build the payment without it.",
-            );
-        }
-        ("upto", _) if get("facilitatorAddress").is_none() => {
-            findings.warn(
-                "facilitator_address_missing",
-                path,
-                "`upto` offers should carry `extra.facilitatorAddress`, which clients bind into the Permit2 witness.",
-            );
-        }
-        _ => {}
     }
 }
 

@@ -62,6 +62,17 @@ pub struct Stablecoin {
     /// EIP-712 domain `name`/`version` the token signs with (EVM only), used to warn when a
     /// challenge's `extra` disagrees.
     pub eip712: Option<(&'static str, &'static str)>,
+    /// How an EVM client moves it (PROTOCOL §8.1, §8.3): some tokens have no EIP-3009.
+    pub transfer: Transfer,
+}
+
+/// The EVM transfer methods a stablecoin supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transfer {
+    /// EIP-3009 `transferWithAuthorization` (and Permit2, like any ERC-20).
+    Eip3009,
+    /// Permit2 only (Mezo mUSD, Radius SBC, Igra USDC).
+    Permit2Only,
 }
 
 /// One network Agora knows.
@@ -87,11 +98,17 @@ impl Network {
 }
 
 const fn usdc(address: &'static str, name: &'static str, version: &'static str) -> Stablecoin {
-    Stablecoin { address, symbol: "USDC", decimals: 6, eip712: Some((name, version)) }
+    Stablecoin { address, symbol: "USDC", decimals: 6, eip712: Some((name, version)), transfer: Transfer::Eip3009 }
 }
 
 const fn coin(address: &'static str, symbol: &'static str, decimals: u8) -> Stablecoin {
-    Stablecoin { address, symbol, decimals, eip712: None }
+    Stablecoin { address, symbol, decimals, eip712: None, transfer: Transfer::Eip3009 }
+}
+
+/// An EVM stablecoin of the late-2026 default table (PROTOCOL §8.3), whose EIP-712 domain no
+/// source states (so `extra` is not compared with one).
+const fn evm_coin(address: &'static str, symbol: &'static str, decimals: u8, transfer: Transfer) -> Stablecoin {
+    Stablecoin { address, symbol, decimals, eip712: None, transfer }
 }
 
 const fn evm(
@@ -174,6 +191,7 @@ pub static NETWORKS: &[Network] = &[
             symbol: "MegaUSD",
             decimals: 18,
             eip712: Some(("MegaUSD", "1")),
+            transfer: Transfer::Eip3009,
         }],
     ),
     evm("eip155:143", Some("monad"), false, &[usdc("0x754704bc059f8c67012fed69bc8a327a5aafb603", "USD Coin", "2")]),
@@ -186,6 +204,7 @@ pub static NETWORKS: &[Network] = &[
             symbol: "USDT0",
             decimals: 6,
             eip712: Some(("USDT0", "1")),
+            transfer: Transfer::Eip3009,
         }],
     ),
     evm(
@@ -197,6 +216,7 @@ pub static NETWORKS: &[Network] = &[
             symbol: "USDT0",
             decimals: 6,
             eip712: Some(("USDT0", "1")),
+            transfer: Transfer::Eip3009,
         }],
     ),
     evm("eip155:42161", None, false, &[usdc("0xaf88d065e77c8cc2239327c5edb3a432268e5831", "USD Coin", "2")]),
@@ -210,6 +230,7 @@ pub static NETWORKS: &[Network] = &[
             symbol: "mUSD",
             decimals: 18,
             eip712: Some(("Mezo USD", "1")),
+            transfer: Transfer::Permit2Only,
         }],
     ),
     evm("eip155:50", Some("xdc"), false, &[usdc("0xfa2958cb79b0491cc627c1557f441ef849ca8eb1", "USDC", "2")]),
@@ -222,6 +243,7 @@ pub static NETWORKS: &[Network] = &[
             symbol: "USDC",
             decimals: 15,
             eip712: Some(("USDC", "1")),
+            transfer: Transfer::Eip3009,
         }],
     ),
     evm("eip155:42220", Some("celo"), false, &[usdc("0xceba9300f2b948710d2653dd7b07f33a8b32118c", "USDC", "2")]),
@@ -240,6 +262,7 @@ pub static NETWORKS: &[Network] = &[
             symbol: "SBC",
             decimals: 6,
             eip712: Some(("Stable Coin", "1")),
+            transfer: Transfer::Permit2Only,
         }],
     ),
     evm(
@@ -251,7 +274,45 @@ pub static NETWORKS: &[Network] = &[
             symbol: "SBC",
             decimals: 6,
             eip712: Some(("Stable Coin", "1")),
+            transfer: Transfer::Permit2Only,
         }],
+    ),
+    // The late-2026 default stablecoin table (PROTOCOL §8.3, TS `defaultAssets.ts`).
+    evm(
+        "eip155:31612",
+        None,
+        false,
+        &[evm_coin("0xdd468a1ddc392dcdbef6db6e34e89aa338f9f186", "mUSD", 18, Transfer::Permit2Only)],
+    ),
+    evm(
+        "eip155:36900",
+        None,
+        false,
+        &[evm_coin("0x9cb8142aebbcdc60af7c97af897a67a8f3ca71c2", "USDC.e", 6, Transfer::Eip3009)],
+    ),
+    evm(
+        "eip155:190415",
+        None,
+        false,
+        &[evm_coin("0x401ecb1d350407f13ba348573e5630b83638e30d", "USDC", 6, Transfer::Eip3009)],
+    ),
+    evm(
+        "eip155:181228",
+        None,
+        true,
+        &[evm_coin("0x401ecb1d350407f13ba348573e5630b83638e30d", "USDC", 6, Transfer::Eip3009)],
+    ),
+    evm(
+        "eip155:51",
+        None,
+        true,
+        &[evm_coin("0xb5ab69f7bbada22b28e79c8ffaece55ef1c771d4", "USDC", 6, Transfer::Eip3009)],
+    ),
+    evm(
+        "eip155:38833",
+        None,
+        false,
+        &[evm_coin("0xa5b8bf902b2844da17d4506cc827f7f1681735e7", "USDC", 6, Transfer::Permit2Only)],
     ),
     Network {
         caip2: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp",

@@ -9,7 +9,7 @@ use super::decode::{self, PAYMENT_REQUIRED, Source};
 use super::discovery;
 use super::findings::{Collected, Findings, quote, type_name};
 use super::limits::{self, MAX_ACCEPTS, MAX_DESCRIPTION_CHARS, MAX_MIME_TYPE_BYTES, MAX_STORED_CHALLENGE_BYTES};
-use super::shape;
+use super::{neighbours, resource_meta, shape};
 use crate::report::{Finding, Listing, Offer, Resource, Verdict};
 use crate::target::MAX_URL_BYTES;
 use serde_json::{Map, Value};
@@ -115,7 +115,9 @@ pub fn evaluate(answer: &HttpAnswer<'_>) -> Evaluation {
         (None, Ok(Some(body))) if decode::looks_like_challenge(&body) => (body, Source::Body),
         (None, _) => {
             let content_type = answer.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-            let finding = if decode::looks_like_html(content_type, answer.body) {
+            let finding = if let Some(neighbour) = neighbours::recognize(answer.headers) {
+                neighbour
+            } else if decode::looks_like_html(content_type, answer.body) {
                 Finding::new(
                     "html_paywall",
                     "The 402 answer is an HTML page without a PAYMENT-REQUIRED header. Serve the x402 challenge to non-browser clients (Agora sends Accept: application/json).",
@@ -251,6 +253,13 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
         }
     }
     warn_duplicates(&offers, findings);
+    if !offers.is_empty() && offers.iter().all(|offer| !offer.payable) && !findings.has_problems() {
+        findings.problem(
+            "no_payable_offer",
+            "accepts",
+            "No offer can be paid by the official x402 clients (each one's warning says why), so buyers could not pay this endpoint; it is not listed.",
+        );
+    }
 
     let first = entries.and_then(|e| e.first()).and_then(Value::as_object);
     let resource = match version {
@@ -286,15 +295,24 @@ fn check_version(object: &Map<String, Value>, findings: &mut Findings) -> Option
                 format!("`x402Version` {n} is not a version Agora knows (1 or 2)."),
             ),
         },
-        Some(Value::String(s)) => findings.problem(
-            "version_not_number",
-            "x402Version",
-            format!(
-                "`x402Version` is the string {}; it must be the number {} (every SDK rejects the string).",
-                quote(s),
-                s.trim()
-            ),
-        ),
+        Some(Value::String(s)) => {
+            // The sign-in-with-x spec's own example writes `"x402Version": "2"`: say so, since
+            // sellers copy it.
+            let origin = if s.trim() == "2" {
+                " This is a known error in the sign-in-with-x extension's spec example; SDK clients follow the core spec"
+            } else {
+                ""
+            };
+            findings.problem(
+                "version_not_number",
+                "x402Version",
+                format!(
+                    "`x402Version` is the string {}; it must be the number {} (every SDK rejects the string).{origin}",
+                    quote(s),
+                    s.trim()
+                ),
+            )
+        }
         Some(other) => findings.problem(
             "version_not_number",
             "x402Version",
@@ -351,10 +369,14 @@ fn check_v2_resource(object: &Map<String, Value>, findings: &mut Findings) -> Op
         return None;
     }
     let text = |key: &str| resource.get(key).and_then(Value::as_str).map(str::to_string);
+    let meta = resource_meta::read(resource, findings);
     Some(Resource {
         url: url.clone(),
         description: description(text("description"), "resource.description", findings),
         mime_type: mime_type(text("mimeType"), "resource.mimeType", findings),
+        service_name: meta.service_name,
+        tags: meta.tags,
+        icon_url: meta.icon_url,
     })
 }
 
@@ -364,6 +386,7 @@ fn v1_resource(entry: &Map<String, Value>) -> Option<Resource> {
         url: text("resource")?,
         description: text("description").unwrap_or_default(),
         mime_type: text("mimeType"),
+        ..Resource::default()
     })
 }
 

@@ -142,6 +142,9 @@ mod tests {
             pay_to: "0x209693bc6afc0c5328ba36faf03c514ef312287c".into(),
             max_timeout_seconds: 60,
             extra: serde_json::Value::Null,
+            payment_flow: "authorization".into(),
+            asset_transfer_method: Some("eip3009".into()),
+            payable: true,
         }
     }
 
