@@ -53,7 +53,8 @@ impl StoredFacts {
                 .iter()
                 .map(|o| {
                     // The same rounding (up) as the store's `usd_micros` column; `upto` is its cap.
-                    let micros = o.usd.as_deref().and_then(usd_to_micros);
+                    // An offer no SDK client can pay has no price a buyer could get.
+                    let micros = o.usd.as_deref().filter(|_| o.payable).and_then(usd_to_micros);
                     (o.network.clone(), o.asset.clone(), o.asset_symbol.clone(), o.scheme.clone(), o.testnet, micros)
                 })
                 .collect(),

@@ -27,7 +27,7 @@ pub fn select(offers: Vec<Offer>, filter: &OfferFilter, vocab: &Vocab) -> (Vec<O
 
 /// An offer in the index's terms; a value the index has never seen gets a code no filter holds.
 fn facts_of(offer: &Offer, vocab: &Vocab) -> OfferFacts {
-    let usd = offer.usd.as_deref().and_then(usd_to_micros);
+    let usd = offer.usd.as_deref().filter(|_| offer.payable).and_then(usd_to_micros);
     OfferFacts {
         usd_micros: usd.unwrap_or(-1).max(-1),
         network: vocab.networks.code(&offer.network).unwrap_or(NONE),

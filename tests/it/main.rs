@@ -17,6 +17,7 @@ mod mcp;
 mod mcp_conformance;
 mod mcp_stdio;
 mod openapi;
+mod payment_terms;
 mod operations;
 mod peers;
 mod politeness;

@@ -50,11 +50,12 @@ pub fn offer_price(offer: &Offer) -> String {
     }
 }
 
-/// The cheapest priced offer's price, else the first offer's; "no offer" for none. Compared in
-/// exact micro-dollars, as the index sorts by price.
+/// The cheapest payable priced offer's price, else the first offer's; "no offer" for none.
+/// Compared in exact micro-dollars, as the index sorts by price.
 pub fn best_price(offers: &[Offer]) -> String {
     let priced = offers
         .iter()
+        .filter(|offer| offer.payable)
         .filter_map(|offer| Some((offer.usd.as_deref().and_then(usd_to_micros)?, offer)))
         .min_by_key(|(micros, _)| *micros)
         .map(|(_, offer)| offer);

@@ -20,6 +20,10 @@ pub struct OfferRow {
     pub asset: String,
     pub asset_full: String,
     pub scheme: String,
+    /// How it settles, when a buyer should know before paying: "paid upfront — no refund",
+    /// "held in escrow", or why SDK clients cannot pay it.
+    pub terms: Option<String>,
+    pub payable: bool,
     pub pay_to: String,
     pub timeout: String,
 }
@@ -44,9 +48,27 @@ impl OfferRow {
             asset: symbol,
             asset_full: offer.asset.clone(),
             scheme: offer.scheme.clone(),
+            terms: terms(offer),
+            payable: offer.payable,
             pay_to: checksummed(&offer.family, &offer.pay_to),
             timeout: format!("{} s", offer.max_timeout_seconds),
         }
+    }
+}
+
+/// The note a buyer needs about how `offer` settles, if any.
+fn terms(offer: &Offer) -> Option<String> {
+    if !offer.payable {
+        return Some(format!(
+            "not payable by x402 clients (payment flow \"{}\", transfer {})",
+            offer.payment_flow,
+            offer.asset_transfer_method.as_deref().unwrap_or("unstated")
+        ));
+    }
+    match offer.payment_flow.as_str() {
+        "upfront" => Some("paid upfront — no refund if the call fails".to_string()),
+        "escrow" => Some("held in escrow, captured after the call".to_string()),
+        _ => None,
     }
 }
 
