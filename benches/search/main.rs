@@ -165,8 +165,7 @@ fn listing(url: &str, word: &str) -> ProbeReport {
         asset_transfer_method: Some("eip3009".into()),
         payable: true,
     };
-    let resource =
-        Resource { url: url.into(), description: format!("fresh {word} listing"), ..Resource::default() };
+    let resource = Resource { url: url.into(), description: format!("fresh {word} listing"), ..Resource::default() };
     ProbeReport {
         url: url.into(),
         method: "GET".into(),

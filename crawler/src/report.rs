@@ -100,12 +100,6 @@ pub struct Resource {
     pub url: String,
     pub description: String,
     pub mime_type: Option<String>,
-    /// v2 `resource.serviceName`, when it passed the spec's checks (absent otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_name: Option<String>,
-    /// v2 `resource.tags` that passed the spec's checks (absent when none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
     /// v2 `resource.iconUrl`, when it passed the spec's checks: the seller's address, never
     /// shown as is (Agora serves a checked copy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -180,21 +174,6 @@ pub struct Listing {
     pub resource: Resource,
     pub discovery: Option<Discovery>,
     pub offers: Vec<Offer>,
-}
-
-impl Listing {
-    /// The name to show: the bazaar extension's, else the seller's `resource.serviceName`.
-    pub fn display_name(&self) -> Option<&str> {
-        self.discovery.as_ref().and_then(|d| d.service_name.as_deref()).or(self.resource.service_name.as_deref())
-    }
-
-    /// The tags to index: the bazaar extension's, else the seller's `resource.tags`.
-    pub fn tags(&self) -> &[String] {
-        match self.discovery.as_ref().map(|d| d.tags.as_slice()) {
-            Some(tags) if !tags.is_empty() => tags,
-            _ => &self.resource.tags,
-        }
-    }
 }
 
 /// Everything one probe found.

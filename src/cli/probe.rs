@@ -75,7 +75,7 @@ pub fn render(report: &ProbeReport) -> String {
 }
 
 fn render_listing(out: &mut Lines, listing: &Listing) {
-    let name = listing.display_name();
+    let name = listing.discovery.as_ref().and_then(|d| d.service_name.as_deref());
     out.blank();
     out.line(format_args!("  x402 v{} · {}", listing.x402_version, name.unwrap_or(&listing.resource.url)));
     if !listing.resource.description.is_empty() {

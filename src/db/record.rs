@@ -129,11 +129,13 @@ impl Staged {
             .bind(next.interval_ms)
             .bind(next.next_due_at)
             .bind(listing.map(|l| i64::from(l.x402_version)))
-            .bind(listing.and_then(Listing::display_name))
+            .bind(discovery.and_then(|d| d.service_name.as_deref()))
             .bind(listing.map(|l| l.resource.description.as_str()))
             .bind(listing.and_then(|l| l.resource.mime_type.as_deref()))
             .bind(
-                listing.map(|l| serde_json::to_string(l.tags())).transpose()?,
+                listing
+                    .map(|_| serde_json::to_string(&discovery.map(|d| &d.tags).cloned().unwrap_or_default()))
+                    .transpose()?,
             )
             .bind(discovery.and_then(|d| d.route_template.as_deref()))
             .bind(discovery.is_some_and(|d| d.valid && !(d.input.is_null() && d.output.is_null())))

@@ -1,4 +1,5 @@
-//! Discovery metadata: v2 `extensions.bazaar` + `resource.serviceName/tags` and v1
+//! Discovery metadata: v2 `extensions.bazaar` + `resource.serviceName/tags` (checked by
+//! `resource_meta`) and v1
 //! `accepts[0].outputSchema` (PROTOCOL §3.3), normalized into one [`Discovery`].
 //!
 //! Invalid metadata never makes a challenge invalid: it is kept with `valid: false` and a warning,
@@ -8,6 +9,7 @@
 
 use super::findings::{Findings, quote};
 use super::limits::MAX_DISCOVERY_BYTES;
+use super::resource_meta::Meta;
 use crate::report::Discovery;
 use serde_json::{Map, Value, json};
 
@@ -15,31 +17,15 @@ use serde_json::{Map, Value, json};
 const MAX_SCHEMA_BYTES: usize = 64 * 1024;
 /// Deeper schemas or info objects are not compiled/kept.
 const MAX_DEPTH: usize = 32;
-/// Limits the SDK applies to `serviceName` and `tags` (`@x402/extensions` `sanitizeTags`).
-const MAX_SERVICE_NAME_LEN: usize = 32;
-const MAX_TAG_LEN: usize = 32;
-const MAX_TAGS: usize = 5;
 /// A route template is a path; longer than a URL is not one.
 const MAX_ROUTE_TEMPLATE_BYTES: usize = crate::target::MAX_URL_BYTES;
 
 const QUERY_METHODS: &[&str] = &["GET", "HEAD", "DELETE"];
 const BODY_METHODS: &[&str] = &["POST", "PUT", "PATCH"];
 
-/// v2: the bazaar extension plus the service metadata of `resource`.
-pub fn from_v2(challenge: &Map<String, Value>, findings: &mut Findings) -> Option<Discovery> {
-    let resource = challenge.get("resource").and_then(Value::as_object);
-    let service_name = resource.and_then(|r| r.get("serviceName")).and_then(|v| {
-        let name = v.as_str().filter(|s| is_printable_ascii(s, MAX_SERVICE_NAME_LEN));
-        if name.is_none() {
-            findings.warn(
-                "service_name_invalid",
-                "resource.serviceName",
-                format!("`serviceName` must be 1–{MAX_SERVICE_NAME_LEN} printable ASCII characters; it was ignored."),
-            );
-        }
-        name.map(str::to_string)
-    });
-    let tags = resource.and_then(|r| r.get("tags")).map(sanitize_tags).unwrap_or_default();
+/// v2: the bazaar extension plus the service metadata of `resource` (`meta`, already checked).
+pub fn from_v2(challenge: &Map<String, Value>, meta: Meta, findings: &mut Findings) -> Option<Discovery> {
+    let Meta { service_name, tags, .. } = meta;
     let bazaar = challenge.get("extensions").and_then(|e| e.get("bazaar"));
     let Some(bazaar) = bazaar else {
         if service_name.is_none() && tags.is_empty() {
@@ -296,23 +282,6 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn sanitize_tags(value: &Value) -> Vec<String> {
-    let mut tags: Vec<String> = Vec::new();
-    for tag in value.as_array().into_iter().flatten().filter_map(Value::as_str) {
-        if is_printable_ascii(tag, MAX_TAG_LEN) && !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
-            tags.push(tag.to_string());
-            if tags.len() == MAX_TAGS {
-                break;
-            }
-        }
-    }
-    tags
-}
-
-fn is_printable_ascii(text: &str, max_len: usize) -> bool {
-    !text.is_empty() && text.len() <= max_len && text.bytes().all(|b| (0x20..=0x7e).contains(&b))
-}
-
 /// `$ref`/`$id` values that point outside the document (anything not starting with `#`).
 fn has_external_reference(node: &Value) -> bool {
     match node {
@@ -357,12 +326,6 @@ mod tests {
         for bad in ["", "/", "users/:id", "/a/../b", "/a/%2e%2e/b", "/x?y=1", "/http://evil", "/a/%252e%252e"] {
             assert!(!is_valid_route_template(bad), "{bad}");
         }
-    }
-
-    #[test]
-    fn tags_are_sanitized_like_the_sdk() {
-        let tags = sanitize_tags(&json!(["weather", "Weather", "", "x".repeat(33), 5, "a", "b", "c", "d", "e"]));
-        assert_eq!(tags, ["weather", "a", "b", "c", "d"]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The seller's own metadata on a v2 `resource` (PROTOCOL §8.1, core since x402 #2200):
 //! `serviceName`, `tags` and `iconUrl`. The spec's rule is a soft drop: a bad value is dropped
-//! with a warning naming it, and the challenge stays valid.
+//! with a warning naming it, and the challenge stays valid. Name and tags become the listing's
+//! discovery metadata (`discovery::from_v2`); the icon URL stays on the resource.
 
 use super::findings::{Findings, quote, type_name};
 use serde_json::{Map, Value};
@@ -34,7 +35,7 @@ pub fn read(resource: &Map<String, Value>, findings: &mut Findings) -> Meta {
                 other => format!("must be a string, got {}", type_name(other)),
             };
             findings.warn(
-                "service_name_dropped",
+                "service_name_invalid",
                 "resource.serviceName",
                 format!("`resource.serviceName` {why}; it was dropped."),
             );
@@ -203,7 +204,7 @@ mod tests {
         assert_eq!(kept.tags, ["ok", "b", "c", "d", "e"]);
         assert_eq!(kept.icon_url, None);
         assert_eq!(codes.iter().filter(|c| *c == "tag_dropped").count(), 3, "{codes:?}");
-        assert!(codes.contains(&"service_name_dropped".to_string()) && codes.contains(&"icon_url_dropped".to_string()));
+        assert!(codes.contains(&"service_name_invalid".to_string()) && codes.contains(&"icon_url_dropped".to_string()));
     }
 
     #[test]

@@ -9,7 +9,8 @@ use super::decode::{self, PAYMENT_REQUIRED, Source};
 use super::discovery;
 use super::findings::{Collected, Findings, quote, type_name};
 use super::limits::{self, MAX_ACCEPTS, MAX_DESCRIPTION_CHARS, MAX_MIME_TYPE_BYTES, MAX_STORED_CHALLENGE_BYTES};
-use super::{neighbours, resource_meta, shape};
+use super::resource_meta::{self, Meta};
+use super::{neighbours, shape};
 use crate::report::{Finding, Listing, Offer, Resource, Verdict};
 use crate::target::MAX_URL_BYTES;
 use serde_json::{Map, Value};
@@ -240,7 +241,7 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
         }
     };
 
-    let resource = if version == 2 { check_v2_resource(object, findings) } else { None };
+    let (resource, meta) = if version == 2 { check_v2_resource(object, findings) } else { (None, Meta::default()) };
     let mut offers = Vec::new();
     for (index, entry) in entries.into_iter().flatten().enumerate() {
         match entry.as_object() {
@@ -275,7 +276,7 @@ fn check_challenge(challenge: &Value, source: Source, url: &Url, findings: &mut 
         compare_resource(&resource.url, url, findings);
     }
     let discovery = match version {
-        2 => discovery::from_v2(object, findings),
+        2 => discovery::from_v2(object, meta, findings),
         _ => first.and_then(|entry| discovery::from_v1(entry, findings)),
     };
     if findings.has_problems() {
@@ -322,7 +323,15 @@ fn check_version(object: &Map<String, Value>, findings: &mut Findings) -> Option
     None
 }
 
-fn check_v2_resource(object: &Map<String, Value>, findings: &mut Findings) -> Option<Resource> {
+/// The v2 resource, and the seller's metadata on it.
+fn check_v2_resource(object: &Map<String, Value>, findings: &mut Findings) -> (Option<Resource>, Meta) {
+    match v2_resource(object, findings) {
+        Some((resource, meta)) => (Some(resource), meta),
+        None => (None, Meta::default()),
+    }
+}
+
+fn v2_resource(object: &Map<String, Value>, findings: &mut Findings) -> Option<(Resource, Meta)> {
     let resource = match object.get("resource") {
         None => {
             findings.problem(
@@ -369,15 +378,14 @@ fn check_v2_resource(object: &Map<String, Value>, findings: &mut Findings) -> Op
         return None;
     }
     let text = |key: &str| resource.get(key).and_then(Value::as_str).map(str::to_string);
-    let meta = resource_meta::read(resource, findings);
-    Some(Resource {
+    let mut meta = resource_meta::read(resource, findings);
+    let resource = Resource {
         url: url.clone(),
         description: description(text("description"), "resource.description", findings),
         mime_type: mime_type(text("mimeType"), "resource.mimeType", findings),
-        service_name: meta.service_name,
-        tags: meta.tags,
-        icon_url: meta.icon_url,
-    })
+        icon_url: meta.icon_url.take(),
+    };
+    Some((resource, meta))
 }
 
 fn v1_resource(entry: &Map<String, Value>) -> Option<Resource> {

@@ -178,16 +178,14 @@ fn the_sellers_resource_metadata_is_kept_or_dropped_softly() {
     let evaluation = v2(&challenge);
     assert_codes(&evaluation, Verdict::Listed, &[], &["tag_dropped", "icon_url_dropped"]);
     let listing = evaluation.listing.expect("listing");
-    assert_eq!(listing.display_name(), Some("Weather Now"), "the seller's name when the bazaar extension has none");
-    assert_eq!(listing.tags(), ["weather", "forecast"]);
+    let discovery = listing.discovery.expect("the seller's metadata, with no bazaar extension");
+    assert_eq!(discovery.service_name.as_deref(), Some("Weather Now"));
+    assert_eq!(discovery.tags, ["weather", "forecast"]);
     assert_eq!(listing.resource.icon_url, None);
 
     challenge["resource"]["iconUrl"] = json!("https://cdn.weather.example/icon.png");
     let listing = v2(&challenge).listing.expect("listing");
     assert_eq!(listing.resource.icon_url.as_deref(), Some("https://cdn.weather.example/icon.png"));
-    // The bazaar extension's own name wins when it has one.
-    let listing = v2(&v2_challenge(URL)).listing.expect("listing");
-    assert_eq!(listing.display_name(), Some("Weather"));
 }
 
 #[test]
