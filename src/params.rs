@@ -21,11 +21,19 @@ pub const MAX_OFFSET: usize = 10_000;
 pub struct ParamError {
     pub param: String,
     pub message: String,
+    /// A well-formed value nothing in the catalog has (a network, asset or scheme the index has
+    /// never seen): strict front ends refuse it, the Bazaar endpoints answer an empty page.
+    pub unmatched_value: bool,
 }
 
 impl ParamError {
     pub fn new(param: &str, message: impl Into<String>) -> ParamError {
-        ParamError { param: param.to_string(), message: message.into() }
+        ParamError { param: param.to_string(), message: message.into(), unmatched_value: false }
+    }
+
+    /// A well-formed value the catalog has none of.
+    pub fn unmatched(param: &str, message: impl Into<String>) -> ParamError {
+        ParamError { unmatched_value: true, ..ParamError::new(param, message) }
     }
 }
 

@@ -120,6 +120,19 @@ pub struct Discovery {
     pub valid: bool,
 }
 
+impl Discovery {
+    /// `mcp` when the metadata describes an MCP tool (PROTOCOL §8.4), else `http`.
+    pub fn service_type(&self) -> &'static str {
+        if self.input.get("type").and_then(Value::as_str) == Some("mcp") { "mcp" } else { "http" }
+    }
+
+    /// The MCP tool's name (`input.toolName`, or the older `input.tool`).
+    pub fn tool_name(&self) -> Option<&str> {
+        let input = self.input.get("toolName").or_else(|| self.input.get("tool"));
+        input.and_then(Value::as_str).filter(|name| !name.is_empty())
+    }
+}
+
 /// One `accepts` entry, normalized.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Offer {

@@ -38,7 +38,14 @@ impl Catalog {
         request: &SearchRequest,
         pay_to: Option<&str>,
     ) -> Result<DiscoveryPage, CatalogError> {
-        let found = self.search(request).await?;
+        let found = match self.search(request).await {
+            // A network, asset or scheme nothing in the catalog has: nothing matches (the
+            // discovery filters are honest, never a 400 for a well-formed value).
+            Err(CatalogError::Param(error)) if error.unmatched_value => {
+                return Ok(DiscoveryPage { hits: Vec::new(), returned: 0, total: 0 });
+            }
+            found => found?,
+        };
         let ids: Vec<i64> = found.hits.iter().map(|h| h.service.id).collect();
         let mut reports = services::latest_reports_many(&mut *self.store.read().acquire().await?, &ids).await?;
         let returned = found.hits.len();

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "discovery", include_str!("../../migrations/0003_discovery.sql")),
     (4, "empty query", include_str!("../../migrations/0004_empty_query.sql")),
     (5, "offer terms", include_str!("../../migrations/0005_offer_terms.sql")),
+    (6, "service type", include_str!("../../migrations/0006_service_type.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

@@ -22,6 +22,8 @@ pub struct DiscoveryFilter {
     /// Only services whose listing declares a valid input/output schema (`extensions=bazaar`;
     /// the same `has_schema` the catalog search filters on).
     pub with_discovery: bool,
+    /// `http` or `mcp`: only services of that type.
+    pub service_type: Option<String>,
 }
 
 /// One listed service with its offers and the raw `accepts` of its latest valid challenge.
@@ -37,6 +39,9 @@ fn push_filters(builder: &mut QueryBuilder<Sqlite>, filter: &DiscoveryFilter) {
     builder.push(" FROM services s WHERE s.status = 'listed'");
     if filter.with_discovery {
         builder.push(" AND s.has_schema = 1");
+    }
+    if let Some(kind) = &filter.service_type {
+        builder.push(" AND s.service_type = ").push_bind(kind.clone());
     }
     let offer_filtered = !filter.networks.is_empty()
         || !filter.schemes.is_empty()

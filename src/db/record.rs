@@ -142,6 +142,8 @@ impl Staged {
             .bind(hash.as_deref())
             .bind(discovery.map(Discovery::schema_text))
             .bind(discovery.map(serde_json::to_string).transpose()?)
+            .bind(discovery.map_or("http", Discovery::service_type))
+            .bind(discovery.and_then(Discovery::tool_name))
             .fetch_one(&mut *conn)
             .await?;
 
@@ -340,7 +342,8 @@ const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reas
         status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
         x402_version = ?11, name = ?12, description = ?13, mime_type = ?14, tags = ?15, route_template = ?16,
-        has_schema = ?17, challenge_hash = ?18, schema_text = ?19, discovery = ?20, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6)
+        has_schema = ?17, challenge_hash = ?18, schema_text = ?19, discovery = ?20, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6),
+        service_type = ?21, tool_name = ?22
     WHERE id = ?1 RETURNING change_seq";
 
 #[cfg(test)]

@@ -38,11 +38,15 @@ pub struct ServiceRow {
     pub next_due_at: i64,
     pub interval_ms: i64,
     pub change_seq: i64,
+    /// `http`, or `mcp` for an MCP tool sold through x402 (from its bazaar metadata).
+    pub service_type: String,
+    /// The MCP tool's name, for `mcp` services.
+    pub tool_name: Option<String>,
 }
 
 pub(crate) const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
     description, mime_type, tags, route_template, has_schema, schema_text, registered_at, first_listed_at, last_probed_at, last_listed_at, status_since, failure_streak, \
-    next_due_at, interval_ms, change_seq";
+    next_due_at, interval_ms, change_seq, service_type, tool_name";
 
 pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -77,6 +81,8 @@ pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
         next_due_at: row.try_get("next_due_at")?,
         interval_ms: row.try_get("interval_ms")?,
         change_seq: row.try_get("change_seq")?,
+        service_type: row.try_get("service_type")?,
+        tool_name: row.try_get("tool_name")?,
     })
 }
 

@@ -4,14 +4,12 @@
 //! catalog API these hide no testnets, list in a stable order (registration id), and page through
 //! the whole catalog. Also accepted: the CDP-style `asset` and `maxUsdPrice` filters.
 
-use super::discovery_item;
 use super::problem::Problem;
+use super::{discovery_filters, discovery_item};
 use crate::app::AppState;
-use crate::db::discovery::DiscoveryFilter;
 use crate::params::{Known, MAX_OFFSET, Params};
+use crate::search::request::ServiceType;
 use crate::search::{SearchRequest, TestnetMode};
-use agora_crawler::x402::accepts::is_caip2;
-use agora_crawler::x402::networks;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use serde::Serialize;
@@ -40,8 +38,9 @@ const SEARCH_PARAMS: Known<'static> = Known::once(&[
 #[serde(rename_all = "camelCase")]
 pub struct DiscoveryResource {
     pub resource: String,
+    /// `http`, or `mcp` for an MCP tool.
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     pub x402_version: i64,
     /// The payment requirements as the seller sent them in its latest valid challenge.
     #[schema(value_type = Vec<Object>)]
@@ -69,6 +68,10 @@ pub struct DiscoveryList {
     pub x402_version: u8,
     pub items: Vec<DiscoveryResource>,
     pub pagination: ListPagination,
+    /// Well-formed filters Agora did not apply (an extension it does not track); absent when
+    /// every filter was applied (x402 proposal #3298).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unapplied_filters: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -88,6 +91,9 @@ pub struct DiscoverySearch {
     /// True when a filter applied to the page (`payTo`) dropped some of its results.
     pub partial_results: bool,
     pub pagination: SearchPagination,
+    /// As in the list: well-formed filters Agora did not apply.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unapplied_filters: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -103,7 +109,7 @@ pub struct SearchPagination {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DiscoveryFilters {
-    /// `http` (what Agora lists); `mcp` and `a2a` give empty pages.
+    /// `http` or `mcp` (an MCP tool sold through x402); another well-formed type (`a2a`) gives an empty page.
     #[param(rename = "type")]
     pub kind: Option<String>,
     /// Offers paying this address (on `/discovery/search` applied to each page: `partialResults`).
@@ -113,7 +119,7 @@ pub struct DiscoveryFilters {
     pub scheme: Option<String>,
     /// Comma-separated CAIP-2 ids or v1 names.
     pub network: Option<String>,
-    /// `bazaar`: only resources declaring discovery metadata.
+    /// `bazaar`: only resources declaring discovery metadata; other extensions are named in `unappliedFilters`.
     pub extensions: Option<String>,
     /// Token address or symbol.
     pub asset: Option<String>,
@@ -123,62 +129,6 @@ pub struct DiscoveryFilters {
     /// Per page (default 20).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
-}
-
-/// Filters both endpoints share; `http` is false when `type` asks for resources Agora does not list.
-struct Common {
-    filter: DiscoveryFilter,
-    limit: i64,
-    http: bool,
-}
-
-fn common(params: &Params) -> Result<Common, Problem> {
-    let http = match params.get("type") {
-        None | Some("http") => true,
-        Some("mcp" | "a2a") => false,
-        Some(other) => {
-            return Err(Problem::invalid_param(
-                "type",
-                format!("unknown resource type {other:?}; known: http, mcp, a2a"),
-            ));
-        }
-    };
-    let list = |name: &str| -> Vec<String> {
-        params
-            .get(name)
-            .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default()
-    };
-    let mut networks_wanted = Vec::new();
-    for value in list("network") {
-        // A network Agora does not know, spelled as CAIP-2, may still be listed (unpriced): kept
-        // as spelled, as the catalog search does.
-        let canonical = networks::canonical(&value)
-            .map(str::to_string)
-            .or_else(|| is_caip2(&value).then(|| value.clone()))
-            .ok_or_else(|| Problem::invalid_param("network", format!("unknown network {value:?}")))?;
-        networks_wanted.push(canonical);
-    }
-    let with_discovery = match params.get("extensions") {
-        None => false,
-        Some(value) if value.split(',').all(|e| e.trim() == "bazaar") => true,
-        Some(other) => {
-            return Err(Problem::invalid_param("extensions", format!("unknown extension {other:?}; known: bazaar")));
-        }
-    };
-    let max_usd_micros = params.usd("maxUsdPrice")?;
-    Ok(Common {
-        filter: DiscoveryFilter {
-            networks: networks_wanted,
-            schemes: list("scheme"),
-            pay_to: params.get("payTo").map(str::to_string),
-            asset: params.get("asset").map(str::to_string),
-            max_usd_micros,
-            with_discovery,
-        },
-        limit: params.int("limit", 1..=100, 20)?,
-        http,
-    })
 }
 
 /// List the catalog (Bazaar).
@@ -194,13 +144,13 @@ pub async fn resources(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<DiscoveryList>, Problem> {
-    let params = Params::parse(query.as_deref(), LIST_PARAMS)?;
-    let common = common(&params)?;
-    let offset = params.int("offset", 0..=i64::MAX, 0)?;
-    let (items, total) = if common.http {
-        state.catalog.discovery_list(&common.filter, common.limit, offset).await?
-    } else {
+    let params = Params::parse(query.as_deref(), LIST_PARAMS).map_err(|e| Problem::from(e).with_error_member())?;
+    let common = discovery_filters::read(&params)?;
+    let offset = params.int("offset", 0..=i64::MAX, 0).map_err(|e| Problem::from(e).with_error_member())?;
+    let (items, total) = if common.none_of_this_type {
         (Vec::new(), 0)
+    } else {
+        state.catalog.discovery_list(&common.filter, common.limit, offset).await?
     };
     let items: Vec<DiscoveryResource> =
         items.into_iter().map(|item| discovery_item::item(item.service, &item.offers, item.report.as_ref())).collect();
@@ -208,6 +158,7 @@ pub async fn resources(
         x402_version: ENVELOPE_VERSION,
         items,
         pagination: ListPagination { limit: common.limit, offset, total },
+        unapplied_filters: common.unapplied,
     }))
 }
 
@@ -225,25 +176,26 @@ pub async fn search_resources(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<DiscoverySearch>, Problem> {
-    let params = Params::parse(query.as_deref(), SEARCH_PARAMS)?;
-    let common = common(&params)?;
+    let params = Params::parse(query.as_deref(), SEARCH_PARAMS).map_err(|e| Problem::from(e).with_error_member())?;
+    let common = discovery_filters::read(&params)?;
     let text = params.get("query").map(str::trim).filter(|q| !q.is_empty());
-    let text = text.ok_or_else(|| Problem::invalid_param("query", "required: what to search for"))?;
+    let text =
+        text.ok_or_else(|| Problem::invalid_param("query", "required: what to search for").with_error_member())?;
     let max_offset = i64::try_from(MAX_OFFSET).unwrap_or(i64::MAX);
-    let offset = match params.get("cursor") {
-        None => 0,
-        Some(cursor) => cursor
-            .parse::<i64>()
-            .ok()
-            .filter(|o| (0..=max_offset).contains(o))
-            .ok_or_else(|| Problem::invalid_param("cursor", "not a cursor from this endpoint"))?,
-    };
-    if !common.http {
+    let offset =
+        match params.get("cursor") {
+            None => 0,
+            Some(cursor) => cursor.parse::<i64>().ok().filter(|o| (0..=max_offset).contains(o)).ok_or_else(|| {
+                Problem::invalid_param("cursor", "not a cursor from this endpoint").with_error_member()
+            })?,
+        };
+    if common.none_of_this_type {
         return Ok(Json(DiscoverySearch {
             x402_version: ENVELOPE_VERSION,
             resources: Vec::new(),
             partial_results: false,
             pagination: SearchPagination { limit: common.limit, cursor: None },
+            unapplied_filters: common.unapplied,
         }));
     }
     // The catalog search with the discovery filters mapped; testnets included.
@@ -253,6 +205,11 @@ pub async fn search_resources(
     request.assets = common.filter.asset.iter().cloned().collect();
     request.max_usd_micros = common.filter.max_usd_micros;
     request.has_schema = common.filter.with_discovery;
+    request.service_type = match common.filter.service_type.as_deref() {
+        Some("mcp") => Some(ServiceType::Mcp),
+        Some(_) => Some(ServiceType::Http),
+        None => None,
+    };
     request.testnet = TestnetMode::Include;
     request.limit = usize::try_from(common.limit).unwrap_or(20);
     request.offset = usize::try_from(offset).unwrap_or(0);
@@ -269,6 +226,7 @@ pub async fn search_resources(
         partial_results: resources.len() < page.returned,
         resources,
         pagination: SearchPagination { limit: common.limit, cursor: more.then(|| next.to_string()) },
+        unapplied_filters: common.unapplied,
     }))
 }
 

@@ -44,7 +44,7 @@ pub fn item(service: ServiceRow, offers: &[Offer], report: Option<&ProbeReport>)
     let extensions = raw_extensions.filter(|e| !e.is_null() && json_len(e) <= EXTENSIONS_BYTES);
     DiscoveryResource {
         resource: service.url,
-        kind: "http",
+        kind: service.service_type,
         x402_version: service.x402_version.unwrap_or(2),
         accepts,
         last_updated: iso8601(service.last_listed_at.unwrap_or(service.registered_at)),

@@ -9,6 +9,7 @@ pub mod api;
 pub mod bare_errors;
 pub mod client;
 pub mod discovery;
+pub mod discovery_filters;
 pub mod discovery_item;
 pub mod health;
 pub mod limits;

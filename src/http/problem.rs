@@ -22,6 +22,8 @@ pub struct Problem {
     pub reasons: Box<[String]>,
     /// Seconds, sent as `Retry-After` (429 and 503).
     pub retry_after: Option<u32>,
+    /// Also send `detail` as `error`, the member the x402 SDK discovery clients read.
+    pub error_member: bool,
 }
 
 /// The JSON form (the OpenAPI schema `Problem`).
@@ -44,6 +46,9 @@ pub struct Wire<'a> {
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     #[schema(value_type = Vec<String>)]
     reasons: &'a [String],
+    /// The detail again, for the x402 SDK discovery clients (`/discovery/*` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
 }
 
 impl Problem {
@@ -56,7 +61,13 @@ impl Problem {
             param: None,
             reasons: Box::default(),
             retry_after: None,
+            error_member: false,
         }
+    }
+
+    /// The same problem with `detail` also sent as `error` (the discovery endpoints' clients).
+    pub fn with_error_member(self) -> Problem {
+        Problem { error_member: true, ..self }
     }
 
     /// A bad query or body parameter.
@@ -115,6 +126,7 @@ impl IntoResponse for Problem {
             code: self.code,
             param: self.param.as_deref(),
             reasons: &self.reasons,
+            error: self.error_member.then_some(self.detail.as_str()),
         };
         let body = serde_json::to_vec(&wire).unwrap_or_default();
         let mut response = (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response();

@@ -34,6 +34,9 @@ pub struct SearchArgs {
     pub has_schema: Option<bool>,
     /// Exact host.
     pub host: Option<String>,
+    /// `http` (endpoints) or `mcp` (MCP tools sold through x402).
+    #[serde(rename = "type")]
+    pub service_type: Option<String>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`.
     pub sort: Option<String>,
     /// Hits per page, 1–100 (default 20).
@@ -63,6 +66,7 @@ impl SearchArgs {
         one("version", self.version.map(|v| v.to_string()));
         one("has_schema", self.has_schema.filter(|h| *h).map(|_| "true".to_string()));
         one("host", self.host.clone());
+        one("type", self.service_type.clone());
         one("sort", self.sort.clone());
         one("limit", self.limit.map(|l| l.to_string()));
         one("offset", self.offset.map(|o| o.to_string()).or_else(|| self.cursor.clone()));

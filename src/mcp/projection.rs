@@ -8,8 +8,20 @@ use crate::params::MAX_OFFSET;
 use serde_json::{Map, Value, json};
 
 /// Members every compact hit carries.
-pub const COMPACT: &[&str] =
-    &["id", "name", "url", "method", "description", "status", "price", "networks", "uptime", "offers_total", "matched"];
+pub const COMPACT: &[&str] = &[
+    "id",
+    "name",
+    "url",
+    "method",
+    "type",
+    "description",
+    "status",
+    "price",
+    "networks",
+    "uptime",
+    "offers_total",
+    "matched",
+];
 
 /// The hit members `fields` may add (the API's search hit).
 pub const HIT_MEMBERS: &[&str] = &[
@@ -37,6 +49,8 @@ pub const HIT_MEMBERS: &[&str] = &[
     "next_due_at",
     "interval_ms",
     "change_seq",
+    "type",
+    "tool_name",
     "offers",
     "offers_total",
     "uptime",

@@ -153,7 +153,7 @@ fn resolve_all(
     }
     let mut all = Vec::new();
     for value in values {
-        let codes = codes_of(value).ok_or_else(|| ParamError::new(param, format!("unknown {what} {value:?}")))?;
+        let codes = codes_of(value).ok_or_else(|| ParamError::unmatched(param, format!("unknown {what} {value:?}")))?;
         all.extend(codes);
     }
     Ok(Some(all))

@@ -16,9 +16,26 @@ pub const SEARCH_PARAMS: Known<'static> = Known { names: SEARCH_NAMES, repeatabl
 #[rustfmt::skip]
 pub const SEARCH_NAMES: &[&str] = &[
     "q", "network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host",
-    "sort", "limit", "offset",
+    "type", "sort", "limit", "offset",
 ];
 const REPEATABLE: &[&str] = &["network", "asset", "scheme"];
+
+/// What a service is: an HTTP endpoint or an MCP tool sold through x402.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceType {
+    Http,
+    Mcp,
+}
+
+impl ServiceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceType::Http => "http",
+            ServiceType::Mcp => "mcp",
+        }
+    }
+}
 
 /// Which testnet offers take part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -104,6 +121,8 @@ pub struct SearchRequest {
     pub version: Option<u8>,
     pub has_schema: bool,
     pub host: Option<String>,
+    /// `http` or `mcp`: only services of that type.
+    pub service_type: Option<ServiceType>,
     /// `None`: relevance with text, newest without.
     pub sort: Option<Sort>,
     pub limit: usize,
@@ -176,6 +195,13 @@ impl SearchRequest {
                         return Err(ParamError::new(name, "expected `true` (leave it out to include every service)"));
                     }
                     request.has_schema = true;
+                }
+                "type" => {
+                    request.service_type = Some(match value {
+                        "http" => ServiceType::Http,
+                        "mcp" => ServiceType::Mcp,
+                        _ => return Err(ParamError::new(name, "expected `http` or `mcp`")),
+                    })
                 }
                 "host" => {
                     if value.is_empty() || value.contains(['/', ' ', '?', '#', '@']) {

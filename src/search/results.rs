@@ -212,6 +212,9 @@ fn execute(
     if request.has_schema {
         filters.push(Box::new(TermSetQuery::new([raw(fields.has_schema, "true")])));
     }
+    if let Some(kind) = request.service_type {
+        filters.push(Box::new(TermQuery::new(raw(fields.service_type, kind.as_str()), IndexRecordOption::Basic)));
+    }
     // Filters add no score: relevance is the text's alone.
     clauses
         .extend(filters.into_iter().map(|q| (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)));

@@ -11,7 +11,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 use tantivy::{Index, TantivyDocument, Term};
 
 /// Version of the schema, the analyzer and the stored facts format.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The analyzer of every text field and of query text.
 pub const ANALYZER: &str = "agora";
@@ -51,6 +51,8 @@ pub struct Fields {
     pub host: Field,
     /// `true` when the listing has a trusted input/output schema (raw).
     pub has_schema: Field,
+    /// `http` or `mcp` (raw).
+    pub service_type: Field,
     /// [`StoredFacts`] as JSON: what filters, facets and sorting read (see `facts`).
     pub facts: Field,
 }
@@ -89,6 +91,7 @@ pub fn build_schema() -> (Schema, Fields) {
         status: builder.add_text_field("status", STRING),
         host: builder.add_text_field("host", STRING),
         has_schema: builder.add_text_field("has_schema", STRING),
+        service_type: builder.add_text_field("service_type", STRING),
         facts: builder.add_text_field("facts", STORED),
     };
     (builder.build(), fields)
@@ -133,6 +136,7 @@ pub fn document(fields: &Fields, feed: &FeedService) -> TantivyDocument {
     doc.add_text(fields.status, service.status.as_str());
     doc.add_text(fields.host, service.host.to_ascii_lowercase());
     doc.add_text(fields.has_schema, if service.has_schema { "true" } else { "false" });
+    doc.add_text(fields.service_type, &service.service_type);
     doc.add_text(fields.facts, StoredFacts::of(feed).to_json());
     doc
 }

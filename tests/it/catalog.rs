@@ -82,6 +82,8 @@ pub struct ServiceSpec {
     pub param: String,
     pub version: u8,
     pub schema: bool,
+    /// Sold as an MCP tool of this name (its bazaar metadata says `type: "mcp"`).
+    pub mcp_tool: Option<String>,
     pub offers: Vec<OfferSpec>,
     pub id: i64,
     pub registered_at: i64,
@@ -100,6 +102,7 @@ impl ServiceSpec {
             param: param.to_string(),
             version: 2,
             schema: true,
+            mcp_tool: None,
             offers: vec![BASE_USDC],
             id: 0,
             registered_at: 0,
@@ -155,7 +158,17 @@ pub fn challenge(spec: &ServiceSpec, url: &str) -> Value {
                      "serviceName": spec.name, "tags": spec.tags},
         "accepts": accepts,
     });
-    if spec.schema {
+    if let Some(tool) = &spec.mcp_tool {
+        challenge["extensions"] = json!({"bazaar": {
+            "info": {"input": {"type": "mcp", "toolName": tool, "inputSchema": {"type": "object", "properties": {spec.param.clone(): {"type": "string"}}}}},
+            "schema": {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "properties": {"input": {"type": "object", "properties": {"type": {"const": "mcp"}}, "required": ["type", "toolName"]}},
+                "required": ["input"]
+            }
+        }});
+    } else if spec.schema {
         challenge["extensions"] = json!({"bazaar": {
             "info": {"input": {"type": "http", "method": "GET", "queryParams": {spec.param.clone(): "x"}}, "output": {"type": "json"}},
             "schema": {

@@ -12,14 +12,14 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 
-async fn connect(base: &str) -> RunningService<rmcp::RoleClient, ClientConfig> {
+pub async fn connect(base: &str) -> RunningService<rmcp::RoleClient, ClientConfig> {
     let transport = StreamableHttpClientTransport::from_config(StreamableHttpClientTransportConfig::with_uri(format!(
         "{base}/mcp"
     )));
     ClientConfig::default().serve(transport).await.expect("an MCP session")
 }
 
-async fn call(client: &RunningService<rmcp::RoleClient, ClientConfig>, tool: &str, args: Value) -> CallToolResult {
+pub async fn call(client: &RunningService<rmcp::RoleClient, ClientConfig>, tool: &str, args: Value) -> CallToolResult {
     let args = args.as_object().cloned().expect("an object");
     client.call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args)).await.expect("a tool result")
 }

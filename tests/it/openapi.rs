@@ -68,6 +68,7 @@ async fn the_document_covers_every_api_path_with_its_problems() {
         "version",
         "has_schema",
         "host",
+        "type",
         "sort",
         "limit",
         "offset",

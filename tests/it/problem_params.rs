@@ -32,9 +32,11 @@ async fn each_bad_input_is_a_problem_naming_its_parameter() {
         (get("/api/v1/export.ndjson?all=1"), 400, "all"),
         (get("/discovery/resources?limit=0"), 400, "limit"),
         (get("/discovery/resources?offset=-1"), 400, "offset"),
-        (get("/discovery/resources?type=ftp"), 400, "type"),
+        (get("/discovery/resources?type=FTP!"), 400, "type"),
         (get("/discovery/resources?maxUsdPrice=abc"), 400, "maxUsdPrice"),
-        (get("/discovery/resources?extensions=other"), 400, "extensions"),
+        (get("/discovery/resources?extensions=%21%21"), 400, "extensions"),
+        (get("/discovery/resources?network=%21%21%21"), 400, "network"),
+        (get("/discovery/search?query=x&scheme=Exact%20Pay"), 400, "scheme"),
         (get("/discovery/search"), 400, "query"),
         (get("/discovery/search?query=x&cursor=abc"), 400, "cursor"),
     ];
@@ -47,5 +49,9 @@ async fn each_bad_input_is_a_problem_naming_its_parameter() {
         let got = response.status().as_u16();
         let problem: Value = serde_json::from_str(&response.text().await.expect("body")).expect("a problem");
         assert_eq!((got, &problem["param"]), (status, &Value::from(param)), "{method} {path} {body:?}: {problem}");
+        // The x402 SDK discovery clients read a 400's `error` string.
+        if path.starts_with("/discovery/") {
+            assert_eq!(problem["error"], problem["detail"], "{path}: {problem}");
+        }
     }
 }

@@ -159,7 +159,8 @@ async fn a_missing_corrupt_or_outdated_index_is_rebuilt_on_start() {
         assert_index_matches_sqlite(&app).await;
         app.shutdown().await;
         let meta = std::fs::read_to_string(meta_path(dir.path())).expect("index written");
-        assert!(meta.contains(r#"\"schema\":1"#), "{what}: {meta}");
+        let schema = format!(r#"\"schema\":{}"#, agora::search::schema::SCHEMA_VERSION);
+        assert!(meta.contains(&schema), "{what}: {meta}");
     }
 }
 

@@ -38,6 +38,12 @@ pub struct ServiceView {
     pub next_due_at: i64,
     pub interval_ms: i64,
     pub change_seq: i64,
+    /// `http`, or `mcp` for an MCP tool sold through x402.
+    #[serde(rename = "type")]
+    pub service_type: String,
+    /// The MCP tool's name (`mcp` services only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
 }
 
 fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
@@ -71,6 +77,8 @@ impl From<ServiceRow> for ServiceView {
             next_due_at: row.next_due_at,
             interval_ms: row.interval_ms,
             change_seq: row.change_seq,
+            service_type: row.service_type,
+            tool_name: row.tool_name,
         }
     }
 }
