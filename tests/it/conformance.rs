@@ -126,3 +126,37 @@ async fn pypi_x402_flask_sellers_are_listed() {
     let post = prober.probe_str(&peer.url("/classify"), Some("POST")).await;
     assert_eq!(listed(&post).offers[0].usd.as_deref(), Some("0.02"));
 }
+
+/// The late-2026 schemes and flows as the official SDK (npm `@x402/express`/`@x402/evm` 2.27)
+/// emits them: a maximum for `upto` and `batch-settlement`, the batch-settlement extras, an
+/// upfront flow, and Mezo's 18-decimal Permit2-only mUSD — all listed, each priced and typed.
+#[tokio::test]
+async fn npm_sellers_of_the_late_2026_schemes_and_flows_are_listed_with_their_terms() {
+    let peer = Peer::node("seller-2026-express.mjs");
+    let prober = prober();
+    let terms = |offer: &Offer| {
+        (
+            offer.scheme.clone(),
+            offer.usd.clone(),
+            offer.usd_is_max,
+            offer.payment_flow.clone(),
+            offer.asset_transfer_method.clone(),
+            offer.payable,
+        )
+    };
+    let s = |text: &str| text.to_string();
+    for (path, expected) in [
+        ("/metered", (s("upto"), Some(s("0.01")), true, s("authorization"), Some(s("permit2")), true)),
+        ("/batched", (s("batch-settlement"), Some(s("0.002")), true, s("authorization"), Some(s("eip3009")), true)),
+        ("/upfront", (s("exact"), Some(s("0.003")), false, s("upfront"), Some(s("eip3009")), true)),
+        ("/mezo", (s("exact"), Some(s("0.01")), false, s("authorization"), Some(s("permit2")), true)),
+    ] {
+        let report = prober.probe_str(&peer.url(path), None).await;
+        let listing = listed(&report);
+        assert!(report.warnings.is_empty(), "{path}: {:?}", report.warnings);
+        assert_eq!(terms(&listing.offers[0]), expected, "{path}");
+    }
+    let mezo = prober.probe_str(&peer.url("/mezo"), None).await;
+    let offer = &listed(&mezo).offers[0];
+    assert_eq!((offer.decimals, offer.asset_symbol.as_deref()), (Some(18), Some("mUSD")));
+}

@@ -4,12 +4,17 @@
 import http from "node:http";
 
 export const SOLANA_FEE_PAYER = "BENrLoUbndxoNMUS5JXApGMtNykLjFXXixMtpDwDR9SP";
+/** The facilitator's own addresses for the late-2026 schemes (upto's Permit2 witness, batch-settlement's receiver authorizer). */
+export const FACILITATOR_ADDRESS = "0x1111111111111111111111111111111111111111";
 
 const kinds = [
   { x402Version: 2, scheme: "exact", network: "eip155:8453" },
   { x402Version: 2, scheme: "exact", network: "eip155:84532" },
   { x402Version: 2, scheme: "exact", network: "eip155:137" },
   { x402Version: 2, scheme: "exact", network: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", extra: { feePayer: SOLANA_FEE_PAYER } },
+  { x402Version: 2, scheme: "exact", network: "eip155:31612" },
+  { x402Version: 2, scheme: "upto", network: "eip155:8453", extra: { facilitatorAddress: FACILITATOR_ADDRESS } },
+  { x402Version: 2, scheme: "batch-settlement", network: "eip155:8453", extra: { receiverAuthorizer: FACILITATOR_ADDRESS } },
   { x402Version: 1, scheme: "exact", network: "base" },
   { x402Version: 1, scheme: "exact", network: "base-sepolia" },
   { x402Version: 1, scheme: "exact", network: "solana-devnet", extra: { feePayer: SOLANA_FEE_PAYER } },

@@ -82,11 +82,12 @@ fn transfer_method(
     let at = format!("{path}.assetTransferMethod");
     match extra.get("assetTransferMethod") {
         None | Some(Value::Null) => {
-            // `upto` always moves tokens through Permit2; `exact` uses EIP-3009 where the token has it.
+            // The SDK schemes' defaults: `upto` always moves tokens through Permit2; `exact` and
+            // `batch-settlement` use EIP-3009 where the token has it.
             let implied = match scheme {
                 "upto" => Some("permit2"),
-                "exact" if permit2_only => Some("permit2"),
-                "exact" => Some("eip3009"),
+                "exact" | "batch-settlement" if permit2_only => Some("permit2"),
+                "exact" | "batch-settlement" => Some("eip3009"),
                 _ if permit2_only => Some("permit2"),
                 _ => None,
             };

@@ -282,7 +282,14 @@ pub static NETWORKS: &[Network] = &[
         "eip155:31612",
         None,
         false,
-        &[evm_coin("0xdd468a1ddc392dcdbef6db6e34e89aa338f9f186", "mUSD", 18, Transfer::Permit2Only)],
+        // The domain the official SDK's seller emits for it (tests/peers/seller-2026-express.mjs).
+        &[Stablecoin {
+            address: "0xdd468a1ddc392dcdbef6db6e34e89aa338f9f186",
+            symbol: "mUSD",
+            decimals: 18,
+            eip712: Some(("Mezo USD", "1")),
+            transfer: Transfer::Permit2Only,
+        }],
     ),
     evm(
         "eip155:36900",

@@ -141,7 +141,8 @@ fn card_networks_name_a_currency_and_an_opaque_account() {
 #[test]
 fn the_late_2026_stablecoins_are_priced_exactly() {
     let mezo = v2(&offering(json!([offer(json!({
-        "network": "eip155:31612", "asset": "0xdD468A1DDc392dcdbEf6db6e34E89AA338F9F186", "amount": "10000000000000000", "extra": {},
+        "network": "eip155:31612", "asset": "0xdD468A1DDc392dcdbEf6db6e34E89AA338F9F186", "amount": "10000000000000000",
+        "extra": {"name": "Mezo USD", "version": "1"},
     }))])));
     assert_codes(&mezo, Verdict::Listed, &[], &[]);
     let o = &mezo.listing.expect("listing").offers[0];
