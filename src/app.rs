@@ -17,6 +17,7 @@ use crate::http::limits::HttpLimits;
 use crate::http::{Answers, metrics::HttpMetrics};
 use crate::jobs::{self, CrawlSettings, Dispatcher, StartError};
 use crate::search::{SearchError, SearchIndex};
+use agora_crawler::Resolver;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,9 @@ pub struct AppConfig {
     pub answer_cache: bool,
     /// Public host names `/mcp` answers besides the loopback ones (`--mcp-allowed-host`).
     pub mcp_allowed_hosts: Vec<String>,
+    /// How the crawler resolves host names (`None`: the system's). Tests give names to loopback
+    /// sellers this way, since the address policy refuses IP literals where names are required.
+    pub resolver: Option<Arc<dyn Resolver>>,
 }
 
 impl AppConfig {
@@ -47,6 +51,7 @@ impl AppConfig {
             limits: HttpLimits::default(),
             answer_cache: true,
             mcp_allowed_hosts: Vec::new(),
+            resolver: None,
         }
     }
 }
@@ -108,7 +113,7 @@ pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
             return Err(error.into());
         }
     };
-    let crawler = Crawler::start(store, &config.global, config.clock.clone())?;
+    let crawler = Crawler::start(store, &config.global, config.clock.clone(), config.resolver)?;
     let catalog = Catalog::new(crawler.store.clone(), crawler.dispatcher.clone(), search.clone(), config.clock);
     let answers = if config.answer_cache { Answers::default() } else { Answers::off() };
     let state = AppState {
@@ -156,7 +161,7 @@ impl Companion {
                 return Err(error.into());
             }
         };
-        let crawler = Crawler::start(store, global, clock.clone())?;
+        let crawler = Crawler::start(store, global, clock.clone(), None)?;
         let catalog = Catalog::new(crawler.store.clone(), crawler.dispatcher.clone(), search.clone(), clock);
         Ok(Companion { catalog, crawler, search })
     }
@@ -180,11 +185,19 @@ impl Crawler {
     /// Opens the store and the crawler with the system clock.
     pub async fn open(global: &GlobalOptions) -> Result<Crawler, AppError> {
         let store = Store::open(&global.data_dir).await?;
-        Ok(Crawler::start(store, global, Arc::new(SystemClock))?)
+        Ok(Crawler::start(store, global, Arc::new(SystemClock), None)?)
     }
 
-    fn start(store: Store, global: &GlobalOptions, clock: Arc<dyn Clock>) -> Result<Crawler, StartError> {
-        let settings = CrawlSettings::from_options(global);
+    fn start(
+        store: Store,
+        global: &GlobalOptions,
+        clock: Arc<dyn Clock>,
+        resolver: Option<Arc<dyn Resolver>>,
+    ) -> Result<Crawler, StartError> {
+        let mut settings = CrawlSettings::from_options(global);
+        if let Some(resolver) = resolver {
+            settings.probe.resolver = resolver;
+        }
         let cancel = CancellationToken::new();
         let dispatcher = jobs::start(store.clone(), &settings, clock, cancel.clone())?;
         Ok(Crawler { store, dispatcher, cancel, retention: settings.retention })

@@ -33,6 +33,8 @@ pub struct FetchConfig {
     pub max_challenge_header_bytes: usize,
     pub max_redirects: usize,
     pub user_agent: String,
+    /// The `Accept` header sent (probes ask for JSON; icon fetches for images).
+    pub accept: &'static str,
 }
 
 impl Default for FetchConfig {
@@ -45,6 +47,7 @@ impl Default for FetchConfig {
             max_challenge_header_bytes: 128 * 1024,
             max_redirects: 3,
             user_agent: format!("AgoraBot/{} (x402 discovery catalog; non-browser)", env!("CARGO_PKG_VERSION")),
+            accept: "application/json",
         }
     }
 }
@@ -165,7 +168,7 @@ impl Fetcher {
             let request = self
                 .client
                 .request(method.clone(), current.clone())
-                .header(http::header::ACCEPT, "application/json")
+                .header(http::header::ACCEPT, self.config.accept)
                 .send();
             let sent = CONNECT_TIME.scope(Arc::clone(&slot), timeout_at(deadline, request)).await;
             let response = match sent {

@@ -7,6 +7,7 @@
 //!   `shared/INTERFACES.md`.
 
 pub mod fetch;
+pub mod icon;
 pub mod policy;
 pub mod probe;
 pub mod report;

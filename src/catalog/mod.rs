@@ -10,6 +10,7 @@ pub mod detail;
 pub mod discovery;
 pub mod error;
 pub mod export;
+pub mod icons;
 pub mod recrawl;
 pub mod register;
 pub mod search;

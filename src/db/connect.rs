@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "empty query", include_str!("../../migrations/0004_empty_query.sql")),
     (5, "offer terms", include_str!("../../migrations/0005_offer_terms.sql")),
     (6, "service type", include_str!("../../migrations/0006_service_type.sql")),
+    (7, "icons", include_str!("../../migrations/0007_icons.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod events;
 pub mod history;
 mod history_write;
+pub mod icons;
 pub mod maintain;
 pub mod probes;
 pub mod record;

@@ -42,11 +42,13 @@ pub struct ServiceRow {
     pub service_type: String,
     /// The MCP tool's name, for `mcp` services.
     pub tool_name: Option<String>,
+    /// The seller's icon, kept by Agora (`db::icons`), by content hash.
+    pub icon_hash: Option<String>,
 }
 
 pub(crate) const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
     description, mime_type, tags, route_template, has_schema, schema_text, registered_at, first_listed_at, last_probed_at, last_listed_at, status_since, failure_streak, \
-    next_due_at, interval_ms, change_seq, service_type, tool_name";
+    next_due_at, interval_ms, change_seq, service_type, tool_name, icon_hash";
 
 pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -83,6 +85,7 @@ pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
         change_seq: row.try_get("change_seq")?,
         service_type: row.try_get("service_type")?,
         tool_name: row.try_get("tool_name")?,
+        icon_hash: row.try_get("icon_hash")?,
     })
 }
 

@@ -11,6 +11,7 @@
 //! gets `SQLITE_BUSY` without waiting (`reliability-perf.md` §D1).
 
 use super::StoreError;
+use super::icons::IconOutcome;
 use super::maintain::{MaintainReport, Retention};
 use super::record::{ProbeRecord, Recorded};
 use super::register::{NewService, Registered};
@@ -27,6 +28,7 @@ enum Op {
     Record(Box<ProbeRecord>, oneshot::Sender<Result<Recorded, StoreError>>),
     Maintain(Retention, oneshot::Sender<Result<MaintainReport, StoreError>>),
     Recrawl(i64, i64, oneshot::Sender<Result<bool, StoreError>>),
+    Icon(Box<IconOutcome>, oneshot::Sender<Result<(), StoreError>>),
     /// Finish what is queued before this, then close the connection.
     Stop(oneshot::Sender<()>),
 }
@@ -81,6 +83,11 @@ impl Writer {
     }
 
     /// Commits everything queued so far and stops the task. Later calls answer `Closed`.
+    /// Keeps a service's icon, or records why it has none.
+    pub async fn icon(&self, outcome: IconOutcome) -> Result<(), StoreError> {
+        self.ask(|reply| Op::Icon(Box::new(outcome), reply)).await?
+    }
+
     pub async fn stop(&self) {
         let _ = self.ask(Op::Stop).await;
     }
@@ -98,6 +105,7 @@ enum Answer {
     Recorded(Recorded),
     Maintained(MaintainReport),
     Recrawled(bool),
+    Icon,
 }
 
 impl Op {
@@ -119,6 +127,9 @@ impl Op {
             Op::Recrawl(_, _, reply) => reply
                 .send(result.and_then(|a| if let Answer::Recrawled(v) = a { Ok(v) } else { Err(wrong()) }))
                 .map_err(drop),
+            Op::Icon(_, reply) => {
+                reply.send(result.and_then(|a| if let Answer::Icon = a { Ok(()) } else { Err(wrong()) })).map_err(drop)
+            }
             Op::Stop(reply) => reply.send(()).map_err(drop),
         };
     }
@@ -147,7 +158,8 @@ async fn run(
             }
         }
         if !batch.is_empty() {
-            let touches_services = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Record(..)));
+            let touches_services =
+                batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Record(..) | Op::Icon(..)));
             apply_batch(&mut conn, batch, &touches).await;
             if touches_services {
                 publish_committed_seq(&mut conn, &publish).await;
@@ -194,6 +206,10 @@ async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, Store
                 .await?;
             Answer::Recrawled(done.rows_affected() == 1)
         }
+        Op::Icon(outcome, _) => {
+            super::icons::apply(conn, outcome).await?;
+            Answer::Icon
+        }
         Op::Stop(_) => return Err(StoreError::Closed),
     })
 }
@@ -231,6 +247,7 @@ fn touch(touches: &TouchLog, ops: &[Op]) {
         .filter_map(|op| match op {
             Op::Record(record, _) => Some(record.service_id),
             Op::Recrawl(id, _, _) => Some(*id),
+            Op::Icon(outcome, _) => Some(outcome.service_id),
             _ => None,
         })
         .collect();

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod discovery_filters;
 pub mod discovery_item;
 pub mod health;
+pub mod icons;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
         .route("/llms.txt", get(llms_txt))
+        .route("/icons/{hash}", get(icons::icon))
         .merge(openapi::routes())
         .merge(web::routes())
         .nest("/api/v1", api::routes())

@@ -2,13 +2,14 @@
 //! the prober → one writer transaction per result (batched) — plus registration, which stores a
 //! URL and probes it at once through the same queues.
 //!
-//! - [`hosts`]: one request per host, with a gap;
+//! - [`hosts`]: one request per host, with a gap; [`icons`]: the seller's icon after a listing;
 //!   [`robots`]: robots.txt per origin; [`worker`]: one service end to end;
 //!   [`dispatch`]: per-host queues; [`scheduler`]: `serve`'s loop and `crawl --once`;
 //!   [`register`]: the registration function the CLI and the HTTP API call.
 
 pub mod dispatch;
 pub mod hosts;
+pub mod icons;
 pub mod probe_metrics;
 pub mod register;
 pub mod robots;
@@ -23,6 +24,8 @@ use crate::clock::Clock;
 use crate::config::GlobalOptions;
 use crate::db::Store;
 use crate::lifecycle::LifecyclePolicy;
+use agora_crawler::fetch::Fetcher;
+use agora_crawler::icon;
 use agora_crawler::{ProbeConfig, Prober};
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,8 +87,12 @@ pub fn start(
     cancel: CancellationToken,
 ) -> Result<Dispatcher, StartError> {
     let prober = Prober::new(settings.probe.clone()).map_err(|e| StartError(e.to_string()))?;
+    let probe = &settings.probe;
+    let icons = Fetcher::new(icon::fetch_config(&probe.fetch), probe.policy.clone(), probe.resolver.clone())
+        .map_err(|e| StartError(e.to_string()))?;
     let worker = Worker::new(worker::WorkerParts {
         prober,
+        icons,
         store,
         clock,
         policy: settings.lifecycle,

@@ -11,11 +11,13 @@ use crate::db::register::NewService;
 use crate::db::services::DueService;
 use crate::db::{Store, StoreError};
 use crate::lifecycle::LifecyclePolicy;
+use agora_crawler::fetch::Fetcher;
 use agora_crawler::probe::refused_report;
-use agora_crawler::{ProbeReport, ProbeTarget, Prober, RobotsRules, Verdict, fetch_robots};
+use agora_crawler::{Finding, ProbeReport, ProbeTarget, Prober, RobotsRules, Verdict, fetch_robots};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 /// Which pool of global permits a probe draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,13 @@ pub struct Probed {
     pub recorded: Recorded,
 }
 
+/// What the crawler's manners allowed a request.
+pub(super) enum Mannered<T> {
+    Done(T),
+    /// robots.txt forbade it (the flag: because robots.txt itself could not be read).
+    Refused(Finding, bool),
+}
+
 /// Why a job produced no record.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -49,6 +58,8 @@ pub enum JobError {
 
 pub(super) struct WorkerParts {
     pub prober: Prober,
+    /// The prober's fetcher with the icon limits (`agora_crawler::icon::fetch_config`).
+    pub icons: Fetcher,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub policy: LifecyclePolicy,
@@ -73,6 +84,10 @@ impl Worker {
 
     pub fn store(&self) -> &Store {
         &self.parts.store
+    }
+
+    pub fn icon_fetcher(&self) -> &Fetcher {
+        &self.parts.icons
     }
 
     pub fn prober(&self) -> &Prober {
@@ -114,6 +129,10 @@ impl Worker {
             policy: parts.policy,
         };
         let recorded = parts.store.writer().record(record).await?;
+        // The icon follows the listing; a failure to keep it is recorded, never the probe's.
+        if let Err(error) = self.refresh_icon(service.id, &report, lane).await {
+            tracing::warn!(%error, service = service.id, "icon not refreshed");
+        }
         Ok(Probed { service: service.clone(), report, recorded })
     }
 
@@ -121,36 +140,16 @@ impl Worker {
     /// robots.txt, the lane's permits — and records nothing (a lookup of an unregistered URL).
     pub async fn fetch_report(&self, service: &NewService, lane: Lane) -> Result<ProbeReport, JobError> {
         let parts = &*self.parts;
-        let cancel = &parts.cancel;
         let report = match ProbeTarget::parse(&service.url, Some(&service.method)) {
             Err(problem) => refused_report(&service.url, &service.method, problem),
             Ok(target) => {
-                let mut lease =
-                    cancel.run_until_cancelled(parts.hosts.acquire(&service.host)).await.ok_or(JobError::Cancelled)?;
-                let rules = match parts.robots.get(&target.url) {
-                    Some(rules) => rules,
-                    None => {
-                        cancel.run_until_cancelled(lease.turn()).await.ok_or(JobError::Cancelled)?;
-                        let _permit = self.permit(lane).await?;
-                        let rules = fetch_robots(parts.prober.fetcher(), &target.url).await;
-                        lease.done();
-                        parts.robots.put(&target.url, rules)
-                    }
-                };
-                lease.set_crawl_delay(rules.crawl_delay());
-                match rules.check(&target.url) {
-                    Err(problem) => {
+                match self.politely(&target.url, &service.host, lane, || parts.prober.probe(&target)).await? {
+                    Mannered::Done(report) => report,
+                    Mannered::Refused(problem, unreachable) => {
                         let mut report = refused_report(target.url.as_str(), target.method.as_str(), problem);
-                        if matches!(*rules, RobotsRules::Unreachable(_)) {
+                        if unreachable {
                             report.verdict = Verdict::FetchError;
                         }
-                        report
-                    }
-                    Ok(()) => {
-                        cancel.run_until_cancelled(lease.turn()).await.ok_or(JobError::Cancelled)?;
-                        let _permit = self.permit(lane).await?;
-                        let report = parts.prober.probe(&target).await;
-                        lease.done();
                         report
                     }
                 }
@@ -158,6 +157,40 @@ impl Worker {
         };
         parts.metrics.observe(&report, lane);
         Ok(report)
+    }
+
+    /// Runs `request` to `url` with the crawler's manners: `host`'s lease and politeness gap,
+    /// robots.txt (fetched in the same lease when not cached; its crawl delay applied), and a
+    /// global permit of `lane` while the request is on the wire.
+    pub(super) async fn politely<T, F: Future<Output = T>>(
+        &self,
+        url: &Url,
+        host: &str,
+        lane: Lane,
+        request: impl FnOnce() -> F,
+    ) -> Result<Mannered<T>, JobError> {
+        let parts = &*self.parts;
+        let cancel = &parts.cancel;
+        let mut lease = cancel.run_until_cancelled(parts.hosts.acquire(host)).await.ok_or(JobError::Cancelled)?;
+        let rules = match parts.robots.get(url) {
+            Some(rules) => rules,
+            None => {
+                cancel.run_until_cancelled(lease.turn()).await.ok_or(JobError::Cancelled)?;
+                let _permit = self.permit(lane).await?;
+                let rules = fetch_robots(parts.prober.fetcher(), url).await;
+                lease.done();
+                parts.robots.put(url, rules)
+            }
+        };
+        lease.set_crawl_delay(rules.crawl_delay());
+        if let Err(problem) = rules.check(url) {
+            return Ok(Mannered::Refused(problem, matches!(*rules, RobotsRules::Unreachable(_))));
+        }
+        cancel.run_until_cancelled(lease.turn()).await.ok_or(JobError::Cancelled)?;
+        let _permit = self.permit(lane).await?;
+        let done = request().await;
+        lease.done();
+        Ok(Mannered::Done(done))
     }
 
     async fn permit(&self, lane: Lane) -> Result<tokio::sync::SemaphorePermit<'_>, JobError> {

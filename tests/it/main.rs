@@ -13,6 +13,7 @@ mod crash;
 mod discovery_honest;
 mod docs_links;
 mod front_door;
+mod icons;
 mod lifecycle;
 mod mcp;
 mod mcp_conformance;

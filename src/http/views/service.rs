@@ -44,6 +44,9 @@ pub struct ServiceView {
     /// The MCP tool's name (`mcp` services only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_name: Option<String>,
+    /// The seller's icon as Agora serves it (`/icons/{hash}`), when it has one that passed the
+    /// checks; never the seller's own URL.
+    pub icon: Option<String>,
 }
 
 fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
@@ -79,6 +82,7 @@ impl From<ServiceRow> for ServiceView {
             change_seq: row.change_seq,
             service_type: row.service_type,
             tool_name: row.tool_name,
+            icon: row.icon_hash.map(|hash| format!("/icons/{hash}")),
         }
     }
 }

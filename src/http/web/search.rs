@@ -77,6 +77,8 @@ struct PriceBucket {
 pub struct HitView {
     pub id: i64,
     pub name: String,
+    /// The seller's icon as Agora serves it (`/icons/{hash}`).
+    pub icon: Option<String>,
     pub method: String,
     pub host: String,
     pub path: String,
@@ -351,6 +353,7 @@ pub fn hit_view(hit: &FoundHit, now: i64) -> HitView {
     let service = &hit.service;
     HitView {
         id: service.id,
+        icon: service.icon_hash.as_ref().map(|hash| format!("/icons/{hash}")),
         name: view::display_name(service),
         method: service.method.clone(),
         host: service.host.clone(),

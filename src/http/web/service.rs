@@ -29,6 +29,8 @@ const MAX_SCHEMA_CHARS: usize = 20_000;
 pub struct ServicePage {
     id: i64,
     name: String,
+    /// The seller's icon as Agora serves it (`/icons/{hash}`).
+    icon: Option<String>,
     status: &'static str,
     method: String,
     url: String,
@@ -113,6 +115,7 @@ fn render(detail: Detail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> S
     ServicePage {
         id: service.id,
         name: view::display_name(service),
+        icon: service.icon_hash.as_ref().map(|hash| format!("/icons/{hash}")),
         status: service.status.as_str(),
         method: service.method.clone(),
         url: service.url.clone(),
