@@ -129,7 +129,8 @@ async fn pypi_x402_flask_sellers_are_listed() {
 
 /// The late-2026 schemes and flows as the official SDK (npm `@x402/express`/`@x402/evm` 2.27)
 /// emits them: a maximum for `upto` and `batch-settlement`, the batch-settlement extras, an
-/// upfront flow, and Mezo's 18-decimal Permit2-only mUSD — all listed, each priced and typed.
+/// upfront flow, Mezo's 18-decimal Permit2-only mUSD, and Solana `upto` in escrow (npm `@x402/svm`,
+/// no facilitatorAddress) — all listed without a warning, each priced and typed.
 #[tokio::test]
 async fn npm_sellers_of_the_late_2026_schemes_and_flows_are_listed_with_their_terms() {
     let peer = Peer::node("seller-2026-express.mjs");
@@ -150,6 +151,7 @@ async fn npm_sellers_of_the_late_2026_schemes_and_flows_are_listed_with_their_te
         ("/batched", (s("batch-settlement"), Some(s("0.002")), true, s("authorization"), Some(s("eip3009")), true)),
         ("/upfront", (s("exact"), Some(s("0.003")), false, s("upfront"), Some(s("eip3009")), true)),
         ("/mezo", (s("exact"), Some(s("0.01")), false, s("authorization"), Some(s("permit2")), true)),
+        ("/solana-metered", (s("upto"), Some(s("0.01")), true, s("escrow"), None, true)),
     ] {
         let report = prober.probe_str(&peer.url(path), None).await;
         let listing = listed(&report);

@@ -15,6 +15,7 @@ const kinds = [
   { x402Version: 2, scheme: "exact", network: "eip155:31612" },
   { x402Version: 2, scheme: "upto", network: "eip155:8453", extra: { facilitatorAddress: FACILITATOR_ADDRESS } },
   { x402Version: 2, scheme: "batch-settlement", network: "eip155:8453", extra: { receiverAuthorizer: FACILITATOR_ADDRESS } },
+  { x402Version: 2, scheme: "upto", network: "solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp", extra: { feePayer: SOLANA_FEE_PAYER, receiverAuthorizer: SOLANA_FEE_PAYER } },
   { x402Version: 1, scheme: "exact", network: "base" },
   { x402Version: 1, scheme: "exact", network: "base-sepolia" },
   { x402Version: 1, scheme: "exact", network: "solana-devnet", extra: { feePayer: SOLANA_FEE_PAYER } },
