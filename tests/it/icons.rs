@@ -24,6 +24,15 @@ fn png(side: u32) -> Vec<u8> {
     bytes
 }
 
+/// Why service `id`'s icon was not kept, as stored.
+async fn icon_problem(app: &agora::App, id: i64) -> Option<String> {
+    sqlx::query_scalar("SELECT icon_problem FROM services WHERE id = ?")
+        .bind(id)
+        .fetch_one(app.store.read())
+        .await
+        .expect("read")
+}
+
 fn challenge_with_icon(url: &str, icon: &str) -> Reply {
     let mut challenge = v2_challenge(url);
     challenge["resource"]["iconUrl"] = icon.into();
@@ -89,23 +98,13 @@ async fn icons_are_kept_checked_and_served_from_agoras_origin() {
     app.dispatcher.probe_now(due.clone()).await.expect("probed");
     let stored = icons::stored(app.store.read(), id).await.expect("read");
     assert_eq!((stored.url.as_deref(), stored.hash), (Some(icon_at("/icon.svg").as_str()), None));
-    let problem: Option<String> = sqlx::query_scalar("SELECT icon_problem FROM services WHERE id = ?")
-        .bind(id)
-        .fetch_one(app.store.read())
-        .await
-        .expect("read");
-    assert_eq!(problem.as_deref(), Some("icon_format_unsupported"));
+    assert_eq!(icon_problem(&app, id).await.as_deref(), Some("icon_format_unsupported"));
     let detail: Value =
         reqwest::get(format!("{base}/api/v1/services/{id}")).await.expect("get").json().await.expect("json");
     assert_eq!(detail["icon"], Value::Null);
     seller.set(challenge_with_icon(&url, "http://private.test/icon.png"));
     app.dispatcher.probe_now(due).await.expect("probed");
-    let problem: Option<String> = sqlx::query_scalar("SELECT icon_problem FROM services WHERE id = ?")
-        .bind(id)
-        .fetch_one(app.store.read())
-        .await
-        .expect("read");
-    assert_eq!(problem.as_deref(), Some("address_refused"));
+    assert_eq!(icon_problem(&app, id).await.as_deref(), Some("address_refused"));
 
     for bad in ["/icons/zzz", "/icons/0000000000000000000000000000000000000000000000000000000000000000"] {
         assert_eq!(reqwest::get(format!("{base}{bad}")).await.expect("get").status().as_u16(), 404, "{bad}");

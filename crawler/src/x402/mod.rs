@@ -12,6 +12,7 @@ pub mod limits;
 pub mod neighbours;
 pub mod networks;
 pub mod price;
+pub mod resource;
 pub mod resource_meta;
 pub mod schema_text;
 pub mod scheme_extra;
