@@ -95,6 +95,14 @@ pub enum Command {
     /// Rebuild the search index (DATA_DIR/index/) from SQLite, with a progress bar. Refuses while
     /// `agora serve` or `crawl` holds the index.
     Reindex,
+    /// Import every endpoint a source lists (a facilitator's Bazaar list, or a file or URL of
+    /// `URL [METHOD]` lines), probing each like a registration.
+    ///
+    /// Exit status: 0 when the import ran (refusals and rejections included), 2 when the source
+    /// could not be read.
+    Import(ImportArgs),
+    /// List the sources imported so far, with their last run.
+    Sources,
     /// Serve the catalog as MCP tools over stdio (for clients that start it as a child process).
     ///
     /// Reads the same data directory as `serve`, and works while it runs (docs/MCP.md).
@@ -116,6 +124,16 @@ pub struct RegisterArgs {
     /// are skipped. Probes go through the polite scheduler; a summary is printed.
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A facilitator base URL (its `/discovery/resources` is read), or a list: a file, or a URL
+    /// ending in `.txt`, of `URL [METHOD]` lines.
+    pub source: String,
+    /// What the source is (detected from it when left out).
+    #[arg(long, value_enum)]
+    pub kind: Option<crate::sources::SourceKind>,
 }
 
 #[derive(Debug, Args)]

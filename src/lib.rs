@@ -2,7 +2,7 @@
 //!
 //! The root crate owns the product around the challenge engine in `agora-crawler`
 //! (`docs/ARCHITECTURE.md`): [`config`] and [`cli`], the store ([`db`]), the lifecycle rules
-//! ([`lifecycle`]), the crawl service ([`jobs`]), the search index ([`search`]), the catalog core
+//! ([`lifecycle`]), the crawl service ([`jobs`]), imports from sources ([`sources`]), the search index ([`search`]), the catalog core
 //! every front end calls ([`catalog`]), the HTTP front ends ([`http`]), and startup and shutdown
 //! ([`app`], [`build_app`]).
 
@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod mcp;
 pub mod params;
 pub mod search;
+pub mod sources;
 
 pub use app::{App, AppConfig, AppError, AppState};
 

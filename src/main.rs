@@ -32,6 +32,8 @@ fn main() -> ExitCode {
             Command::Migrate => agora::cli::migrate::run(&cli.global).await,
             Command::Reindex => agora::cli::reindex::run(&cli.global).await,
             Command::Mcp => agora::cli::mcp::run(&cli.global).await,
+            Command::Import(args) => agora::cli::import::run(&cli.global, &args).await,
+            Command::Sources => agora::cli::import::list(&cli.global).await,
         }
     });
     ExitCode::from(code)

@@ -13,6 +13,7 @@ pub mod probe;
 pub mod report;
 pub mod resolve;
 pub mod robots;
+pub mod sources;
 pub mod target;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -1,6 +1,7 @@
 //! Subcommand implementations. Each returns the process exit code it wants.
 
 pub mod crawl;
+pub mod import;
 pub mod mcp;
 pub mod migrate;
 pub mod probe;

@@ -19,6 +19,7 @@ pub mod record;
 pub mod register;
 pub mod search_feed;
 pub mod services;
+pub mod sources;
 pub mod touch;
 pub mod writer;
 

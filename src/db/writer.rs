@@ -15,6 +15,7 @@ use super::icons::IconOutcome;
 use super::maintain::{MaintainReport, Retention};
 use super::record::{ProbeRecord, Recorded};
 use super::register::{NewService, Registered};
+use super::sources::SourceWrite;
 use super::touch::TouchLog;
 use sqlx::{Connection, SqliteConnection};
 use std::sync::Arc;
@@ -29,6 +30,7 @@ enum Op {
     Maintain(Retention, oneshot::Sender<Result<MaintainReport, StoreError>>),
     Recrawl(i64, i64, oneshot::Sender<Result<bool, StoreError>>),
     Icon(Box<IconOutcome>, oneshot::Sender<Result<(), StoreError>>),
+    Source(Box<SourceWrite>, oneshot::Sender<Result<i64, StoreError>>),
     /// Finish what is queued before this, then close the connection.
     Stop(oneshot::Sender<()>),
 }
@@ -88,6 +90,11 @@ impl Writer {
         self.ask(|reply| Op::Icon(Box::new(outcome), reply)).await?
     }
 
+    /// A write about sources (`db::sources`); answers the source id.
+    pub async fn source(&self, write: SourceWrite) -> Result<i64, StoreError> {
+        self.ask(|reply| Op::Source(Box::new(write), reply)).await?
+    }
+
     pub async fn stop(&self) {
         let _ = self.ask(Op::Stop).await;
     }
@@ -106,6 +113,7 @@ enum Answer {
     Maintained(MaintainReport),
     Recrawled(bool),
     Icon,
+    Source(i64),
 }
 
 impl Op {
@@ -126,6 +134,9 @@ impl Op {
                 .map_err(drop),
             Op::Recrawl(_, _, reply) => reply
                 .send(result.and_then(|a| if let Answer::Recrawled(v) = a { Ok(v) } else { Err(wrong()) }))
+                .map_err(drop),
+            Op::Source(_, reply) => reply
+                .send(result.and_then(|a| if let Answer::Source(v) = a { Ok(v) } else { Err(wrong()) }))
                 .map_err(drop),
             Op::Icon(_, reply) => {
                 reply.send(result.and_then(|a| if let Answer::Icon = a { Ok(()) } else { Err(wrong()) })).map_err(drop)
@@ -210,6 +221,7 @@ async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, Store
             super::icons::apply(conn, outcome).await?;
             Answer::Icon
         }
+        Op::Source(write, _) => Answer::Source(super::sources::apply(conn, write).await?),
         Op::Stop(_) => return Err(StoreError::Closed),
     })
 }

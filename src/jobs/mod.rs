@@ -5,9 +5,11 @@
 //! - [`hosts`]: one request per host, with a gap; [`icons`]: the seller's icon after a listing;
 //!   [`robots`]: robots.txt per origin; [`worker`]: one service end to end;
 //!   [`dispatch`]: per-host queues; [`scheduler`]: `serve`'s loop and `crawl --once`;
-//!   [`register`]: the registration function the CLI and the HTTP API call.
+//!   [`register`]: the registration function the CLI and the HTTP API call; [`documents`]: the
+//!   documents sources publish.
 
 pub mod dispatch;
+pub mod documents;
 pub mod hosts;
 pub mod icons;
 pub mod probe_metrics;
@@ -25,7 +27,7 @@ use crate::config::GlobalOptions;
 use crate::db::Store;
 use crate::lifecycle::LifecyclePolicy;
 use agora_crawler::fetch::Fetcher;
-use agora_crawler::icon;
+use agora_crawler::{FetchConfig, icon, sources};
 use agora_crawler::{ProbeConfig, Prober};
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,11 +90,15 @@ pub fn start(
 ) -> Result<Dispatcher, StartError> {
     let prober = Prober::new(settings.probe.clone()).map_err(|e| StartError(e.to_string()))?;
     let probe = &settings.probe;
-    let icons = Fetcher::new(icon::fetch_config(&probe.fetch), probe.policy.clone(), probe.resolver.clone())
-        .map_err(|e| StartError(e.to_string()))?;
+    let fetcher = |config| {
+        Fetcher::new(config, probe.policy.clone(), probe.resolver.clone()).map_err(|e| StartError(e.to_string()))
+    };
+    let icons = fetcher(icon::fetch_config(&probe.fetch))?;
+    let documents = fetcher(FetchConfig { max_body_bytes: sources::MAX_PAGE_BYTES, ..probe.fetch.clone() })?;
     let worker = Worker::new(worker::WorkerParts {
         prober,
         icons,
+        documents,
         store,
         clock,
         policy: settings.lifecycle,

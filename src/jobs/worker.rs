@@ -60,6 +60,8 @@ pub(super) struct WorkerParts {
     pub prober: Prober,
     /// The prober's fetcher with the icon limits (`agora_crawler::icon::fetch_config`).
     pub icons: Fetcher,
+    /// The prober's fetcher with the source-document limits (4 MiB pages).
+    pub documents: Fetcher,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub policy: LifecyclePolicy,
@@ -88,6 +90,10 @@ impl Worker {
 
     pub fn icon_fetcher(&self) -> &Fetcher {
         &self.parts.icons
+    }
+
+    pub fn document_fetcher(&self) -> &Fetcher {
+        &self.parts.documents
     }
 
     pub fn prober(&self) -> &Prober {

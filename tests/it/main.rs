@@ -28,6 +28,7 @@ mod registration;
 mod search;
 mod search_sync;
 mod serve;
+mod sources;
 mod support;
 mod web;
 mod web_in_browser;

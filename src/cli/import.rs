@@ -1,0 +1,78 @@
+//! `agora import SOURCE [--kind facilitator|list]` and `agora sources`.
+
+use super::terminal::safe;
+use crate::config::{GlobalOptions, ImportArgs};
+use crate::db::sources;
+use crate::jobs::scheduler;
+use crate::sources::{ImportError, SourceKind, import};
+use std::time::Instant;
+
+pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
+    let Some(app) = super::open_crawler(global).await else { return 2 };
+    crate::app::cancel_on_signals(app.cancel.clone());
+    let kind = args.kind.unwrap_or_else(|| SourceKind::detect(&args.source));
+    let code = match import(&app.dispatcher, kind, &args.source).await {
+        Ok(summary) => {
+            for (url, problem) in &summary.refusals {
+                println!("{}", safe(&format!("not registered ({}): {url}: {}", problem.code, problem.message)));
+            }
+            for skipped in &summary.skipped {
+                println!("{}", safe(&format!("skipped: {}", skipped.message)));
+            }
+            if let Some(stopped) = &summary.stopped {
+                println!("{}", safe(&format!("stopped ({}): {}", stopped.code, stopped.message)));
+            }
+            println!(
+                "source #{} ({}): {} found on {} pages — {} new, {} already known, {} refused",
+                summary.source_id,
+                kind.as_str(),
+                summary.found,
+                summary.pages,
+                summary.new,
+                summary.known,
+                summary.refused
+            );
+            // Nothing a source says is believed: every service it listed is probed now.
+            let events = app.dispatcher.subscribe();
+            let total = summary.services.into_iter().filter(|service| app.dispatcher.enqueue(service.clone())).count();
+            let probed = scheduler::collect(&app.dispatcher, events, total, Instant::now(), |_, _, _| {}).await;
+            println!("{probed}");
+            0
+        }
+        Err(ImportError::Unreadable(why)) => {
+            eprintln!("{}", safe(&format!("agora: cannot read the source: {why}")));
+            2
+        }
+        Err(error) => {
+            eprintln!("agora: {error}");
+            2
+        }
+    };
+    app.shutdown().await;
+    code
+}
+
+/// `agora sources`: each source with its last run.
+pub async fn list(global: &GlobalOptions) -> u8 {
+    let Some(app) = super::open_crawler(global).await else { return 2 };
+    let code = match sources::all(app.store.read()).await {
+        Ok(rows) if rows.is_empty() => {
+            println!("no sources yet: add one with `agora import SOURCE`");
+            0
+        }
+        Ok(rows) => {
+            for row in rows {
+                let counts = row.last_counts.map(|c| c.to_string()).unwrap_or_default();
+                let outcome = row.last_outcome.unwrap_or_else(|| "never run".into());
+                println!("{}", safe(&format!("#{} {} {} — {outcome} {counts}", row.id, row.kind, row.location)));
+            }
+            0
+        }
+        Err(error) => {
+            eprintln!("agora: {error}");
+            2
+        }
+    };
+    app.shutdown().await;
+    code
+}

@@ -1,0 +1,241 @@
+//! Importing a source once (docs/SOURCES.md): read what it lists — a facilitator's Bazaar list
+//! page by page, or a list of `URL [METHOD]` lines — and send every URL through the ordinary
+//! registration path (canonical URL, address policy; nothing stored for a refused one), keeping
+//! what the source claimed about each service as provenance. The services are returned for
+//! probing: nothing a source says is believed until a probe has seen it.
+//!
+//! A hostile source is bounded, never fatal: pages are capped in size and items
+//! (`agora_crawler::sources`), a run in pages and entries, and a list that repeats a page (looping
+//! pagination) stops the run with a reason.
+
+use crate::db::services::DueService;
+use crate::db::sources::SourceWrite;
+use crate::jobs::register::{new_service, parse_lines, register_many};
+use crate::jobs::{Dispatcher, JobError, Lane};
+use agora_crawler::sources::{Claim, page_url, parse_page};
+use agora_crawler::{Finding, ProbeTarget};
+use std::collections::HashMap;
+use url::Url;
+
+/// Most pages read in one run (100,000 entries at 100 a page).
+pub const MAX_PAGES: u64 = 1_000;
+/// Most entries taken from one run.
+pub const MAX_ENTRIES: usize = 100_000;
+
+/// What a source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceKind {
+    /// A facilitator's Bazaar list (`{base}/discovery/resources`).
+    Facilitator,
+    /// A file or URL of `URL [METHOD]` lines.
+    List,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Facilitator => "facilitator",
+            SourceKind::List => "list",
+        }
+    }
+
+    /// The kind a location names when none is given: an http(s) URL ending in `.txt` or a path
+    /// is a list; another URL, a facilitator.
+    pub fn detect(location: &str) -> SourceKind {
+        match Url::parse(location) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && !url.path().ends_with(".txt") => {
+                SourceKind::Facilitator
+            }
+            _ => SourceKind::List,
+        }
+    }
+}
+
+/// What one run found and did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportSummary {
+    pub source_id: i64,
+    /// Entries the source listed (usable ones).
+    pub found: usize,
+    /// Services stored for the first time.
+    pub new: usize,
+    /// Services Agora already had.
+    pub known: usize,
+    /// Entries refused by registration (with why), at most [`MAX_REPORTED`] kept.
+    pub refused: usize,
+    pub refusals: Vec<(String, Finding)>,
+    /// Items the source listed that were not usable, with why (at most [`MAX_REPORTED`]).
+    pub skipped: Vec<Finding>,
+    pub pages: u64,
+    /// Why the run stopped before the source's end, if it did.
+    pub stopped: Option<Finding>,
+    /// The services to probe (every one the source listed that registration accepted).
+    #[serde(skip)]
+    pub services: Vec<DueService>,
+}
+
+/// Reasons kept per run (the counts say the rest).
+pub const MAX_REPORTED: usize = 50;
+
+/// Why a run could not start or finish at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Unreadable(String),
+    #[error(transparent)]
+    Job(#[from] JobError),
+    #[error(transparent)]
+    Store(#[from] crate::db::StoreError),
+}
+
+/// Imports `location` as a source of `kind`, storing it; the services are left to probe.
+pub async fn import(dispatcher: &Dispatcher, kind: SourceKind, location: &str) -> Result<ImportSummary, ImportError> {
+    let worker = dispatcher.worker();
+    let writer = worker.store().writer();
+    let at = worker.now_ms();
+    let source_id =
+        writer.source(SourceWrite::Add { kind: kind.as_str().into(), location: location.into(), at }).await?;
+    let mut summary = ImportSummary { source_id, ..ImportSummary::default() };
+    let outcome = match kind {
+        SourceKind::List => import_list(dispatcher, location, &mut summary).await,
+        SourceKind::Facilitator => import_facilitator(dispatcher, location, &mut summary).await,
+    };
+    let counts = serde_json::json!({
+        "found": summary.found, "new": summary.new, "known": summary.known,
+        "refused": summary.refused, "skipped": summary.skipped.len(), "pages": summary.pages,
+    });
+    let label = match (&outcome, &summary.stopped) {
+        (Err(error), _) => error.to_string(),
+        (Ok(()), Some(stopped)) => stopped.code.clone(),
+        (Ok(()), None) => "ok".to_string(),
+    };
+    writer.source(SourceWrite::Ran { source_id, outcome: label, counts, at: worker.now_ms() }).await?;
+    outcome.map(|()| summary)
+}
+
+async fn import_list(dispatcher: &Dispatcher, location: &str, summary: &mut ImportSummary) -> Result<(), ImportError> {
+    let text = match Url::parse(location) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {
+            let body = dispatcher
+                .worker()
+                .fetch_document(&url, Lane::Priority)
+                .await?
+                .map_err(|finding| ImportError::Unreadable(finding.message))?;
+            String::from_utf8_lossy(&body).into_owned()
+        }
+        _ => std::fs::read_to_string(location).map_err(|e| ImportError::Unreadable(format!("{location}: {e}")))?,
+    };
+    let lines: Vec<_> = parse_lines(&text).into_iter().take(MAX_ENTRIES).collect();
+    let entries: Vec<(String, Option<String>, Claim)> =
+        lines.into_iter().map(|(_, url, method)| (url, method, Claim::default())).collect();
+    summary.pages = 1;
+    take(dispatcher, entries, summary).await
+}
+
+async fn import_facilitator(
+    dispatcher: &Dispatcher,
+    location: &str,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    let base = Url::parse(location)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| ImportError::Unreadable(format!("{location} is not an http(s) URL")))?;
+    let mut offset = 0u64;
+    let mut previous_first: Option<String> = None;
+    while summary.pages < MAX_PAGES {
+        let url = page_url(&base, offset);
+        let body = match dispatcher.worker().fetch_document(&url, Lane::Priority).await? {
+            Ok(body) => body,
+            // The first page is the source; a later one failing ends the run with what was read.
+            Err(finding) if summary.pages == 0 => return Err(ImportError::Unreadable(finding.message)),
+            Err(finding) => {
+                summary.stopped = Some(finding);
+                return Ok(());
+            }
+        };
+        let page = match parse_page(&body) {
+            Ok(page) => page,
+            Err(finding) if summary.pages == 0 => return Err(ImportError::Unreadable(finding.message)),
+            Err(finding) => {
+                summary.stopped = Some(finding);
+                return Ok(());
+            }
+        };
+        summary.pages += 1;
+        let first = page.entries.first().map(|e| e.url.clone());
+        if first.is_some() && first == previous_first {
+            summary.stopped = Some(Finding::new(
+                "source_pagination_loop",
+                format!("Page {} repeats the previous one: the source's paging does not advance.", summary.pages),
+            ));
+            return Ok(());
+        }
+        previous_first = first;
+        let room = MAX_ENTRIES.saturating_sub(summary.found);
+        let room_for_reasons = MAX_REPORTED.saturating_sub(summary.skipped.len());
+        summary.skipped.extend(page.skipped.into_iter().take(room_for_reasons));
+        let entries: Vec<_> = page.entries.into_iter().take(room).map(|e| (e.url, e.method, e.claim)).collect();
+        let read = page.items as u64;
+        take(dispatcher, entries, summary).await?;
+        offset += read;
+        // The end: an empty page, or the total the source states. (A short page is not the end:
+        // some facilitators cap `limit` below what was asked.)
+        let at_end = read == 0 || page.total.is_some_and(|total| offset >= total);
+        if at_end {
+            return Ok(());
+        }
+        if summary.found >= MAX_ENTRIES {
+            summary.stopped = Some(Finding::new(
+                "source_too_large",
+                format!("The source lists more than {MAX_ENTRIES} entries; Agora took the first {MAX_ENTRIES}."),
+            ));
+            return Ok(());
+        }
+    }
+    summary.stopped = Some(Finding::new(
+        "source_too_large",
+        format!("The source has more than {MAX_PAGES} pages; Agora read the first {MAX_PAGES}."),
+    ));
+    Ok(())
+}
+
+/// Registers `entries` and records the source's claims about the services they became.
+async fn take(
+    dispatcher: &Dispatcher,
+    entries: Vec<(String, Option<String>, Claim)>,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    summary.found += entries.len();
+    let lines: Vec<_> =
+        entries.iter().enumerate().map(|(i, (url, method, _))| (i + 1, url.clone(), method.clone())).collect();
+    let bulk = register_many(dispatcher, &lines).await?;
+    summary.refused += bulk.refused.len();
+    for refusal in bulk.refused {
+        if summary.refusals.len() < MAX_REPORTED {
+            summary.refusals.push((refusal.text, refusal.problem));
+        }
+    }
+    let ids: HashMap<(String, String), i64> =
+        bulk.services.iter().map(|(due, _)| ((due.url.clone(), due.method.clone()), due.id)).collect();
+    let mut seen = Vec::new();
+    for (url, method, claim) in entries {
+        let Ok(target) = ProbeTarget::parse(&url, method.as_deref()) else { continue };
+        let new = new_service(&target);
+        if let Some(id) = ids.get(&(new.url, new.method)) {
+            seen.push((*id, claim));
+        }
+    }
+    for (due, created) in bulk.services {
+        if created {
+            summary.new += 1;
+        } else {
+            summary.known += 1;
+        }
+        summary.services.push(due);
+    }
+    let worker = dispatcher.worker();
+    let at = worker.now_ms();
+    worker.store().writer().source(SourceWrite::Seen { source_id: summary.source_id, services: seen, at }).await?;
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Importing sources: a real facilitator list (another Agora's own Bazaar `/discovery/resources`,
+//! the official shape the SDK clients read) fills an empty catalog, every URL registered and
+//! probed, with the source's claims kept as provenance; a list file does the same; and a hostile
+//! facilitator — looping pagination, private and non-HTTP URLs, an oversized page — is bounded
+//! and reported, never fatal.
+
+use crate::api::serve;
+use crate::catalog::{Catalog, relevance_specs};
+use crate::support::{T0, loopback_options, open_app};
+use agora::clock::ManualClock;
+use agora::db::sources;
+use agora::sources::{ImportError, SourceKind, import};
+use agora_crawler::testkit::{Reply, Request, Seller};
+use serde_json::{Value, json};
+use std::net::IpAddr;
+
+fn facilitator_page(items: Vec<Value>, total: usize) -> Reply {
+    let body = json!({"x402Version": 2, "items": items, "pagination": {"limit": 100, "offset": 0, "total": total}});
+    Reply::new(200).header("content-type", "application/json").body(body.to_string())
+}
+
+#[tokio::test]
+async fn a_facilitator_list_fills_an_empty_catalog_with_probed_services_and_provenance() {
+    let upstream = Catalog::build(relevance_specs()).await;
+    let facilitator = serve(&upstream).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+
+    let summary = import(&app.dispatcher, SourceKind::Facilitator, &facilitator).await.expect("imports");
+    let n = upstream.specs.len();
+    assert_eq!((summary.found, summary.new, summary.known, summary.refused), (n, n, 0, 0), "{summary:?}");
+    assert_eq!(summary.stopped, None);
+    // Nothing is believed before a probe: each service is probed like a registration.
+    for service in &summary.services {
+        let probed = app.dispatcher.probe_now(service.clone()).await.expect("probed");
+        assert_eq!(probed.recorded.status.as_str(), "listed", "{}", service.url);
+    }
+    let first = &summary.services[0];
+    let provenance = sources::of_service(app.store.read(), first.id).await.expect("provenance");
+    assert_eq!(provenance.len(), 1);
+    let (source_id, kind, location, _, _, claim) = &provenance[0];
+    assert_eq!(
+        (*source_id, kind.as_str(), location.as_str()),
+        (summary.source_id, "facilitator", facilitator.as_str())
+    );
+    assert_eq!(claim.as_ref().and_then(|c| c.usd.as_deref()), Some("0.001"), "what the facilitator claimed");
+
+    // A second run finds the same services again: known, not new; the source is one row.
+    let again = import(&app.dispatcher, SourceKind::Facilitator, &facilitator).await.expect("imports");
+    assert_eq!((again.new, again.known, again.source_id), (0, n, summary.source_id));
+    let stored = sources::all(app.store.read()).await.expect("sources");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].last_outcome.as_deref(), Some("ok"));
+    assert_eq!(stored[0].last_counts.as_ref().map(|c| c["found"].clone()), Some(json!(n)));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn hostile_facilitators_are_bounded_and_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    // Every page is the same, and claims a total it never reaches: a pagination loop.
+    let looping = Seller::start(IpAddr::from([127, 0, 0, 71]), |request: &Request| {
+        if request.path == "/robots.txt" {
+            return Reply::new(404);
+        }
+        facilitator_page(
+            vec![
+                json!({"resource": "http://127.0.0.71/paid", "type": "http", "x402Version": 2, "accepts": []}),
+                json!({"resource": "http://10.0.0.1/internal", "type": "http", "x402Version": 2, "accepts": []}),
+                json!({"resource": "ftp://127.0.0.71/file", "type": "http", "x402Version": 2, "accepts": []}),
+                json!({"url": 7}),
+            ],
+            1_000_000,
+        )
+    })
+    .await
+    .expect("seller");
+    let summary = import(&app.dispatcher, SourceKind::Facilitator, &looping.url("")).await.expect("a bounded run");
+    assert_eq!(summary.pages, 2, "stopped when page 2 repeated page 1");
+    assert_eq!(summary.stopped.as_ref().map(|f| f.code.as_str()), Some("source_pagination_loop"));
+    assert_eq!((summary.found, summary.new, summary.refused), (3, 1, 2), "{summary:?}");
+    let codes: Vec<&str> = summary.refusals.iter().map(|(_, f)| f.code.as_str()).collect();
+    assert_eq!(codes, ["address_refused", "url_scheme_unsupported"], "private and non-HTTP URLs are refused");
+    assert_eq!(summary.skipped.len(), 1, "the item without a URL: {:?}", summary.skipped);
+
+    // A page over 4 MiB is not read; the first page being the source, the import says why.
+    let huge = Seller::start(IpAddr::from([127, 0, 0, 72]), |request: &Request| {
+        if request.path == "/robots.txt" {
+            return Reply::new(404);
+        }
+        Reply::new(200).header("content-type", "application/json").body(vec![b' '; 5 << 20])
+    })
+    .await
+    .expect("seller");
+    let refused = import(&app.dispatcher, SourceKind::Facilitator, &huge.url("")).await;
+    assert!(matches!(refused, Err(ImportError::Unreadable(_))), "{refused:?}");
+    let stored = sources::all(app.store.read()).await.expect("sources");
+    let outcome = stored.iter().find(|s| s.location == huge.url("")).and_then(|s| s.last_outcome.clone());
+    assert!(outcome.is_some_and(|o| o != "ok"), "the failed run is recorded with why: {stored:?}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_list_file_is_a_source_and_the_cli_imports_it() {
+    let upstream = Catalog::build(relevance_specs()[..2].to_vec()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let list = dir.path().join("urls.txt");
+    let urls: Vec<String> = upstream.specs.iter().map(|s| upstream.url(s)).collect();
+    std::fs::write(&list, format!("# two sellers\n{}\n{} GET\nnot-a-url\n", urls[0], urls[1])).expect("write");
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_agora"));
+        command.arg("--data-dir").arg(&data).args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"]).args(args);
+        command.output().expect("agora runs")
+    };
+    let out = run(&["import", list.to_str().expect("utf-8")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("3 found on 1 pages — 2 new, 0 already known, 1 refused"), "{stdout}");
+    assert!(stdout.contains("not registered (url_invalid)"), "{stdout}");
+    let listed = run(&["sources"]);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains("#1 list") && text.contains("urls.txt") && text.contains("ok"), "{text}");
+    let missing = run(&["import", "/nonexistent/urls.txt"]);
+    assert_eq!(missing.status.code(), Some(2), "an unreadable source is an error");
+}
