@@ -23,7 +23,7 @@ const MAX_CLAIM_TEXT: usize = 300;
 
 /// What a source claimed about one endpoint: its first offer as the source lists it, normalized
 /// when the validator can read it, and its description.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claim {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,

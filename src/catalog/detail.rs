@@ -7,6 +7,7 @@ use crate::db::history::{self, OfferChange, StatusChange, Uptime};
 use crate::db::maintain::DAY_MS;
 use crate::db::probes::{self, Latency, ProbeRow};
 use crate::db::services::{self, ServiceRow};
+use crate::db::sources::{self, SourceMention};
 use agora_crawler::{Discovery, Offer, ProbeReport};
 
 /// Probes listed under `recent_probes`.
@@ -29,6 +30,8 @@ pub struct Detail {
     pub recent_probes: Vec<ProbeRow>,
     pub offer_changes: Vec<OfferChange>,
     pub status_changes: Vec<StatusChange>,
+    /// The sources that list it, each with what it claimed and where the probe disagrees.
+    pub sources: Vec<SourceMention>,
 }
 
 impl Catalog {
@@ -51,13 +54,32 @@ impl Catalog {
             recent_probes: probes::recent(&mut *conn, id, RECENT_PROBES).await?,
             offer_changes: history::offer_changes(&mut *conn, id).await?,
             status_changes: history::status_changes(&mut *conn, id).await?,
+            sources: sources::of_service(&mut *conn, id).await?,
             service,
-        })
+        }
+        .with_disagreements())
     }
 
     /// Probes and successes of service `id` per UTC day (epoch days) from `first_day` on; days
     /// without probes are absent.
     pub async fn uptime_by_day(&self, id: i64, first_day: i64) -> Result<Vec<(i64, Uptime)>, CatalogError> {
         Ok(history::uptime_by_day(self.store.read(), id, first_day).await?)
+    }
+}
+
+impl Detail {
+    /// Says, for each source, where its claimed price disagrees with what the probe found: a
+    /// source's word is provenance, the probe is the truth.
+    fn with_disagreements(mut self) -> Detail {
+        for mention in &mut self.sources {
+            let Some(claim) = &mention.claim else { continue };
+            let Some(claimed) = &claim.usd else { continue };
+            let asked: Vec<&str> = self.offers.iter().filter_map(|o| o.usd.as_deref()).collect();
+            if !asked.is_empty() && !asked.contains(&claimed.as_str()) {
+                mention.disagreement =
+                    Some(format!("The source lists ${claimed}; the endpoint asks ${}.", asked.join(" or $")));
+            }
+        }
+        self
     }
 }

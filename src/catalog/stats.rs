@@ -32,6 +32,14 @@ impl Catalog {
         }
     }
 
+    /// When the catalog was last probed (epoch ms; `None` before any probe): how fresh it is.
+    pub async fn last_probe_at(&self) -> Result<Option<i64>, CatalogError> {
+        Ok(sqlx::query_scalar("SELECT MAX(last_probed_at) FROM services")
+            .fetch_one(self.store.read())
+            .await
+            .map_err(crate::db::StoreError::from)?)
+    }
+
     /// The crawler's probe counters.
     pub fn probe_metrics(&self) -> &ProbeMetrics {
         self.jobs.worker().metrics()

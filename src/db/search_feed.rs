@@ -1,4 +1,4 @@
-//! What the search index is built from: services with their offers and recent uptime, read in
+//! What the search index is built from: services with their offers, recent uptime and sources, read in
 //! change order (catching up after commits) or id order (a rebuild). The index is a derived view;
 //! these reads are all it knows of the catalog.
 
@@ -25,6 +25,8 @@ pub struct FeedService {
     /// Empty unless the service is searchable.
     pub offers: Vec<Offer>,
     pub uptime: Uptime,
+    /// The sources that list it (`db::sources`), for the `source` filter.
+    pub sources: Vec<i64>,
 }
 
 impl FeedService {
@@ -74,7 +76,9 @@ async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec
     let none = Uptime { probes: 0, successes: 0 };
     let mut services: Vec<FeedService> = rows
         .iter()
-        .map(|row| Ok(FeedService { service: service_row(row)?, offers: Vec::new(), uptime: none }))
+        .map(|row| {
+            Ok(FeedService { service: service_row(row)?, offers: Vec::new(), uptime: none, sources: Vec::new() })
+        })
         .collect::<Result<_, StoreError>>()?;
     let ids: Vec<i64> = services.iter().filter(|s| s.searchable()).map(|s| s.service.id).collect();
     if ids.is_empty() {
@@ -82,11 +86,25 @@ async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec
     }
     let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
     let uptimes = uptimes_of(pool, &ids, now - UPTIME_WINDOW_DAYS * DAY_MS).await?;
+    let mut sources = sources_of(pool, &ids).await?;
     for feed in services.iter_mut().filter(|s| s.searchable()) {
         feed.offers = offers.remove(&feed.service.id).unwrap_or_default();
         feed.uptime = uptimes.get(&feed.service.id).copied().unwrap_or(none);
+        feed.sources = sources.remove(&feed.service.id).unwrap_or_default();
     }
     Ok(services)
+}
+
+/// The sources listing each of `ids`.
+async fn sources_of(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+    let mut builder =
+        QueryBuilder::<Sqlite>::new("SELECT service_id, source_id FROM service_sources WHERE service_id IN ");
+    in_list(&mut builder, ids);
+    let mut sources: HashMap<i64, Vec<i64>> = HashMap::new();
+    for row in builder.build().fetch_all(pool).await? {
+        sources.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+    }
+    Ok(sources)
 }
 
 /// Probes and successes since `since` per service: daily rollups for finished days, raw probes

@@ -3,7 +3,7 @@
 
 use super::StoreError;
 use agora_crawler::sources::Claim;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
 
 /// A stored source.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -46,17 +46,37 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
         }
         SourceWrite::Seen { source_id, services, at } => {
             for (service_id, claim) in services {
-                sqlx::query(
-                    "INSERT INTO service_sources (service_id, source_id, first_seen, last_seen, claim)
-                     VALUES (?1, ?2, ?3, ?3, ?4)
-                     ON CONFLICT (service_id, source_id) DO UPDATE SET last_seen = ?3, claim = ?4",
+                let claim = serde_json::to_string(claim)?;
+                let added = sqlx::query(
+                    "INSERT OR IGNORE INTO service_sources (service_id, source_id, first_seen, last_seen, claim)
+                     VALUES (?1, ?2, ?3, ?3, ?4)",
                 )
                 .bind(service_id)
                 .bind(source_id)
                 .bind(at)
-                .bind(serde_json::to_string(claim)?)
+                .bind(&claim)
                 .execute(&mut *conn)
                 .await?;
+                if added.rows_affected() == 1 {
+                    // A new source for the service: the index (the `source` filter) must follow.
+                    sqlx::query(
+                        "UPDATE services SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services)
+                         WHERE id = ?",
+                    )
+                    .bind(service_id)
+                    .execute(&mut *conn)
+                    .await?;
+                } else {
+                    sqlx::query(
+                        "UPDATE service_sources SET last_seen = ?, claim = ? WHERE service_id = ? AND source_id = ?",
+                    )
+                    .bind(at)
+                    .bind(&claim)
+                    .bind(service_id)
+                    .bind(source_id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
             }
             Ok(*source_id)
         }
@@ -97,22 +117,42 @@ pub async fn all(pool: &SqlitePool) -> Result<Vec<SourceRow>, StoreError> {
         .collect())
 }
 
-/// One service's provenance: (source id, kind, location, first seen, last seen, claim).
-pub type Provenance = (i64, String, String, i64, i64, Option<Claim>);
+/// One source that lists a service: the source, when it listed it, and what it claimed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SourceMention {
+    pub source_id: i64,
+    /// `facilitator` or `list`.
+    pub kind: String,
+    pub location: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    /// What the source said about the service (its first offer, its description).
+    pub claim: Option<Claim>,
+    /// Set when the claim and the live probe disagree: "the source lists $0.01; the endpoint
+    /// asks $0.05".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<String>,
+}
 
 /// The sources that list service `id`, oldest first.
-pub async fn of_service(pool: &SqlitePool, id: i64) -> Result<Vec<Provenance>, StoreError> {
+pub async fn of_service(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<SourceMention>, StoreError> {
     let rows: Vec<(i64, String, String, i64, i64, Option<String>)> = sqlx::query_as(
         "SELECT s.id, s.kind, s.location, p.first_seen, p.last_seen, p.claim
          FROM service_sources p JOIN sources s ON s.id = p.source_id WHERE p.service_id = ? ORDER BY s.id",
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, kind, location, first, last, claim)| {
-            (id, kind, location, first, last, claim.and_then(|c| serde_json::from_str(&c).ok()))
+        .map(|(source_id, kind, location, first_seen, last_seen, claim)| SourceMention {
+            source_id,
+            kind,
+            location,
+            first_seen,
+            last_seen,
+            claim: claim.and_then(|c| serde_json::from_str(&c).ok()),
+            disagreement: None,
         })
         .collect())
 }

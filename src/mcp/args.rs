@@ -37,6 +37,8 @@ pub struct SearchArgs {
     /// `http` (endpoints) or `mcp` (MCP tools sold through x402).
     #[serde(rename = "type")]
     pub service_type: Option<String>,
+    /// Only services this source (an id from `agora sources` or `/api/v1/sources`) lists.
+    pub source: Option<i64>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`.
     pub sort: Option<String>,
     /// Hits per page, 1–100 (default 20).
@@ -67,6 +69,7 @@ impl SearchArgs {
         one("has_schema", self.has_schema.filter(|h| *h).map(|_| "true".to_string()));
         one("host", self.host.clone());
         one("type", self.service_type.clone());
+        one("source", self.source.map(|s| s.to_string()));
         one("sort", self.sort.clone());
         one("limit", self.limit.map(|l| l.to_string()));
         one("offset", self.offset.map(|o| o.to_string()).or_else(|| self.cursor.clone()));

@@ -146,7 +146,7 @@ impl AgoraMcp {
 
     /// Counts of the catalog by network, asset, scheme, version and price, with its size.
     #[tool(
-        description = "What the catalog holds: how many listed x402 services there are for each network, asset, scheme, x402 version and price range (optionally within a text query), and how many services Agora tracks by status. Use it to see which filters are worth setting.",
+        description = "What the catalog holds: how many listed x402 services there are for each network, asset, scheme, x402 version and price range (optionally within a text query), how many services Agora tracks by status, and how fresh it is (the last probe, changes not yet searchable). Use it to see which filters are worth setting.",
         input_schema = schema_for_type::<FacetArgs>(),
         output_schema = schemas::facets(),
         annotations(read_only_hint = true, open_world_hint = false)
@@ -168,6 +168,10 @@ impl AgoraMcp {
                     "facets": found.facets,
                     "services_by_status": services,
                     "index_documents": stats.index_documents,
+                    "freshness": {
+                        "last_probe_at": self.catalog.last_probe_at().await?,
+                        "index_behind": (stats.store_seq - stats.index_seq).max(0),
+                    },
                 });
                 Ok(answer(&value, summary))
             }

@@ -124,7 +124,7 @@ pub fn check_answer() -> Arc<JsonObject> {
 pub fn facets() -> Arc<JsonObject> {
     self_contained(json!({
         "type": "object",
-        "required": ["matching", "facets", "services_by_status", "index_documents"],
+        "required": ["matching", "facets", "services_by_status", "index_documents", "freshness"],
         "properties": {
             "matching": {"type": "integer", "minimum": 0, "description": "Listed services matching the query."},
             "facets": {"$ref": format!("{DEFS_REFS}Facets")},
@@ -134,6 +134,14 @@ pub fn facets() -> Arc<JsonObject> {
                 "description": "Services Agora tracks, by status.",
             },
             "index_documents": {"type": "integer", "minimum": 0},
+            "freshness": {
+                "type": "object",
+                "required": ["last_probe_at", "index_behind"],
+                "properties": {
+                    "last_probe_at": {"type": ["integer", "null"], "description": "Epoch ms of the latest probe."},
+                    "index_behind": {"type": "integer", "minimum": 0, "description": "Stored changes not yet searchable."},
+                },
+            },
         },
     }))
 }

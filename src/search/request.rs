@@ -16,7 +16,7 @@ pub const SEARCH_PARAMS: Known<'static> = Known { names: SEARCH_NAMES, repeatabl
 #[rustfmt::skip]
 pub const SEARCH_NAMES: &[&str] = &[
     "q", "network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host",
-    "type", "sort", "limit", "offset",
+    "type", "source", "sort", "limit", "offset",
 ];
 const REPEATABLE: &[&str] = &["network", "asset", "scheme"];
 
@@ -123,6 +123,8 @@ pub struct SearchRequest {
     pub host: Option<String>,
     /// `http` or `mcp`: only services of that type.
     pub service_type: Option<ServiceType>,
+    /// Only services a source (by id) lists.
+    pub source: Option<i64>,
     /// `None`: relevance with text, newest without.
     pub sort: Option<Sort>,
     pub limit: usize,
@@ -203,6 +205,7 @@ impl SearchRequest {
                         _ => return Err(ParamError::new(name, "expected `http` or `mcp`")),
                     })
                 }
+                "source" => request.source = Some(params.int(name, 1..=i64::MAX, 0)?),
                 "host" => {
                     if value.is_empty() || value.contains(['/', ' ', '?', '#', '@']) {
                         return Err(ParamError::new(name, "expected a host name such as `api.example.com`"));

@@ -212,6 +212,9 @@ fn execute(
     if request.has_schema {
         filters.push(Box::new(TermSetQuery::new([raw(fields.has_schema, "true")])));
     }
+    if let Some(source) = request.source {
+        filters.push(Box::new(TermQuery::new(raw(fields.sources, &source.to_string()), IndexRecordOption::Basic)));
+    }
     if let Some(kind) = request.service_type {
         filters.push(Box::new(TermQuery::new(raw(fields.service_type, kind.as_str()), IndexRecordOption::Basic)));
     }

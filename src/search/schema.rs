@@ -11,7 +11,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 use tantivy::{Index, TantivyDocument, Term};
 
 /// Version of the schema, the analyzer and the stored facts format.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The analyzer of every text field and of query text.
 pub const ANALYZER: &str = "agora";
@@ -53,6 +53,8 @@ pub struct Fields {
     pub has_schema: Field,
     /// `http` or `mcp` (raw).
     pub service_type: Field,
+    /// Ids of the sources listing it (raw, one value each).
+    pub sources: Field,
     /// [`StoredFacts`] as JSON: what filters, facets and sorting read (see `facts`).
     pub facts: Field,
 }
@@ -92,6 +94,7 @@ pub fn build_schema() -> (Schema, Fields) {
         host: builder.add_text_field("host", STRING),
         has_schema: builder.add_text_field("has_schema", STRING),
         service_type: builder.add_text_field("service_type", STRING),
+        sources: builder.add_text_field("sources", STRING),
         facts: builder.add_text_field("facts", STORED),
     };
     (builder.build(), fields)
@@ -137,6 +140,9 @@ pub fn document(fields: &Fields, feed: &FeedService) -> TantivyDocument {
     doc.add_text(fields.host, service.host.to_ascii_lowercase());
     doc.add_text(fields.has_schema, if service.has_schema { "true" } else { "false" });
     doc.add_text(fields.service_type, &service.service_type);
+    for source in &feed.sources {
+        doc.add_text(fields.sources, source.to_string());
+    }
     doc.add_text(fields.facts, StoredFacts::of(feed).to_json());
     doc
 }

@@ -179,6 +179,8 @@ async fn facets_changes_and_live_checks_over_mcp() {
     assert_eq!(facets["matching"], 3, "{facets}");
     assert!(facets["facets"]["network"].as_array().is_some_and(|n| !n.is_empty()), "{facets}");
     assert_eq!(facets["services_by_status"]["listed"], 3);
+    assert!(facets["freshness"]["last_probe_at"].is_i64(), "{facets}");
+    assert_eq!(facets["freshness"]["index_behind"], 0, "flushed: everything stored is searchable");
 
     let changes = call(&client, "recent_changes", json!({"limit": 2})).await.structured_content.expect("structured");
     assert_eq!(changes["events"].as_array().map(Vec::len), Some(2));

@@ -29,6 +29,11 @@ async fn a_facilitator_list_fills_an_empty_catalog_with_probed_services_and_prov
 
     let summary = import(&app.dispatcher, SourceKind::Facilitator, &facilitator).await.expect("imports");
     let n = upstream.specs.len();
+    // The weather seller raises its price after the facilitator listed it: the probe decides.
+    let weather = upstream.specs.iter().find(|s| s.path == "/weather").expect("weather").clone();
+    let mut raised = crate::catalog::challenge(&weather, &upstream.url(&weather));
+    raised["accepts"][0]["amount"] = json!("5000");
+    upstream.set_reply(&weather, Reply::v2(&raised));
     assert_eq!((summary.found, summary.new, summary.known, summary.refused), (n, n, 0, 0), "{summary:?}");
     assert_eq!(summary.stopped, None);
     // Nothing is believed before a probe: each service is probed like a registration.
@@ -39,12 +44,36 @@ async fn a_facilitator_list_fills_an_empty_catalog_with_probed_services_and_prov
     let first = &summary.services[0];
     let provenance = sources::of_service(app.store.read(), first.id).await.expect("provenance");
     assert_eq!(provenance.len(), 1);
-    let (source_id, kind, location, _, _, claim) = &provenance[0];
+    let mention = &provenance[0];
     assert_eq!(
-        (*source_id, kind.as_str(), location.as_str()),
+        (mention.source_id, mention.kind.as_str(), mention.location.as_str()),
         (summary.source_id, "facilitator", facilitator.as_str())
     );
-    assert_eq!(claim.as_ref().and_then(|c| c.usd.as_deref()), Some("0.001"), "what the facilitator claimed");
+    assert_eq!(mention.claim.as_ref().and_then(|c| c.usd.as_deref()), Some("0.001"), "what the facilitator claimed");
+
+    // Searchable by source; the detail shows the provenance and where the probe disagrees.
+    app.search.flush().await.expect("flush");
+    let base = crate::api::serve_state(app.state.clone()).await;
+    let get = |path: String| {
+        let url = format!("{base}{path}");
+        async move { reqwest::get(url).await.expect("get").json::<Value>().await.expect("json") }
+    };
+    let by_source = get(format!("/api/v1/services?source={}&limit=100", summary.source_id)).await;
+    assert_eq!(by_source["total"], json!(n), "{by_source}");
+    let none = get("/api/v1/services?source=999".to_string()).await;
+    assert_eq!(none["total"], 0);
+    let weather_id = summary.services.iter().find(|s| s.url == upstream.url(&weather)).expect("imported").id;
+    let detail = get(format!("/api/v1/services/{weather_id}")).await;
+    let mention = &detail["sources"][0];
+    assert_eq!(mention["kind"], "facilitator");
+    assert_eq!(mention["claim"]["usd"], "0.001");
+    assert_eq!(mention["disagreement"], "The source lists $0.001; the endpoint asks $0.005.", "{mention}");
+    let page = reqwest::get(format!("{base}/services/{weather_id}")).await.expect("get").text().await.expect("html");
+    assert!(page.contains("Listed by") && page.contains("The source lists $0.001; the endpoint asks $0.005."));
+    let client = crate::mcp::connect(&base).await;
+    let found = crate::mcp::call(&client, "search_services", json!({"source": summary.source_id, "limit": 100})).await;
+    assert_eq!(found.structured_content.expect("structured")["total"], json!(n));
+    client.cancel().await.expect("close");
 
     // A second run finds the same services again: known, not new; the source is one row.
     let again = import(&app.dispatcher, SourceKind::Facilitator, &facilitator).await.expect("imports");

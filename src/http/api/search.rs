@@ -33,6 +33,7 @@ use std::time::Instant;
         ("has_schema" = Option<bool>, Query, description = "`true`: only services declaring input/output schemas"),
         ("host" = Option<String>, Query, description = "Exact host"),
         ("type" = Option<String>, Query, description = "`http` (endpoints) or `mcp` (MCP tools sold through x402)"),
+        ("source" = Option<i64>, Query, minimum = 1, description = "Only services this source (by id) lists"),
         ("sort" = Option<String>, Query, description = "`relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Hits per page (default 20)"),
         ("offset" = Option<i64>, Query, minimum = 0, maximum = 10000, description = "Hits to skip"),

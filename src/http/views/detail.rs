@@ -4,6 +4,7 @@ use super::ServiceView;
 use crate::catalog::detail::Detail;
 use crate::db::history::{OfferChange, StatusChange, Uptime};
 use crate::db::probes::{Latency, ProbeRow};
+use crate::db::sources::SourceMention;
 use agora_crawler::{Discovery, Offer, ProbeReport};
 use serde::Serialize;
 
@@ -23,6 +24,9 @@ pub struct ServiceDetail {
     pub recent_probes: Vec<ProbeRow>,
     pub offer_changes: Vec<OfferChange>,
     pub status_changes: Vec<StatusChange>,
+    /// Provenance: the sources that list it ([SOURCES.md]), what each claimed, and where the
+    /// probe disagrees.
+    pub sources: Vec<SourceMention>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -65,6 +69,7 @@ impl From<Detail> for ServiceDetail {
             recent_probes: detail.recent_probes,
             offer_changes: detail.offer_changes,
             status_changes: detail.status_changes,
+            sources: detail.sources,
         }
     }
 }

@@ -54,6 +54,8 @@ pub struct ServicePage {
     /// Listed at some point (a price history can exist).
     ever_listed: bool,
     changes: Vec<ChangeRow>,
+    /// Provenance: the sources that list it.
+    sources: Vec<SourceLine>,
     probes: Vec<ProbeLine>,
 }
 
@@ -61,6 +63,15 @@ struct DayBar {
     x: i64,
     class: &'static str,
     title: String,
+}
+
+struct SourceLine {
+    /// "facilitator https://…" (shown as text, never a link).
+    source: String,
+    since: String,
+    /// What it claimed: "$0.01 on eip155:8453".
+    claim: String,
+    disagreement: Option<String>,
 }
 
 struct ChangeRow {
@@ -139,6 +150,19 @@ fn render(detail: Detail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> S
         input_schema: schema(|d| &d.input),
         output_schema: schema(|d| &d.output),
         ever_listed: service.first_listed_at.is_some(),
+        sources: detail
+            .sources
+            .iter()
+            .map(|mention| SourceLine {
+                source: format!("{} {}", mention.kind, view::clip(&mention.location, 120)),
+                since: view::ago(mention.first_seen, now),
+                claim: mention.claim.as_ref().map_or_else(String::new, |claim| {
+                    let price = claim.usd.as_ref().map(|usd| format!("${usd}")).unwrap_or_else(|| "unpriced".into());
+                    format!("{price}{}", claim.network.as_ref().map(|n| format!(" on {n}")).unwrap_or_default())
+                }),
+                disagreement: mention.disagreement.clone(),
+            })
+            .collect(),
         changes: detail
             .offer_changes
             .iter()
