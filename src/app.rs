@@ -37,6 +37,8 @@ pub struct AppConfig {
     pub answer_cache: bool,
     /// Public host names `/mcp` answers besides the loopback ones (`--mcp-allowed-host`).
     pub mcp_allowed_hosts: Vec<String>,
+    /// Whether anyone may add a source over the API (`serve --no-public-sources` turns it off).
+    pub public_sources: bool,
     /// How the crawler resolves host names (`None`: the system's). Tests give names to loopback
     /// sellers this way, since the address policy refuses IP literals where names are required.
     pub resolver: Option<Arc<dyn Resolver>>,
@@ -51,6 +53,7 @@ impl AppConfig {
             limits: HttpLimits::default(),
             answer_cache: true,
             mcp_allowed_hosts: Vec::new(),
+            public_sources: true,
             resolver: None,
         }
     }
@@ -66,6 +69,8 @@ pub struct AppState {
     pub answers: Arc<Answers>,
     /// Public host names `/mcp` answers besides the loopback ones.
     pub mcp_allowed_hosts: Arc<[String]>,
+    /// Whether `POST /api/v1/sources` is open.
+    pub public_sources: bool,
 }
 
 impl AppState {
@@ -122,6 +127,7 @@ pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
         metrics: HttpMetrics::default(),
         answers: Arc::new(answers),
         mcp_allowed_hosts: config.mcp_allowed_hosts.into(),
+        public_sources: config.public_sources,
     };
     let Crawler { store, dispatcher, cancel, retention } = crawler;
     Ok(App { store, search, dispatcher, cancel, retention, state })

@@ -187,6 +187,9 @@ pub struct ServeArgs {
     /// `Host` is a loopback name or one of these (DNS rebinding protection).
     #[arg(long = "mcp-allowed-host", value_name = "HOST")]
     pub mcp_allowed_hosts: Vec<String>,
+    /// Refuse `POST /api/v1/sources` (adding sources stays with the operator's `agora import`).
+    #[arg(long)]
+    pub no_public_sources: bool,
     /// IPv6 clients are one client per prefix of this many bits, for rate limits and connection
     /// caps (one IPv6 client is handed a whole /64).
     #[arg(long, default_value_t = DEFAULT_IPV6_PREFIX, value_name = "BITS", value_parser = clap::value_parser!(u8).range(1..=128))]

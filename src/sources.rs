@@ -23,7 +23,8 @@ pub const MAX_PAGES: u64 = 1_000;
 pub const MAX_ENTRIES: usize = 100_000;
 
 /// What a source is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// A facilitator's Bazaar list (`{base}/discovery/resources`).
     Facilitator,
@@ -32,6 +33,14 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    pub fn parse(text: &str) -> Option<SourceKind> {
+        match text {
+            "facilitator" => Some(SourceKind::Facilitator),
+            "list" => Some(SourceKind::List),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Facilitator => "facilitator",
@@ -90,11 +99,27 @@ pub enum ImportError {
 
 /// Imports `location` as a source of `kind`, storing it; the services are left to probe.
 pub async fn import(dispatcher: &Dispatcher, kind: SourceKind, location: &str) -> Result<ImportSummary, ImportError> {
+    let source_id = add(dispatcher, kind, location).await?;
+    run(dispatcher, source_id, kind, location).await
+}
+
+/// Stores a source (or finds it by location); answers its id.
+pub async fn add(dispatcher: &Dispatcher, kind: SourceKind, location: &str) -> Result<i64, ImportError> {
+    let worker = dispatcher.worker();
+    let at = worker.now_ms();
+    let write = SourceWrite::Add { kind: kind.as_str().into(), location: location.into(), at };
+    Ok(worker.store().writer().source(write).await?)
+}
+
+/// Runs the import of stored source `source_id` once, recording how it went.
+pub async fn run(
+    dispatcher: &Dispatcher,
+    source_id: i64,
+    kind: SourceKind,
+    location: &str,
+) -> Result<ImportSummary, ImportError> {
     let worker = dispatcher.worker();
     let writer = worker.store().writer();
-    let at = worker.now_ms();
-    let source_id =
-        writer.source(SourceWrite::Add { kind: kind.as_str().into(), location: location.into(), at }).await?;
     let mut summary = ImportSummary { source_id, ..ImportSummary::default() };
     let outcome = match kind {
         SourceKind::List => import_list(dispatcher, location, &mut summary).await,
@@ -109,7 +134,8 @@ pub async fn import(dispatcher: &Dispatcher, kind: SourceKind, location: &str) -
         (Ok(()), Some(stopped)) => stopped.code.clone(),
         (Ok(()), None) => "ok".to_string(),
     };
-    writer.source(SourceWrite::Ran { source_id, outcome: label, counts, at: worker.now_ms() }).await?;
+    let ok = outcome.is_ok();
+    writer.source(SourceWrite::Ran { source_id, outcome: label, counts, ok, at: worker.now_ms() }).await?;
     outcome.map(|()| summary)
 }
 

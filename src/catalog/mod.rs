@@ -1,6 +1,6 @@
 //! The catalog core: the use cases every front end calls — [`search`], service [`detail`],
 //! [`register`] and lookup, [`recrawl`], the [`changes`] feed, the [`export`], Bazaar
-//! [`discovery`] and [`stats`] — over the store, the crawl service (jobs), the search index and
+//! [`discovery`], [`sources`] and [`stats`] — over the store, the crawl service (jobs), the search index and
 //! the clock. The JSON API, the web pages, `/discovery/*` (and MCP next) call only these and
 //! differ only in how they read a request and render an answer; every failure is one
 //! [`CatalogError`].
@@ -14,6 +14,7 @@ pub mod icons;
 pub mod recrawl;
 pub mod register;
 pub mod search;
+pub mod sources;
 pub mod stats;
 
 pub use error::CatalogError;
@@ -33,11 +34,12 @@ pub struct Catalog {
     index: SearchIndex,
     clock: Arc<dyn Clock>,
     recrawls: Arc<recrawl::RecrawlClaims>,
+    sources: Arc<sources::SourceRuns>,
 }
 
 impl Catalog {
     pub fn new(store: Store, jobs: Dispatcher, index: SearchIndex, clock: Arc<dyn Clock>) -> Catalog {
-        Catalog { store, jobs, index, clock, recrawls: Arc::default() }
+        Catalog { store, jobs, index, clock, recrawls: Arc::default(), sources: Arc::default() }
     }
 
     /// Catalog time (epoch ms): the clock the crawl schedules with, so "3 h ago" and uptime

@@ -39,6 +39,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         limits,
         answer_cache: !args.no_answer_cache,
         mcp_allowed_hosts: args.mcp_allowed_hosts.clone(),
+        public_sources: !args.no_public_sources,
         ..AppConfig::new(global.clone())
     };
     let global = &global;
@@ -62,6 +63,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     println!("agora listening on http://{address}");
     crate::app::cancel_on_signals(app.cancel.clone());
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
+    tokio::spawn(reimport_sources(app.state.catalog.clone(), app.cancel.clone()));
     if let Some(sellers) = demo {
         tokio::spawn(register_demo(app.state.catalog.clone(), sellers, address.clone()));
     }
@@ -82,6 +84,25 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         Err(error) => {
             eprintln!("agora: server error: {error}");
             1
+        }
+    }
+}
+
+/// How often `serve` looks for sources due for a re-import.
+const SOURCES_CHECK: Duration = Duration::from_secs(60);
+
+/// Re-imports the sources that are due (`catalog::sources`), until shutdown.
+async fn reimport_sources(catalog: Catalog, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(SOURCES_CHECK);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => {
+                if let Err(error) = catalog.run_due_sources().await {
+                    tracing::warn!(%error, "sources due for a re-import could not be read");
+                }
+            }
         }
     }
 }

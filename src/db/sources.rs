@@ -5,16 +5,19 @@ use super::StoreError;
 use agora_crawler::sources::Claim;
 use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
 
-/// A stored source.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A stored source (the API shows it as is, with whether a run is going on).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SourceRow {
     pub id: i64,
+    /// `facilitator` or `list`.
     pub kind: String,
     pub location: String,
     pub added_at: i64,
     pub last_run_at: Option<i64>,
+    /// `ok`, or what stopped the last run.
     pub last_outcome: Option<String>,
-    /// The last run's counts (JSON object), as the import summary has them.
+    /// The last run's counts: found, new, known, refused, skipped, pages.
+    #[schema(value_type = Option<Object>)]
     pub last_counts: Option<serde_json::Value>,
 }
 
@@ -25,8 +28,20 @@ pub enum SourceWrite {
     Add { kind: String, location: String, at: i64 },
     /// Records that `source_id` lists these services, with what it claimed about each.
     Seen { source_id: i64, services: Vec<(i64, Claim)>, at: i64 },
-    /// Records how a run ended.
-    Ran { source_id: i64, outcome: String, counts: serde_json::Value, at: i64 },
+    /// Records how a run ended, and schedules the next ([`next_run_after`]).
+    Ran { source_id: i64, outcome: String, counts: serde_json::Value, ok: bool, at: i64 },
+}
+
+/// How often a source is re-imported.
+pub const RUN_EVERY_MS: i64 = 6 * 3600 * 1000;
+/// The longest wait after failed runs.
+pub const MAX_BACKOFF_MS: i64 = 48 * 3600 * 1000;
+
+/// When a source whose last run ended at `at` runs next: [`RUN_EVERY_MS`] later, doubled per
+/// failure in a row up to [`MAX_BACKOFF_MS`].
+pub fn next_run_after(at: i64, failures: i64) -> i64 {
+    let factor = 1i64 << failures.clamp(0, 8);
+    at + RUN_EVERY_MS.saturating_mul(factor).min(MAX_BACKOFF_MS)
 }
 
 /// Applies `write`; answers the source id.
@@ -80,14 +95,25 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
             }
             Ok(*source_id)
         }
-        SourceWrite::Ran { source_id, outcome, counts, at } => {
-            sqlx::query("UPDATE sources SET last_run_at = ?, last_outcome = ?, last_counts = ? WHERE id = ?")
-                .bind(at)
-                .bind(outcome)
-                .bind(counts.to_string())
+        SourceWrite::Ran { source_id, outcome, counts, ok, at } => {
+            let failures: i64 = sqlx::query_scalar("SELECT failures FROM sources WHERE id = ?")
                 .bind(source_id)
-                .execute(&mut *conn)
-                .await?;
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or(0);
+            let failures = if *ok { 0 } else { failures + 1 };
+            sqlx::query(
+                "UPDATE sources SET last_run_at = ?, last_outcome = ?, last_counts = ?, failures = ?, next_run_at = ?
+                 WHERE id = ?",
+            )
+            .bind(at)
+            .bind(outcome)
+            .bind(counts.to_string())
+            .bind(failures)
+            .bind(next_run_after(*at, failures))
+            .bind(source_id)
+            .execute(&mut *conn)
+            .await?;
             Ok(*source_id)
         }
     }
@@ -95,6 +121,16 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
 
 /// A `sources` row as read: id, kind, location, added, last run, outcome, counts (JSON text).
 type SourceColumns = (i64, String, String, i64, Option<i64>, Option<String>, Option<String>);
+
+/// Sources due for a run at `now` (never run, or their next run has come): (id, kind, location).
+pub async fn due(pool: &SqlitePool, now: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, location FROM sources WHERE next_run_at IS NULL OR next_run_at <= ? ORDER BY id",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await?)
+}
 
 /// Every source, oldest first.
 pub async fn all(pool: &SqlitePool) -> Result<Vec<SourceRow>, StoreError> {

@@ -267,9 +267,9 @@ fn touch(touches: &TouchLog, ops: &[Op]) {
 }
 
 async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>, touches: &TouchLog) {
-    // Registrations are what sellers cannot re-create: their batches are synced to disk (FULL);
-    // crawl results are re-derivable and ride on NORMAL.
-    let durable = batch.iter().any(|op| matches!(op, Op::Register(..)));
+    // Registrations and sources are what people cannot re-create: their batches are synced to
+    // disk (FULL); crawl results are re-derivable and ride on NORMAL.
+    let durable = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Source(..)));
     if durable {
         let _ = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await;
     }

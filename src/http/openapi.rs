@@ -5,7 +5,7 @@
 //! The problem answers every operation can give (400, 404, 429, 503, ...) are added here, in
 //! one place, rather than repeated on each handler.
 
-use super::api::{changes, detail, export, recrawl, register, search};
+use super::api::{changes, detail, export, recrawl, register, search, sources};
 use super::{discovery, health};
 use axum::Router;
 use utoipa::OpenApi;
@@ -31,6 +31,9 @@ use utoipa_swagger_ui::SwaggerUi;
         discovery::resources,
         discovery::search_resources,
         health::healthz,
+        sources::create,
+        sources::list,
+        sources::one,
     ),
     components(schemas(super::problem::Wire)),
     tags(

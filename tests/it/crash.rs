@@ -203,3 +203,66 @@ async fn start_all<F: Future<Output = Switchable>>(starts: impl Iterator<Item = 
     }
     out
 }
+
+/// SIGKILL `agora import` while the facilitator holds its second page: the source and every
+/// service of the first page survive (their writes are durable), and the next `serve` resumes
+/// the import (a run that never ended is due at once) and finishes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_an_import_loses_no_source_and_resumes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sellers: Vec<Switchable> = start_all(
+        (81..85).map(|last| Switchable::start([127, 0, 0, last], Reply::v2(&v2_challenge("http://127.0.0.1/")))),
+    )
+    .await;
+    let urls: Vec<String> = sellers.iter().map(|s| s.seller.url("/paid")).collect();
+    let hold = Arc::new(AtomicBool::new(true));
+    let (tell, mut arrived) = mpsc::unbounded_channel();
+    let (holding, pages) = (Arc::clone(&hold), urls.clone());
+    let facilitator = Seller::start(IpAddr::from([127, 0, 0, 85]), move |request: &Request| {
+        if request.path == "/robots.txt" {
+            return Reply::new(404);
+        }
+        let second = request.path.contains("offset=2");
+        let items: Vec<serde_json::Value> = pages[if second { 2..4 } else { 0..2 }]
+            .iter()
+            .map(|url| serde_json::json!({"resource": url, "type": "http", "x402Version": 2, "accepts": []}))
+            .collect();
+        let body = serde_json::json!({"x402Version": 2, "items": items, "pagination": {"total": 4}}).to_string();
+        let reply = Reply::new(200).header("content-type", "application/json").body(body);
+        if second && holding.load(Ordering::SeqCst) {
+            let _ = tell.send(());
+            return reply.drip(b" ", Duration::from_secs(1), 60);
+        }
+        reply
+    })
+    .await
+    .expect("facilitator");
+
+    let data = dir.path().join("data");
+    let base = facilitator.url("");
+    let mut child = agora(&data, &["import", &base, "--kind", "facilitator"]).spawn().expect("spawn");
+    arrived.recv().await.expect("the second page was asked for");
+    child.start_kill().expect("SIGKILL");
+    child.wait().await.expect("reaped");
+
+    integrity_ok(&data).await;
+    let store = open_store(&data).await;
+    let stored = agora::db::sources::all(store.read()).await.expect("sources");
+    assert_eq!(stored.len(), 1, "the source survived");
+    assert_eq!(stored[0].last_run_at, None, "its run never ended");
+    let services = services::all(store.read()).await.expect("services");
+    assert_eq!(services.len(), 2, "the first page's services survived");
+    store.close().await;
+
+    // The next start resumes it.
+    hold.store(false, Ordering::SeqCst);
+    let clock = agora::clock::ManualClock::new(T0);
+    let app = crate::support::open_app(&crate::support::loopback_options(&data), &clock).await;
+    assert_eq!(app.state.catalog.run_due_sources().await.expect("due"), 1);
+    app.state.catalog.source_finished(stored[0].id).await;
+    let source = app.state.catalog.source(stored[0].id).await.expect("read").expect("stored");
+    assert_eq!(source.row.last_outcome.as_deref(), Some("ok"));
+    assert_eq!(source.row.last_counts.as_ref().map(|c| c["found"].clone()), Some(serde_json::json!(4)));
+    assert_eq!(services::all(app.store.read()).await.expect("services").len(), 4);
+    app.shutdown().await;
+}

@@ -86,6 +86,102 @@ async fn a_facilitator_list_fills_an_empty_catalog_with_probed_services_and_prov
 }
 
 #[tokio::test]
+async fn sources_are_added_over_the_api_imported_in_the_background_and_listed() {
+    let upstream = Catalog::build(relevance_specs()[..3].to_vec()).await;
+    let facilitator = serve(&upstream).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    let base = crate::api::serve_state(app.state.clone()).await;
+    let client = reqwest::Client::new();
+    let post = |body: Value| client.post(format!("{base}/api/v1/sources")).json(&body).send();
+
+    let added = post(json!({"location": facilitator})).await.expect("post");
+    assert_eq!(added.status().as_u16(), 202);
+    let added: Value = added.json().await.expect("json");
+    assert_eq!((added["kind"].as_str(), added["location"].as_str()), (Some("facilitator"), Some(facilitator.as_str())));
+    let id = added["id"].as_i64().expect("an id");
+    app.state.catalog.source_finished(id).await;
+    let one: Value =
+        reqwest::get(format!("{base}/api/v1/sources/{id}")).await.expect("get").json().await.expect("json");
+    assert_eq!((one["running"].as_bool(), one["last_outcome"].as_str()), (Some(false), Some("ok")), "{one}");
+    assert_eq!(one["last_counts"]["found"], 3);
+    let all: Value = reqwest::get(format!("{base}/api/v1/sources")).await.expect("get").json().await.expect("json");
+    assert_eq!(all["sources"].as_array().map(Vec::len), Some(1));
+    let stored = agora::db::services::all(app.store.read()).await.expect("services");
+    assert_eq!(stored.len(), 3, "every listed URL registered");
+
+    let page = reqwest::get(format!("{base}/sources")).await.expect("get").text().await.expect("html");
+    assert!(page.contains(&facilitator) && page.contains("3 found, 3 new"), "the sources page");
+    assert!(page.contains(&format!(r#"href="/?source={id}""#)), "links to its services");
+
+    // A file path is not a source anyone may add over HTTP; an unknown id is a 404.
+    let file = post(json!({"location": "/etc/passwd"})).await.expect("post");
+    assert_eq!(file.status().as_u16(), 400);
+    let problem: Value = file.json().await.expect("json");
+    assert_eq!(problem["param"], "location");
+    let wrong = post(json!({"location": facilitator, "kind": "origin"})).await.expect("post");
+    assert_eq!(wrong.status().as_u16(), 422, "an unknown kind is a bad body");
+    assert_eq!(reqwest::get(format!("{base}/api/v1/sources/99")).await.expect("get").status().as_u16(), 404);
+
+    // The operator can close adding sources.
+    let closed = crate::api::serve_state(agora::AppState { public_sources: false, ..app.state.clone() }).await;
+    let refused = client.post(format!("{closed}/api/v1/sources")).json(&json!({"location": facilitator})).send().await;
+    let refused = refused.expect("post");
+    assert_eq!(refused.status().as_u16(), 403);
+    let problem: Value = refused.json().await.expect("json");
+    assert_eq!(problem["code"], "sources_closed");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn sources_are_reimported_on_schedule_and_back_off_after_failures() {
+    let upstream = Catalog::build(relevance_specs()[..2].to_vec()).await;
+    let facilitator = serve(&upstream).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    let catalog = &app.state.catalog;
+    let first = import(&app.dispatcher, SourceKind::Facilitator, &facilitator).await.expect("imports");
+    assert_eq!(catalog.run_due_sources().await.expect("due"), 0, "just ran");
+
+    // Six hours on, it runs again and sees a third seller the facilitator lists since.
+    let mut upstream = upstream;
+    upstream.add(relevance_specs()[2].clone()).await;
+    clock.advance(std::time::Duration::from_secs(6 * 3600));
+    assert_eq!(catalog.run_due_sources().await.expect("due"), 1);
+    catalog.source_finished(first.source_id).await;
+    let source = catalog.source(first.source_id).await.expect("read").expect("stored");
+    assert_eq!(
+        source.row.last_counts.as_ref().map(|c| (c["found"].clone(), c["new"].clone())),
+        Some((json!(3), json!(1)))
+    );
+
+    // A source that fails waits twice as long after each failure (12 h, then 24 h).
+    let gone = Seller::start(IpAddr::from([127, 0, 0, 73]), |_: &Request| Reply::new(500)).await.expect("seller");
+    let failing = import(&app.dispatcher, SourceKind::Facilitator, &gone.url("")).await;
+    assert!(matches!(failing, Err(ImportError::Unreadable(_))));
+    let id = sources::all(app.store.read()).await.expect("sources").last().expect("the failing one").id;
+    let next_run = |app: &agora::App| {
+        let pool = app.store.read().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT next_run_at FROM sources WHERE id = ?")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .expect("read")
+        }
+    };
+    use agora::clock::Clock;
+    assert_eq!(next_run(&app).await - clock.now_ms(), 12 * 3600 * 1000, "one failure: 12 h");
+    clock.advance(std::time::Duration::from_secs(12 * 3600));
+    catalog.run_due_sources().await.expect("due");
+    catalog.source_finished(id).await;
+    assert_eq!(next_run(&app).await - clock.now_ms(), 24 * 3600 * 1000, "two failures: 24 h");
+    app.shutdown().await;
+}
+
+#[tokio::test]
 async fn hostile_facilitators_are_bounded_and_reported() {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = ManualClock::new(T0);

@@ -8,6 +8,7 @@ pub(crate) mod export;
 pub(crate) mod recrawl;
 pub(crate) mod register;
 pub(crate) mod search;
+pub(crate) mod sources;
 
 use super::problem::Problem;
 use crate::app::AppState;
@@ -27,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/services/{id}/recrawl", post(recrawl::recrawl))
         .route("/changes", get(changes::changes))
         .route("/export.ndjson", get(export::export))
+        .route("/sources", get(sources::list).post(sources::create))
+        .route("/sources/{id}", get(sources::one))
 }
 
 /// An answer already serialized (from an answer cache).

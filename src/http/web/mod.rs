@@ -12,6 +12,7 @@ pub mod rich;
 pub mod schema_fields;
 pub mod search;
 pub mod service;
+pub mod sources;
 
 use crate::app::AppState;
 use axum::Router;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/register", get(register::form).post(register::submit))
         .route("/status", get(register::status))
         .route("/about", get(about::page))
+        .route("/sources", get(sources::page))
         .route("/status/recheck", post(register::recheck))
         .route("/static/{file}", get(assets::serve))
         .layer(middleware::from_fn(same_origin_posts))
