@@ -95,8 +95,8 @@ pub enum Command {
     /// Rebuild the search index (DATA_DIR/index/) from SQLite, with a progress bar. Refuses while
     /// `agora serve` or `crawl` holds the index.
     Reindex,
-    /// Import every endpoint a source lists (a facilitator's Bazaar list, or a file or URL of
-    /// `URL [METHOD]` lines), probing each like a registration.
+    /// Import every endpoint a source lists (a facilitator's Bazaar list, an origin's own route
+    /// documents, or a file or URL of `URL [METHOD]` lines), probing each like a registration.
     ///
     /// Exit status: 0 when the import ran (refusals and rejections included), 2 when the source
     /// could not be read.
@@ -128,8 +128,9 @@ pub struct RegisterArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// A facilitator base URL (its `/discovery/resources` is read), or a list: a file, or a URL
-    /// ending in `.txt`, of `URL [METHOD]` lines.
+    /// A facilitator base URL (its `/discovery/resources` is read), an origin URL (its
+    /// `/.well-known/x402*` and OpenAPI documents), or a list: a file, or a URL ending in `.txt`,
+    /// of `URL [METHOD]` lines.
     pub source: String,
     /// What the source is (detected from it when left out).
     #[arg(long, value_enum)]

@@ -1,5 +1,6 @@
 //! Importing a source once (docs/SOURCES.md): read what it lists — a facilitator's Bazaar list
-//! page by page, or a list of `URL [METHOD]` lines — and send every URL through the ordinary
+//! page by page, an origin's own route documents, or a list of `URL [METHOD]` lines — and send
+//! every URL through the ordinary
 //! registration path (canonical URL, address policy; nothing stored for a refused one), keeping
 //! what the source claimed about each service as provenance. The services are returned for
 //! probing: nothing a source says is believed until a probe has seen it.
@@ -13,7 +14,7 @@ use crate::db::sources::SourceWrite;
 use crate::jobs::register::{new_service, parse_lines, register_many};
 use crate::jobs::{Dispatcher, JobError, Lane};
 use agora_crawler::sources::{Claim, page_url, parse_page};
-use agora_crawler::{Finding, ProbeTarget};
+use agora_crawler::{Finding, ProbeTarget, origin_docs};
 use std::collections::HashMap;
 use url::Url;
 
@@ -30,6 +31,8 @@ pub enum SourceKind {
     Facilitator,
     /// A file or URL of `URL [METHOD]` lines.
     List,
+    /// An origin's own documents: `/.well-known/x402.json`, `/.well-known/x402`, OpenAPI.
+    Origin,
 }
 
 impl SourceKind {
@@ -37,6 +40,7 @@ impl SourceKind {
         match text {
             "facilitator" => Some(SourceKind::Facilitator),
             "list" => Some(SourceKind::List),
+            "origin" => Some(SourceKind::Origin),
             _ => None,
         }
     }
@@ -45,19 +49,36 @@ impl SourceKind {
         match self {
             SourceKind::Facilitator => "facilitator",
             SourceKind::List => "list",
+            SourceKind::Origin => "origin",
         }
     }
+}
 
-    /// The kind a location names when none is given: an http(s) URL ending in `.txt` or a path
-    /// is a list; another URL, a facilitator.
-    pub fn detect(location: &str) -> SourceKind {
-        match Url::parse(location) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && !url.path().ends_with(".txt") => {
-                SourceKind::Facilitator
-            }
-            _ => SourceKind::List,
-        }
+/// The kind `location` is when none is given: a path or a URL ending in `.txt` is a list; a URL
+/// whose `/supported` lists the `bazaar` extension, or that answers a Bazaar page at
+/// `/discovery/resources`, is a facilitator; any other URL, an origin.
+pub async fn detect(dispatcher: &Dispatcher, location: &str) -> Result<SourceKind, ImportError> {
+    let url = match Url::parse(location) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && !url.path().ends_with(".txt") => url,
+        _ => return Ok(SourceKind::List),
+    };
+    let worker = dispatcher.worker();
+    let supported = url.join(&format!("{}/supported", url.path().trim_end_matches('/'))).ok();
+    if let Some(supported) = supported
+        && let Ok(body) = worker.fetch_document(&supported, Lane::Priority).await?
+        && serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("extensions").and_then(|e| e.as_array()).cloned())
+            .is_some_and(|extensions| extensions.iter().any(|e| e.as_str() == Some("bazaar")))
+    {
+        return Ok(SourceKind::Facilitator);
     }
+    if let Ok(body) = worker.fetch_document(&page_url(&url, 0), Lane::Priority).await?
+        && parse_page(&body).is_ok()
+    {
+        return Ok(SourceKind::Facilitator);
+    }
+    Ok(SourceKind::Origin)
 }
 
 /// What one run found and did.
@@ -124,6 +145,7 @@ pub async fn run(
     let outcome = match kind {
         SourceKind::List => import_list(dispatcher, location, &mut summary).await,
         SourceKind::Facilitator => import_facilitator(dispatcher, location, &mut summary).await,
+        SourceKind::Origin => import_origin(dispatcher, location, &mut summary).await,
     };
     let counts = serde_json::json!({
         "found": summary.found, "new": summary.new, "known": summary.known,
@@ -224,6 +246,51 @@ async fn import_facilitator(
         format!("The source has more than {MAX_PAGES} pages; Agora read the first {MAX_PAGES}."),
     ));
     Ok(())
+}
+
+/// Reads every route document the origin publishes; none at all is an unreadable source.
+async fn import_origin(
+    dispatcher: &Dispatcher,
+    location: &str,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    let origin = Url::parse(location)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| ImportError::Unreadable(format!("{location} is not an http(s) URL")))?;
+    let mut entries: Vec<(String, Option<String>, Claim)> = Vec::new();
+    let mut tried = Vec::new();
+    for path in origin_docs::DOCUMENTS {
+        let Ok(url) = origin.join(path) else { continue };
+        summary.pages += 1;
+        let body = match dispatcher.worker().fetch_document(&url, Lane::Priority).await? {
+            Ok(body) => body,
+            Err(finding) => {
+                tried.push(format!("{path}: {}", finding.code));
+                continue;
+            }
+        };
+        match origin_docs::parse(&origin, path, &body) {
+            Ok(routes) => {
+                let room = MAX_REPORTED.saturating_sub(summary.skipped.len());
+                summary.skipped.extend(routes.skipped.into_iter().take(room));
+                for entry in routes.entries {
+                    if !entries.iter().any(|(url, method, _)| *url == entry.url && *method == entry.method) {
+                        entries.push((entry.url, entry.method, entry.claim));
+                    }
+                }
+            }
+            Err(finding) => tried.push(format!("{path}: {}", finding.code)),
+        }
+    }
+    if entries.is_empty() && tried.len() == origin_docs::DOCUMENTS.len() {
+        return Err(ImportError::Unreadable(format!(
+            "{location} publishes no x402 route document (tried {})",
+            tried.join(", ")
+        )));
+    }
+    entries.truncate(MAX_ENTRIES);
+    take(dispatcher, entries, summary).await
 }
 
 /// Registers `entries` and records the source's claims about the services they became.

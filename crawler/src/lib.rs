@@ -8,6 +8,7 @@
 
 pub mod fetch;
 pub mod icon;
+pub mod origin_docs;
 pub mod policy;
 pub mod probe;
 pub mod report;

@@ -6,7 +6,7 @@
 use super::{Catalog, CatalogError};
 use crate::db::sources::{self, SourceRow};
 use crate::params::ParamError;
-use crate::sources::{SourceKind, add, run};
+use crate::sources::{SourceKind, add, detect, run};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::watch;
@@ -38,7 +38,10 @@ impl Catalog {
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && location.len() <= 2048)
             .ok_or_else(|| ParamError::new("location", "expected the http(s) URL of a facilitator or a URL list"))?;
-        let kind = kind.unwrap_or_else(|| SourceKind::detect(url.as_str()));
+        let kind = match kind {
+            Some(kind) => kind,
+            None => detect(&self.jobs, url.as_str()).await.map_err(|e| CatalogError::Failed(e.to_string()))?,
+        };
         let id = add(&self.jobs, kind, location).await.map_err(|e| CatalogError::Failed(e.to_string()))?;
         self.start_run(id, kind, location.to_string());
         self.source(id).await?.ok_or(CatalogError::Failed(format!("source {id} vanished")))

@@ -4,13 +4,23 @@ use super::terminal::safe;
 use crate::config::{GlobalOptions, ImportArgs};
 use crate::db::sources;
 use crate::jobs::scheduler;
-use crate::sources::{ImportError, SourceKind, import};
+use crate::sources::{ImportError, detect, import};
 use std::time::Instant;
 
 pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
     let Some(app) = super::open_crawler(global).await else { return 2 };
     crate::app::cancel_on_signals(app.cancel.clone());
-    let kind = args.kind.unwrap_or_else(|| SourceKind::detect(&args.source));
+    let kind = match args.kind {
+        Some(kind) => kind,
+        None => match detect(&app.dispatcher, &args.source).await {
+            Ok(kind) => kind,
+            Err(error) => {
+                eprintln!("agora: {error}");
+                app.shutdown().await;
+                return 2;
+            }
+        },
+    };
     let code = match import(&app.dispatcher, kind, &args.source).await {
         Ok(summary) => {
             for (url, problem) in &summary.refusals {

@@ -120,7 +120,7 @@ async fn sources_are_added_over_the_api_imported_in_the_background_and_listed() 
     assert_eq!(file.status().as_u16(), 400);
     let problem: Value = file.json().await.expect("json");
     assert_eq!(problem["param"], "location");
-    let wrong = post(json!({"location": facilitator, "kind": "origin"})).await.expect("post");
+    let wrong = post(json!({"location": facilitator, "kind": "dns"})).await.expect("post");
     assert_eq!(wrong.status().as_u16(), 422, "an unknown kind is a bad body");
     assert_eq!(reqwest::get(format!("{base}/api/v1/sources/99")).await.expect("get").status().as_u16(), 404);
 
@@ -251,4 +251,83 @@ async fn a_list_file_is_a_source_and_the_cli_imports_it() {
     assert!(text.contains("#1 list") && text.contains("urls.txt") && text.contains("ok"), "{text}");
     let missing = run(&["import", "/nonexistent/urls.txt"]);
     assert_eq!(missing.status.code(), Some(2), "an unreadable source is an error");
+}
+
+/// An origin's own documents, in every shape in use, name its routes — one of them on a seller
+/// built with the official SDK on the same host — and only its own: a route on another domain and
+/// one whose path parameter has no example are skipped with reasons. `--kind` left out, the
+/// origin is told from a facilitator by what it serves.
+#[tokio::test]
+async fn an_origin_lists_its_own_routes_in_every_document_shape() {
+    let sdk = crate::peers::Peer::node("seller-v2-express.mjs");
+    let base = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let known = std::sync::Arc::clone(&base);
+    let origin = Seller::start(IpAddr::from([127, 0, 0, 1]), move |request: &Request| {
+        let me = known.lock().expect("lock").clone();
+        let json = |value: Value| Reply::new(200).header("content-type", "application/json").body(value.to_string());
+        match request.path.as_str() {
+            "/robots.txt" | "/supported" => Reply::new(404),
+            "/.well-known/x402.json" => json(json!({"x402Version": 2, "items": [
+                {"resource": {"url": format!("{me}/weather")}, "type": "http", "input": {"method": "GET"}}
+            ]})),
+            "/.well-known/x402" => json(json!({"version": 1, "resources": [format!("{me}/joke"), "https://evil.example/steal"]})),
+            "/openapi.json" => json(json!({"openapi": "3.1.0", "paths": {
+                "/quote/{ticker}": {"get": {"summary": "A quote", "x-payment-info": {"protocols": ["x402"], "price": "0.001"},
+                    "parameters": [{"name": "ticker", "in": "path", "example": "AAPL"}]}},
+                "/user/{id}": {"get": {"x-payment-info": {"price": "0.05"}}},
+                "/free": {"get": {"summary": "Free"}}
+            }})),
+            path if path.starts_with("/discovery/") || path.starts_with("/.well-known/") => Reply::new(404),
+            path => Reply::v2(&agora_crawler::testkit::v2_challenge(&format!("{me}{path}"))),
+        }
+    })
+    .await
+    .expect("origin");
+    *base.lock().expect("lock") = origin.url("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+
+    let kind = agora::sources::detect(&app.dispatcher, &origin.url("")).await.expect("detects");
+    assert_eq!(kind, SourceKind::Origin);
+    let summary = import(&app.dispatcher, kind, &origin.url("")).await.expect("imports");
+    let urls: Vec<&str> = summary.services.iter().map(|s| s.url.as_str()).collect();
+    for path in ["/weather", "/joke", "/quote/AAPL"] {
+        assert!(urls.contains(&origin.url(path).as_str()), "{path} in {urls:?}");
+    }
+    let reasons: Vec<&str> = summary.skipped.iter().map(|f| f.code.as_str()).collect();
+    assert!(reasons.contains(&"origin_foreign_route") && reasons.contains(&"origin_route_skipped"), "{reasons:?}");
+    for service in &summary.services {
+        let probed = app.dispatcher.probe_now(service.clone()).await.expect("probed");
+        assert_eq!(
+            probed.report.verdict,
+            agora_crawler::Verdict::Listed,
+            "{}: {:?}",
+            service.url,
+            probed.report.problems
+        );
+    }
+
+    // A document on the SDK seller's host naming its route: imported and listed like any other.
+    let sdk_origin = Seller::start(IpAddr::from([127, 0, 0, 1]), {
+        let route = sdk.url("/weather");
+        move |request: &Request| match request.path.as_str() {
+            "/.well-known/x402" => Reply::new(200)
+                .header("content-type", "application/json")
+                .body(json!({"version": 1, "resources": [route.clone()]}).to_string()),
+            _ => Reply::new(404),
+        }
+    })
+    .await
+    .expect("origin");
+    let from_sdk = import(&app.dispatcher, SourceKind::Origin, &sdk_origin.url("")).await.expect("imports");
+    assert_eq!(from_sdk.found, 1, "{from_sdk:?}");
+    let probed = app.dispatcher.probe_now(from_sdk.services[0].clone()).await.expect("probed");
+    assert_eq!(probed.recorded.status.as_str(), "listed", "{:?}", probed.report.problems);
+
+    // An origin with no route document is an unreadable source, said so.
+    let bare = Seller::start(IpAddr::from([127, 0, 0, 1]), |_: &Request| Reply::new(404)).await.expect("bare");
+    let none = import(&app.dispatcher, SourceKind::Origin, &bare.url("")).await;
+    assert!(matches!(&none, Err(ImportError::Unreadable(why)) if why.contains("no x402 route document")), "{none:?}");
+    app.shutdown().await;
 }
