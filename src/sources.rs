@@ -1,9 +1,9 @@
 //! Importing a source once (docs/SOURCES.md): read what it lists — a facilitator's Bazaar list
 //! page by page, an origin's own route documents, or a list of `URL [METHOD]` lines — and send
-//! every URL through the ordinary
-//! registration path (canonical URL, address policy; nothing stored for a refused one), keeping
-//! what the source claimed about each service as provenance. The services are returned for
-//! probing: nothing a source says is believed until a probe has seen it.
+//! every URL through the ordinary registration path (canonical URL, address policy; nothing
+//! stored for a refused one), keeping what the source claimed about each service as provenance.
+//! Each page's services are queued for probes as it is read: nothing a source says is believed
+//! until a probe has seen it.
 //!
 //! A hostile source is bounded, never fatal: pages are capped in size and items
 //! (`agora_crawler::sources`), a run in pages and entries, and a list that repeats a page (looping
@@ -99,9 +99,12 @@ pub struct ImportSummary {
     pub pages: u64,
     /// Why the run stopped before the source's end, if it did.
     pub stopped: Option<Finding>,
-    /// The services to probe (every one the source listed that registration accepted).
+    /// The services the source listed that registration accepted; each was queued for a probe
+    /// as its page was read, so probing overlaps reading.
     #[serde(skip)]
     pub services: Vec<DueService>,
+    /// Probes queued (a service already waiting for one is not queued twice).
+    pub queued: usize,
 }
 
 /// Reasons kept per run (the counts say the rest).
@@ -324,6 +327,10 @@ async fn take(
             summary.new += 1;
         } else {
             summary.known += 1;
+        }
+        // Nothing a source says is believed until a probe has seen it.
+        if dispatcher.enqueue(due.clone()) {
+            summary.queued += 1;
         }
         summary.services.push(due);
     }

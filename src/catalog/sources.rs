@@ -59,12 +59,9 @@ impl Catalog {
         }
         let jobs = self.jobs.clone();
         tokio::spawn(async move {
-            match run(&jobs, id, kind, &location).await {
-                // Nothing a source says is believed: every service it listed is probed.
-                Ok(summary) => summary.services.into_iter().for_each(|service| {
-                    jobs.enqueue(service);
-                }),
-                Err(error) => tracing::warn!(%error, source = id, "source import failed"),
+            // Its services are queued for probes as its pages are read.
+            if let Err(error) = run(&jobs, id, kind, &location).await {
+                tracing::warn!(%error, source = id, "source import failed");
             }
             let _ = done.send(true);
         });

@@ -21,6 +21,8 @@ pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
             }
         },
     };
+    // Probes start as pages are read: listen before the import begins.
+    let events = app.dispatcher.subscribe();
     let code = match import(&app.dispatcher, kind, &args.source).await {
         Ok(summary) => {
             for (url, problem) in &summary.refusals {
@@ -42,10 +44,9 @@ pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
                 summary.known,
                 summary.refused
             );
-            // Nothing a source says is believed: every service it listed is probed now.
-            let events = app.dispatcher.subscribe();
-            let total = summary.services.into_iter().filter(|service| app.dispatcher.enqueue(service.clone())).count();
-            let probed = scheduler::collect(&app.dispatcher, events, total, Instant::now(), |_, _, _| {}).await;
+            // Nothing a source says is believed: every service it listed is probed (queued as read).
+            let probed =
+                scheduler::collect(&app.dispatcher, events, summary.queued, Instant::now(), |_, _, _| {}).await;
             println!("{probed}");
             0
         }
