@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "icons", include_str!("../../migrations/0007_icons.sql")),
     (8, "sources", include_str!("../../migrations/0008_sources.sql")),
     (9, "source schedule", include_str!("../../migrations/0009_source_schedule.sql")),
+    (10, "source events", include_str!("../../migrations/0010_source_events.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

@@ -1,4 +1,4 @@
-//! The catalog's event feed: status transitions and offer changes of every service merged in one
+//! The catalog's event feed: status transitions, offer changes and new sources of every service merged in one
 //! order — (time, source, row id) — so a cursor naming the last event seen resumes exactly after
 //! it. Agents keeping a local copy poll it (`GET /api/v1/changes`).
 
@@ -13,8 +13,9 @@ pub struct Event {
     pub service_id: i64,
     pub url: String,
     pub method: String,
-    /// `registered`, `listed`, `rejected`, `degraded`, `delisted` (status events) or
-    /// `price_changed`, `pay_to_changed`, `offer_added`, `offer_removed` (offer events).
+    /// `registered`, `listed`, `rejected`, `degraded`, `delisted` (status events),
+    /// `price_changed`, `pay_to_changed`, `offer_added`, `offer_removed` (offer events), or
+    /// `listed_by_source` (a source lists it now; `new_value` names the source).
     pub kind: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
@@ -71,7 +72,11 @@ pub async fn after(pool: &SqlitePool, after: Cursor, limit: i64) -> Result<Vec<E
                       CASE kind WHEN 'price' THEN 'price_changed' WHEN 'pay_to' THEN 'pay_to_changed'
                                 WHEN 'added' THEN 'offer_added' ELSE 'offer_removed' END,
                       old_value, new_value, NULL, scheme, network, asset
-               FROM offer_changes WHERE changed_at >= ?1) e
+               FROM offer_changes WHERE changed_at >= ?1
+               UNION ALL
+               SELECT p.first_seen, 2, p.rowid, p.service_id, 'listed_by_source', NULL,
+                      (SELECT kind || ' ' || location FROM sources WHERE id = p.source_id), NULL, NULL, NULL, NULL
+               FROM service_sources p WHERE p.first_seen >= ?1) e
          JOIN services s ON s.id = e.service_id
          WHERE (e.at, e.source, e.id) > (?1, ?2, ?3)
          ORDER BY e.at, e.source, e.id

@@ -181,7 +181,7 @@ impl AgoraMcp {
 
     /// The change feed.
     #[tool(
-        description = "What changed in the catalog, oldest first: services registered, listed, rejected, degraded, delisted, price and payTo changes, offers added or removed. Start with `since` (epoch ms) or from the beginning; continue with the previous answer's `next_cursor`. The same feed as GET /api/v1/changes.",
+        description = "What changed in the catalog, oldest first: services registered, listed, rejected, degraded, delisted, price and payTo changes, offers added or removed, services a source newly lists. Start with `since` (epoch ms) or from the beginning; continue with the previous answer's `next_cursor`. The same feed as GET /api/v1/changes.",
         input_schema = schema_for_type::<ChangesArgs>(),
         output_schema = schemas::changes_page(),
         annotations(read_only_hint = true, open_world_hint = false)

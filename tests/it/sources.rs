@@ -68,6 +68,11 @@ async fn a_facilitator_list_fills_an_empty_catalog_with_probed_services_and_prov
     assert_eq!(mention["kind"], "facilitator");
     assert_eq!(mention["claim"]["usd"], "0.001");
     assert_eq!(mention["disagreement"], "The source lists $0.001; the endpoint asks $0.005.", "{mention}");
+    let changes = get("/api/v1/changes?limit=500".to_string()).await;
+    let by_source: Vec<&Value> =
+        changes["events"].as_array().expect("events").iter().filter(|e| e["kind"] == "listed_by_source").collect();
+    assert_eq!(by_source.len(), n, "the feed says which source listed each service");
+    assert_eq!(by_source[0]["new_value"], format!("facilitator {facilitator}"));
     let page = reqwest::get(format!("{base}/services/{weather_id}")).await.expect("get").text().await.expect("html");
     assert!(page.contains("Listed by") && page.contains("The source lists $0.001; the endpoint asks $0.005."));
     let client = crate::mcp::connect(&base).await;
@@ -329,5 +334,36 @@ async fn an_origin_lists_its_own_routes_in_every_document_shape() {
     let bare = Seller::start(IpAddr::from([127, 0, 0, 1]), |_: &Request| Reply::new(404)).await.expect("bare");
     let none = import(&app.dispatcher, SourceKind::Origin, &bare.url("")).await;
     assert!(matches!(&none, Err(ImportError::Unreadable(why)) if why.contains("no x402 route document")), "{none:?}");
+    app.shutdown().await;
+}
+
+/// The official x402 discovery clients (npm `@x402/extensions`, PyPI `x402`) read what an import
+/// brought in from Agora's own Bazaar endpoint.
+#[tokio::test]
+async fn the_official_discovery_clients_read_an_imported_catalog() {
+    use crate::peers::{Sdk, run_client};
+    let upstream = Catalog::build(relevance_specs()[..3].to_vec()).await;
+    let facilitator = serve(&upstream).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    let events = app.dispatcher.subscribe();
+    let summary = import(&app.dispatcher, SourceKind::Facilitator, &facilitator).await.expect("imports");
+    agora::jobs::scheduler::collect(&app.dispatcher, events, summary.queued, std::time::Instant::now(), |_, _, _| {})
+        .await;
+    let base = crate::api::serve_state(app.state.clone()).await;
+    let mut imported: Vec<String> = summary.services.iter().map(|s| s.url.clone()).collect();
+    imported.sort();
+    for sdk in [Sdk::Npm, Sdk::PyPi] {
+        let page = run_client(sdk, &[&base, "list", &json!({"limit": 100}).to_string()]).await;
+        let mut listed: Vec<String> = page["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{sdk:?}: {page}"))
+            .iter()
+            .map(|item| item["resource"].as_str().expect("resource").to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, imported, "{sdk:?}");
+    }
     app.shutdown().await;
 }
