@@ -10,9 +10,11 @@
 //! pagination) stops the run with a reason.
 
 use crate::db::services::DueService;
-use crate::db::sources::SourceWrite;
+use crate::db::sources::{self, SourceWrite};
+use crate::jobs::documents::Document;
 use crate::jobs::register::{new_service, parse_lines, register_many};
 use crate::jobs::{Dispatcher, JobError, Lane};
+use agora_crawler::fetch::Validators;
 use agora_crawler::sources::{Claim, page_url, parse_page};
 use agora_crawler::{Finding, ProbeTarget, origin_docs};
 use std::collections::HashMap;
@@ -105,6 +107,14 @@ pub struct ImportSummary {
     pub services: Vec<DueService>,
     /// Probes queued (a service already waiting for one is not queued twice).
     pub queued: usize,
+    /// The source answered "not modified" (304) to a conditional request: nothing to read.
+    pub unchanged: bool,
+    /// Validators of the documents read, by URL, for the next conditional run.
+    #[serde(skip)]
+    pub validators: HashMap<String, Validators>,
+    /// Validators stored from the last run.
+    #[serde(skip)]
+    last_validators: HashMap<String, Validators>,
 }
 
 /// Reasons kept per run (the counts say the rest).
@@ -144,36 +154,42 @@ pub async fn run(
 ) -> Result<ImportSummary, ImportError> {
     let worker = dispatcher.worker();
     let writer = worker.store().writer();
-    let mut summary = ImportSummary { source_id, ..ImportSummary::default() };
+    let last_validators = sources::validators(worker.store().read(), source_id).await?;
+    let mut summary = ImportSummary { source_id, last_validators, ..ImportSummary::default() };
     let outcome = match kind {
         SourceKind::List => import_list(dispatcher, location, &mut summary).await,
         SourceKind::Facilitator => import_facilitator(dispatcher, location, &mut summary).await,
         SourceKind::Origin => import_origin(dispatcher, location, &mut summary).await,
     };
-    let counts = serde_json::json!({
-        "found": summary.found, "new": summary.new, "known": summary.known,
-        "refused": summary.refused, "skipped": summary.skipped.len(), "pages": summary.pages,
+    let counts = (!summary.unchanged).then(|| {
+        serde_json::json!({
+            "found": summary.found, "new": summary.new, "known": summary.known,
+            "refused": summary.refused, "skipped": summary.skipped.len(), "pages": summary.pages,
+        })
     });
     let label = match (&outcome, &summary.stopped) {
         (Err(error), _) => error.to_string(),
         (Ok(()), Some(stopped)) => stopped.code.clone(),
+        (Ok(()), None) if summary.unchanged => "unchanged".to_string(),
         (Ok(()), None) => "ok".to_string(),
     };
     let ok = outcome.is_ok();
-    writer.source(SourceWrite::Ran { source_id, outcome: label, counts, ok, at: worker.now_ms() }).await?;
+    let validators = std::mem::take(&mut summary.validators);
+    let at = worker.now_ms();
+    writer.source(SourceWrite::Ran { source_id, outcome: label, counts, validators, ok, at }).await?;
     outcome.map(|()| summary)
 }
 
 async fn import_list(dispatcher: &Dispatcher, location: &str, summary: &mut ImportSummary) -> Result<(), ImportError> {
     let text = match Url::parse(location) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => {
-            let body = dispatcher
-                .worker()
-                .fetch_document(&url, Lane::Priority)
-                .await?
-                .map_err(|finding| ImportError::Unreadable(finding.message))?;
-            String::from_utf8_lossy(&body).into_owned()
-        }
+        Ok(url) if matches!(url.scheme(), "http" | "https") => match fetch(dispatcher, &url, summary).await? {
+            Ok(Some(body)) => String::from_utf8_lossy(&body).into_owned(),
+            Ok(None) => {
+                summary.unchanged = true;
+                return Ok(());
+            }
+            Err(finding) => return Err(ImportError::Unreadable(finding.message)),
+        },
         _ => std::fs::read_to_string(location).map_err(|e| ImportError::Unreadable(format!("{location}: {e}")))?,
     };
     let lines: Vec<_> = parse_lines(&text).into_iter().take(MAX_ENTRIES).collect();
@@ -263,16 +279,32 @@ async fn import_origin(
         .ok_or_else(|| ImportError::Unreadable(format!("{location} is not an http(s) URL")))?;
     let mut entries: Vec<(String, Option<String>, Claim)> = Vec::new();
     let mut tried = Vec::new();
+    // First pass conditional: if every document that exists is unchanged, so is the origin.
+    let mut bodies = Vec::new();
+    let mut unchanged = Vec::new();
     for path in origin_docs::DOCUMENTS {
         let Ok(url) = origin.join(path) else { continue };
         summary.pages += 1;
-        let body = match dispatcher.worker().fetch_document(&url, Lane::Priority).await? {
-            Ok(body) => body,
-            Err(finding) => {
-                tried.push(format!("{path}: {}", finding.code));
-                continue;
-            }
-        };
+        match fetch(dispatcher, &url, summary).await? {
+            Ok(Some(body)) => bodies.push((*path, body)),
+            Ok(None) => unchanged.push((*path, url)),
+            Err(finding) => tried.push(format!("{path}: {}", finding.code)),
+        }
+    }
+    if bodies.is_empty() && !unchanged.is_empty() {
+        summary.unchanged = true;
+        return Ok(());
+    }
+    // Something changed: the unchanged documents' routes are needed too.
+    for (path, url) in unchanged {
+        summary.last_validators.remove(url.as_str());
+        match fetch(dispatcher, &url, summary).await? {
+            Ok(Some(body)) => bodies.push((path, body)),
+            Ok(None) => {}
+            Err(finding) => tried.push(format!("{path}: {}", finding.code)),
+        }
+    }
+    for (path, body) in bodies {
         match origin_docs::parse(&origin, path, &body) {
             Ok(routes) => {
                 let room = MAX_REPORTED.saturating_sub(summary.skipped.len());
@@ -294,6 +326,29 @@ async fn import_origin(
     }
     entries.truncate(MAX_ENTRIES);
     take(dispatcher, entries, summary).await
+}
+
+/// Fetches `url` conditionally with the validators the last run stored for it: the body, or
+/// `None` when it did not change; the validators it answered with are kept for the next run.
+async fn fetch(
+    dispatcher: &Dispatcher,
+    url: &Url,
+    summary: &mut ImportSummary,
+) -> Result<Result<Option<Vec<u8>>, Finding>, ImportError> {
+    let known = summary.last_validators.get(url.as_str()).cloned().unwrap_or_default();
+    Ok(match dispatcher.worker().fetch_document_if_changed(url, Lane::Priority, &known).await? {
+        Ok(Document::Changed { body, validators }) => {
+            if !validators.is_empty() {
+                summary.validators.insert(url.to_string(), validators);
+            }
+            Ok(Some(body))
+        }
+        Ok(Document::Unchanged) => {
+            summary.validators.insert(url.to_string(), known);
+            Ok(None)
+        }
+        Err(finding) => Err(finding),
+    })
 }
 
 /// Registers `entries` and records the source's claims about the services they became.

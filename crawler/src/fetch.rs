@@ -52,6 +52,43 @@ impl Default for FetchConfig {
     }
 }
 
+/// What a server said a document's version is (`ETag`, `Last-Modified`), to ask next time
+/// whether it changed (`If-None-Match`, `If-Modified-Since`: a 304 says it did not).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Validators {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    /// The validators an answer carries (short printable values only).
+    pub fn of(headers: &HeaderMap) -> Validators {
+        let get = |name: http::header::HeaderName| {
+            headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| v.len() <= 256).map(str::to_string)
+        };
+        Validators { etag: get(http::header::ETAG), last_modified: get(http::header::LAST_MODIFIED) }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+
+    /// The conditional request headers these validators make.
+    pub fn request_headers(&self) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let mut put = |name, value: &Option<String>| {
+            if let Some(value) = value.as_deref().and_then(|v| http::HeaderValue::from_str(v).ok()) {
+                headers.insert(name, value);
+            }
+        };
+        put(http::header::IF_NONE_MATCH, &self.etag);
+        put(http::header::IF_MODIFIED_SINCE, &self.last_modified);
+        headers
+    }
+}
+
 /// A response that arrived (whatever its status).
 #[derive(Debug)]
 pub struct Answer {
@@ -153,6 +190,11 @@ impl Fetcher {
 
     /// Fetches `url` with `method`, following redirects by hand.
     pub async fn fetch(&self, url: &Url, method: &Method) -> Fetched {
+        self.fetch_with(url, method, &HeaderMap::new()).await
+    }
+
+    /// Like [`Fetcher::fetch`], sending `headers` too (a conditional GET's validators).
+    pub async fn fetch_with(&self, url: &Url, method: &Method, headers: &HeaderMap) -> Fetched {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.config.total_timeout;
         let slot = Arc::new(Mutex::new(None));
@@ -169,6 +211,7 @@ impl Fetcher {
                 .client
                 .request(method.clone(), current.clone())
                 .header(http::header::ACCEPT, self.config.accept)
+                .headers(headers.clone())
                 .send();
             let sent = CONNECT_TIME.scope(Arc::clone(&slot), timeout_at(deadline, request)).await;
             let response = match sent {

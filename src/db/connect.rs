@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "sources", include_str!("../../migrations/0008_sources.sql")),
     (9, "source schedule", include_str!("../../migrations/0009_source_schedule.sql")),
     (10, "source events", include_str!("../../migrations/0010_source_events.sql")),
+    (11, "source validators", include_str!("../../migrations/0011_source_validators.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

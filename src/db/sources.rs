@@ -2,8 +2,10 @@
 //! which sources list which service, since when, and what each last claimed about it.
 
 use super::StoreError;
+use agora_crawler::fetch::Validators;
 use agora_crawler::sources::Claim;
 use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
+use std::collections::HashMap;
 
 /// A stored source (the API shows it as is, with whether a run is going on).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -28,8 +30,18 @@ pub enum SourceWrite {
     Add { kind: String, location: String, at: i64 },
     /// Records that `source_id` lists these services, with what it claimed about each.
     Seen { source_id: i64, services: Vec<(i64, Claim)>, at: i64 },
-    /// Records how a run ended, and schedules the next ([`next_run_after`]).
-    Ran { source_id: i64, outcome: String, counts: serde_json::Value, ok: bool, at: i64 },
+    /// Records how a run ended, and schedules the next ([`next_run_after`]). `counts` is `None`
+    /// when the source had not changed (304): the last counts stand, and every service it listed
+    /// is seen again.
+    Ran {
+        source_id: i64,
+        outcome: String,
+        counts: Option<serde_json::Value>,
+        /// The documents' validators for the next conditional run, by URL (JSON).
+        validators: HashMap<String, Validators>,
+        ok: bool,
+        at: i64,
+    },
 }
 
 /// How often a source is re-imported.
@@ -95,7 +107,14 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
             }
             Ok(*source_id)
         }
-        SourceWrite::Ran { source_id, outcome, counts, ok, at } => {
+        SourceWrite::Ran { source_id, outcome, counts, validators, ok, at } => {
+            if counts.is_none() {
+                sqlx::query("UPDATE service_sources SET last_seen = ? WHERE source_id = ?")
+                    .bind(at)
+                    .bind(source_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             let failures: i64 = sqlx::query_scalar("SELECT failures FROM sources WHERE id = ?")
                 .bind(source_id)
                 .fetch_optional(&mut *conn)
@@ -103,20 +122,29 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
                 .unwrap_or(0);
             let failures = if *ok { 0 } else { failures + 1 };
             sqlx::query(
-                "UPDATE sources SET last_run_at = ?, last_outcome = ?, last_counts = ?, failures = ?, next_run_at = ?
+                "UPDATE sources SET last_run_at = ?, last_outcome = ?, last_counts = COALESCE(?, last_counts),
+                    failures = ?, next_run_at = ?, validators = ?
                  WHERE id = ?",
             )
             .bind(at)
             .bind(outcome)
-            .bind(counts.to_string())
+            .bind(counts.as_ref().map(ToString::to_string))
             .bind(failures)
             .bind(next_run_after(*at, failures))
+            .bind(serde_json::to_string(validators)?)
             .bind(source_id)
             .execute(&mut *conn)
             .await?;
             Ok(*source_id)
         }
     }
+}
+
+/// The validators source `id`'s documents last answered with, by URL.
+pub async fn validators(pool: &SqlitePool, id: i64) -> Result<HashMap<String, Validators>, StoreError> {
+    let text: Option<Option<String>> =
+        sqlx::query_scalar("SELECT validators FROM sources WHERE id = ?").bind(id).fetch_optional(pool).await?;
+    Ok(text.flatten().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
 }
 
 /// A `sources` row as read: id, kind, location, added, last run, outcome, counts (JSON text).

@@ -367,3 +367,47 @@ async fn the_official_discovery_clients_read_an_imported_catalog() {
     }
     app.shutdown().await;
 }
+
+/// Re-imports ask conditionally: a list that answers 304 to its last ETag is not read again (its
+/// counts stand, its services are seen again); a changed one is read whole.
+#[tokio::test]
+async fn an_unchanged_source_is_not_read_again() {
+    let upstream = Catalog::build(relevance_specs()[..3].to_vec()).await;
+    let urls: Vec<String> = upstream.specs.iter().map(|s| upstream.url(s)).collect();
+    let version = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(2));
+    let (listed, served) = (urls.clone(), std::sync::Arc::clone(&version));
+    let list = Seller::start(IpAddr::from([127, 0, 0, 74]), move |request: &Request| {
+        if request.path != "/urls.txt" {
+            return Reply::new(404);
+        }
+        let n = served.load(std::sync::atomic::Ordering::SeqCst);
+        let etag = format!("\"v{n}\"");
+        if request.header("if-none-match") == Some(etag.as_str()) {
+            return Reply::new(304).header("etag", etag);
+        }
+        Reply::new(200).header("etag", etag).body(listed[..n].join("\n"))
+    })
+    .await
+    .expect("list");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    let location = list.url("/urls.txt");
+
+    let first = import(&app.dispatcher, SourceKind::List, &location).await.expect("imports");
+    assert_eq!((first.found, first.new, first.unchanged), (2, 2, false));
+    clock.advance(std::time::Duration::from_secs(3600));
+    let again = import(&app.dispatcher, SourceKind::List, &location).await.expect("imports");
+    assert!(again.unchanged && again.found == 0, "304: nothing read: {again:?}");
+    let source = app.state.catalog.source(first.source_id).await.expect("read").expect("stored");
+    assert_eq!(source.row.last_outcome.as_deref(), Some("unchanged"));
+    assert_eq!(source.row.last_counts.as_ref().map(|c| c["found"].clone()), Some(json!(2)), "the counts stand");
+    let mentions = sources::of_service(app.store.read(), first.services[0].id).await.expect("provenance");
+    use agora::clock::Clock;
+    assert_eq!(mentions[0].last_seen, clock.now_ms(), "seen again without being read");
+
+    version.store(3, std::sync::atomic::Ordering::SeqCst);
+    let changed = import(&app.dispatcher, SourceKind::List, &location).await.expect("imports");
+    assert_eq!((changed.found, changed.new, changed.known, changed.unchanged), (3, 1, 2, false));
+    app.shutdown().await;
+}
