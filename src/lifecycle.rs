@@ -100,6 +100,8 @@ pub struct State {
     pub interval_ms: i64,
     /// Fingerprint of the last valid listing.
     pub challenge_hash: Option<String>,
+    /// Its origin no longer lists it: probes keep it delisted (`removed_by_origin`).
+    pub withdrawn: bool,
 }
 
 /// One probe's outcome, as the lifecycle sees it.
@@ -206,7 +208,14 @@ mod tests {
     const HOUR: i64 = 3_600_000;
 
     fn state(status: Status) -> State {
-        State { status, failure_streak: 0, failing_since: None, interval_ms: 6 * HOUR, challenge_hash: None }
+        State {
+            status,
+            failure_streak: 0,
+            failing_since: None,
+            interval_ms: 6 * HOUR,
+            challenge_hash: None,
+            withdrawn: false,
+        }
     }
 
     fn ok(hash: &str) -> Outcome<'_> {

@@ -58,6 +58,11 @@ struct ProbeRow {
     hash: Option<String>,
 }
 
+/// The reason code of a route its origin withdrew.
+pub const REMOVED_BY_ORIGIN: &str = "removed_by_origin";
+const REMOVED_BY_ORIGIN_REASON: &str =
+    "Its origin's own documents no longer list this route; it comes back when they list it again.";
+
 /// Rows per multi-row statement (SQLite allows 32,766 bound parameters).
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -67,7 +72,7 @@ impl Staged {
         let mut staged = Staged::default();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT id, status, failure_streak, failing_since, interval_ms, challenge_hash FROM services WHERE id IN (",
+                "SELECT id, status, failure_streak, failing_since, interval_ms, challenge_hash, withdrawn FROM services WHERE id IN (",
             );
             let mut list = query.separated(", ");
             for id in chunk {
@@ -92,7 +97,7 @@ impl Staged {
             Some(state) => state.clone(),
             None => {
                 let row = sqlx::query(
-                    "SELECT status, failure_streak, failing_since, interval_ms, challenge_hash FROM services WHERE id = ?",
+                    "SELECT status, failure_streak, failing_since, interval_ms, challenge_hash, withdrawn FROM services WHERE id = ?",
                 )
                 .bind(id)
                 .fetch_optional(&mut *conn)
@@ -112,7 +117,13 @@ impl Staged {
             retry_after: report.retry_after,
         };
         let now = record.probed_at;
-        let next = lifecycle::next_state(&record.policy, &state, &outcome, now, record.jitter);
+        let mut next = lifecycle::next_state(&record.policy, &state, &outcome, now, record.jitter);
+        // Its origin withdrew it: whatever the probe found, it stays delisted, saying why.
+        let withdrawn_reason = state.withdrawn.then_some((REMOVED_BY_ORIGIN, REMOVED_BY_ORIGIN_REASON));
+        if state.withdrawn {
+            next.status = Status::Delisted;
+        }
+        let reason = withdrawn_reason.or(first_problem.map(|p| (p.code.as_str(), p.message.as_str())));
         // One UPDATE per probe (statements per commit are the writer's cost); listing columns only
         // change with a valid listing.
         let sql = if listing.is_some() { UPDATE_LISTED } else { UPDATE_FAILED };
@@ -121,8 +132,8 @@ impl Staged {
             .bind(id)
             .bind(next.status.as_str())
             .bind(report.verdict.as_str())
-            .bind(first_problem.map(|p| p.code.as_str()))
-            .bind(first_problem.map(|p| p.message.as_str()))
+            .bind(reason.map(|(code, _)| code))
+            .bind(reason.map(|(_, message)| message))
             .bind(now)
             .bind(i64::from(next.failure_streak))
             .bind(next.failing_since)
@@ -182,7 +193,7 @@ impl Staged {
         });
         self.reports.insert(id, (now, stored_report(report)?));
         if next.status != state.status {
-            self.status_rows.push((id, now, state.status, next.status, first_problem.map(|p| p.code.clone())));
+            self.status_rows.push((id, now, state.status, next.status, reason.map(|(code, _)| code.to_string())));
         }
         self.states.insert(
             id,
@@ -192,6 +203,7 @@ impl Staged {
                 failing_since: next.failing_since,
                 interval_ms: next.interval_ms,
                 challenge_hash: hash.or(state.challenge_hash.clone()),
+                withdrawn: state.withdrawn,
             },
         );
         Ok(Recorded {
@@ -328,6 +340,7 @@ fn state_of(row: &SqliteRow) -> Result<State, StoreError> {
         failing_since: row.try_get("failing_since")?,
         interval_ms: row.try_get("interval_ms")?,
         challenge_hash: row.try_get("challenge_hash")?,
+        withdrawn: row.try_get("withdrawn")?,
     })
 }
 

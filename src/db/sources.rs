@@ -2,6 +2,7 @@
 //! which sources list which service, since when, and what each last claimed about it.
 
 use super::StoreError;
+use super::record::REMOVED_BY_ORIGIN;
 use agora_crawler::fetch::Validators;
 use agora_crawler::sources::Claim;
 use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
@@ -30,6 +31,9 @@ pub enum SourceWrite {
     Add { kind: String, location: String, at: i64 },
     /// Records that `source_id` lists these services, with what it claimed about each.
     Seen { source_id: i64, services: Vec<(i64, Claim)>, at: i64 },
+    /// An origin's complete run listed exactly `present` among its services: every other service
+    /// it listed before is withdrawn (delisted, `removed_by_origin`) unless already.
+    Withdraw { source_id: i64, present: Vec<i64>, at: i64 },
     /// Records how a run ended, and schedules the next ([`next_run_after`]). `counts` is `None`
     /// when the source had not changed (304): the last counts stand, and every service it listed
     /// is seen again.
@@ -72,7 +76,20 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
                 .await?)
         }
         SourceWrite::Seen { source_id, services, at } => {
+            // An origin listing a route it had withdrawn gives it back to the probes.
+            let origin: bool = sqlx::query_scalar("SELECT kind = 'origin' FROM sources WHERE id = ?")
+                .bind(source_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or(false);
             for (service_id, claim) in services {
+                if origin {
+                    sqlx::query("UPDATE services SET withdrawn = 0, next_due_at = MIN(next_due_at, ?) WHERE id = ? AND withdrawn = 1")
+                        .bind(at)
+                        .bind(service_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 let claim = serde_json::to_string(claim)?;
                 let added = sqlx::query(
                     "INSERT OR IGNORE INTO service_sources (service_id, source_id, first_seen, last_seen, claim)
@@ -107,6 +124,10 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
             }
             Ok(*source_id)
         }
+        SourceWrite::Withdraw { source_id, present, at } => {
+            withdraw(conn, *source_id, present, *at).await?;
+            Ok(*source_id)
+        }
         SourceWrite::Ran { source_id, outcome, counts, validators, ok, at } => {
             if counts.is_none() {
                 sqlx::query("UPDATE service_sources SET last_seen = ? WHERE source_id = ?")
@@ -138,6 +159,44 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
             Ok(*source_id)
         }
     }
+}
+
+/// Withdraws every service origin `source_id` listed before but not in `present` this run.
+async fn withdraw(conn: &mut SqliteConnection, source_id: i64, present: &[i64], at: i64) -> Result<(), StoreError> {
+    let listed: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT s.id, s.status FROM service_sources p JOIN services s ON s.id = p.service_id
+         WHERE p.source_id = ? AND s.withdrawn = 0",
+    )
+    .bind(source_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, status) in listed.into_iter().filter(|(id, _)| !present.contains(id)) {
+        sqlx::query(
+            "UPDATE services SET withdrawn = 1, status = 'delisted', reason_code = ?, reason = ?,
+                status_since = CASE WHEN status = 'delisted' THEN status_since ELSE ? END,
+                change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services)
+             WHERE id = ?",
+        )
+        .bind(REMOVED_BY_ORIGIN)
+        .bind("Its origin's own documents no longer list this route; it comes back when they list it again.")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        if status != "delisted" {
+            sqlx::query(
+                "INSERT INTO status_changes (service_id, changed_at, old_status, new_status, reason_code)
+                 VALUES (?, ?, ?, 'delisted', ?)",
+            )
+            .bind(id)
+            .bind(at)
+            .bind(&status)
+            .bind(REMOVED_BY_ORIGIN)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The validators source `id`'s documents last answered with, by URL.

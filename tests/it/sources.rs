@@ -411,3 +411,59 @@ async fn an_unchanged_source_is_not_read_again() {
     assert_eq!((changed.found, changed.new, changed.known, changed.unchanged), (3, 1, 2, false));
     app.shutdown().await;
 }
+
+/// An origin is authoritative for its own routes: one its document drops is delisted with
+/// `removed_by_origin` and stays so whatever probes find, until the document lists it again.
+#[tokio::test]
+async fn a_route_its_origin_drops_is_delisted_until_listed_again() {
+    let routes = std::sync::Arc::new(std::sync::Mutex::new(vec!["/a".to_string(), "/b".to_string()]));
+    let base = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (listed, me) = (std::sync::Arc::clone(&routes), std::sync::Arc::clone(&base));
+    let origin = Seller::start(IpAddr::from([127, 0, 0, 75]), move |request: &Request| {
+        let me = me.lock().expect("lock").clone();
+        match request.path.as_str() {
+            "/.well-known/x402" => {
+                let urls: Vec<String> = listed.lock().expect("lock").iter().map(|p| format!("{me}{p}")).collect();
+                Reply::new(200)
+                    .header("content-type", "application/json")
+                    .body(json!({"version": 1, "resources": urls}).to_string())
+            }
+            "/a" | "/b" => Reply::v2(&agora_crawler::testkit::v2_challenge(&format!("{me}{}", request.path))),
+            _ => Reply::new(404),
+        }
+    })
+    .await
+    .expect("origin");
+    *base.lock().expect("lock") = origin.url("");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    let status = |id: i64| {
+        let pool = app.store.read().clone();
+        async move { agora::db::services::get(&pool, id).await.expect("read").expect("stored") }
+    };
+
+    let first = import(&app.dispatcher, SourceKind::Origin, &origin.url("")).await.expect("imports");
+    let b = first.services.iter().find(|s| s.url.ends_with("/b")).expect("b").clone();
+    app.dispatcher.probe_now(b.clone()).await.expect("probed");
+    assert_eq!(status(b.id).await.status.as_str(), "listed");
+
+    // The origin drops /b: delisted at once, with why, and a probe does not bring it back.
+    routes.lock().expect("lock").retain(|p| p != "/b");
+    clock.advance(std::time::Duration::from_secs(60));
+    import(&app.dispatcher, SourceKind::Origin, &origin.url("")).await.expect("imports");
+    let dropped = status(b.id).await;
+    assert_eq!((dropped.status.as_str(), dropped.reason_code.as_deref()), ("delisted", Some("removed_by_origin")));
+    app.dispatcher.probe_now(b.clone()).await.expect("probed");
+    assert_eq!(status(b.id).await.status.as_str(), "delisted", "the origin decides, not the probe");
+    let history = agora::db::history::status_changes(app.store.read(), b.id).await.expect("history");
+    assert!(history.iter().any(|c| c.reason_code.as_deref() == Some("removed_by_origin")), "{history:?}");
+
+    // It lists /b again: back to the probes, and listed.
+    routes.lock().expect("lock").push("/b".into());
+    clock.advance(std::time::Duration::from_secs(60));
+    import(&app.dispatcher, SourceKind::Origin, &origin.url("")).await.expect("imports");
+    app.dispatcher.probe_now(b.clone()).await.expect("probed");
+    assert_eq!(status(b.id).await.status.as_str(), "listed");
+    app.shutdown().await;
+}

@@ -5,18 +5,24 @@
 //! Each page's services are queued for probes as it is read: nothing a source says is believed
 //! until a probe has seen it.
 //!
+//! The kinds: [`facilitator`], [`origin`], [`list`].
+//!
 //! A hostile source is bounded, never fatal: pages are capped in size and items
 //! (`agora_crawler::sources`), a run in pages and entries, and a list that repeats a page (looping
 //! pagination) stops the run with a reason.
 
+mod facilitator;
+mod list;
+mod origin;
+
 use crate::db::services::DueService;
 use crate::db::sources::{self, SourceWrite};
 use crate::jobs::documents::Document;
-use crate::jobs::register::{new_service, parse_lines, register_many};
+use crate::jobs::register::{new_service, register_many};
 use crate::jobs::{Dispatcher, JobError, Lane};
 use agora_crawler::fetch::Validators;
 use agora_crawler::sources::{Claim, page_url, parse_page};
-use agora_crawler::{Finding, ProbeTarget, origin_docs};
+use agora_crawler::{Finding, ProbeTarget};
 use std::collections::HashMap;
 use url::Url;
 
@@ -157,9 +163,9 @@ pub async fn run(
     let last_validators = sources::validators(worker.store().read(), source_id).await?;
     let mut summary = ImportSummary { source_id, last_validators, ..ImportSummary::default() };
     let outcome = match kind {
-        SourceKind::List => import_list(dispatcher, location, &mut summary).await,
-        SourceKind::Facilitator => import_facilitator(dispatcher, location, &mut summary).await,
-        SourceKind::Origin => import_origin(dispatcher, location, &mut summary).await,
+        SourceKind::List => list::import_list(dispatcher, location, &mut summary).await,
+        SourceKind::Facilitator => facilitator::import_facilitator(dispatcher, location, &mut summary).await,
+        SourceKind::Origin => origin::import_origin(dispatcher, location, &mut summary).await,
     };
     let counts = (!summary.unchanged).then(|| {
         serde_json::json!({
@@ -180,157 +186,9 @@ pub async fn run(
     outcome.map(|()| summary)
 }
 
-async fn import_list(dispatcher: &Dispatcher, location: &str, summary: &mut ImportSummary) -> Result<(), ImportError> {
-    let text = match Url::parse(location) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => match fetch(dispatcher, &url, summary).await? {
-            Ok(Some(body)) => String::from_utf8_lossy(&body).into_owned(),
-            Ok(None) => {
-                summary.unchanged = true;
-                return Ok(());
-            }
-            Err(finding) => return Err(ImportError::Unreadable(finding.message)),
-        },
-        _ => std::fs::read_to_string(location).map_err(|e| ImportError::Unreadable(format!("{location}: {e}")))?,
-    };
-    let lines: Vec<_> = parse_lines(&text).into_iter().take(MAX_ENTRIES).collect();
-    let entries: Vec<(String, Option<String>, Claim)> =
-        lines.into_iter().map(|(_, url, method)| (url, method, Claim::default())).collect();
-    summary.pages = 1;
-    take(dispatcher, entries, summary).await
-}
-
-async fn import_facilitator(
-    dispatcher: &Dispatcher,
-    location: &str,
-    summary: &mut ImportSummary,
-) -> Result<(), ImportError> {
-    let base = Url::parse(location)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| ImportError::Unreadable(format!("{location} is not an http(s) URL")))?;
-    let mut offset = 0u64;
-    let mut previous_first: Option<String> = None;
-    while summary.pages < MAX_PAGES {
-        let url = page_url(&base, offset);
-        let body = match dispatcher.worker().fetch_document(&url, Lane::Priority).await? {
-            Ok(body) => body,
-            // The first page is the source; a later one failing ends the run with what was read.
-            Err(finding) if summary.pages == 0 => return Err(ImportError::Unreadable(finding.message)),
-            Err(finding) => {
-                summary.stopped = Some(finding);
-                return Ok(());
-            }
-        };
-        let page = match parse_page(&body) {
-            Ok(page) => page,
-            Err(finding) if summary.pages == 0 => return Err(ImportError::Unreadable(finding.message)),
-            Err(finding) => {
-                summary.stopped = Some(finding);
-                return Ok(());
-            }
-        };
-        summary.pages += 1;
-        let first = page.entries.first().map(|e| e.url.clone());
-        if first.is_some() && first == previous_first {
-            summary.stopped = Some(Finding::new(
-                "source_pagination_loop",
-                format!("Page {} repeats the previous one: the source's paging does not advance.", summary.pages),
-            ));
-            return Ok(());
-        }
-        previous_first = first;
-        let room = MAX_ENTRIES.saturating_sub(summary.found);
-        let room_for_reasons = MAX_REPORTED.saturating_sub(summary.skipped.len());
-        summary.skipped.extend(page.skipped.into_iter().take(room_for_reasons));
-        let entries: Vec<_> = page.entries.into_iter().take(room).map(|e| (e.url, e.method, e.claim)).collect();
-        let read = page.items as u64;
-        take(dispatcher, entries, summary).await?;
-        offset += read;
-        // The end: an empty page, or the total the source states. (A short page is not the end:
-        // some facilitators cap `limit` below what was asked.)
-        let at_end = read == 0 || page.total.is_some_and(|total| offset >= total);
-        if at_end {
-            return Ok(());
-        }
-        if summary.found >= MAX_ENTRIES {
-            summary.stopped = Some(Finding::new(
-                "source_too_large",
-                format!("The source lists more than {MAX_ENTRIES} entries; Agora took the first {MAX_ENTRIES}."),
-            ));
-            return Ok(());
-        }
-    }
-    summary.stopped = Some(Finding::new(
-        "source_too_large",
-        format!("The source has more than {MAX_PAGES} pages; Agora read the first {MAX_PAGES}."),
-    ));
-    Ok(())
-}
-
-/// Reads every route document the origin publishes; none at all is an unreadable source.
-async fn import_origin(
-    dispatcher: &Dispatcher,
-    location: &str,
-    summary: &mut ImportSummary,
-) -> Result<(), ImportError> {
-    let origin = Url::parse(location)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .ok_or_else(|| ImportError::Unreadable(format!("{location} is not an http(s) URL")))?;
-    let mut entries: Vec<(String, Option<String>, Claim)> = Vec::new();
-    let mut tried = Vec::new();
-    // First pass conditional: if every document that exists is unchanged, so is the origin.
-    let mut bodies = Vec::new();
-    let mut unchanged = Vec::new();
-    for path in origin_docs::DOCUMENTS {
-        let Ok(url) = origin.join(path) else { continue };
-        summary.pages += 1;
-        match fetch(dispatcher, &url, summary).await? {
-            Ok(Some(body)) => bodies.push((*path, body)),
-            Ok(None) => unchanged.push((*path, url)),
-            Err(finding) => tried.push(format!("{path}: {}", finding.code)),
-        }
-    }
-    if bodies.is_empty() && !unchanged.is_empty() {
-        summary.unchanged = true;
-        return Ok(());
-    }
-    // Something changed: the unchanged documents' routes are needed too.
-    for (path, url) in unchanged {
-        summary.last_validators.remove(url.as_str());
-        match fetch(dispatcher, &url, summary).await? {
-            Ok(Some(body)) => bodies.push((path, body)),
-            Ok(None) => {}
-            Err(finding) => tried.push(format!("{path}: {}", finding.code)),
-        }
-    }
-    for (path, body) in bodies {
-        match origin_docs::parse(&origin, path, &body) {
-            Ok(routes) => {
-                let room = MAX_REPORTED.saturating_sub(summary.skipped.len());
-                summary.skipped.extend(routes.skipped.into_iter().take(room));
-                for entry in routes.entries {
-                    if !entries.iter().any(|(url, method, _)| *url == entry.url && *method == entry.method) {
-                        entries.push((entry.url, entry.method, entry.claim));
-                    }
-                }
-            }
-            Err(finding) => tried.push(format!("{path}: {}", finding.code)),
-        }
-    }
-    if entries.is_empty() && tried.len() == origin_docs::DOCUMENTS.len() {
-        return Err(ImportError::Unreadable(format!(
-            "{location} publishes no x402 route document (tried {})",
-            tried.join(", ")
-        )));
-    }
-    entries.truncate(MAX_ENTRIES);
-    take(dispatcher, entries, summary).await
-}
-
 /// Fetches `url` conditionally with the validators the last run stored for it: the body, or
 /// `None` when it did not change; the validators it answered with are kept for the next run.
-async fn fetch(
+pub(super) async fn fetch(
     dispatcher: &Dispatcher,
     url: &Url,
     summary: &mut ImportSummary,
@@ -352,7 +210,7 @@ async fn fetch(
 }
 
 /// Registers `entries` and records the source's claims about the services they became.
-async fn take(
+pub(super) async fn take(
     dispatcher: &Dispatcher,
     entries: Vec<(String, Option<String>, Claim)>,
     summary: &mut ImportSummary,
@@ -377,20 +235,21 @@ async fn take(
             seen.push((*id, claim));
         }
     }
+    // Provenance first (an origin listing a withdrawn route gives it back to the probes), then
+    // the probes: nothing a source says is believed until a probe has seen it.
+    let worker = dispatcher.worker();
+    let at = worker.now_ms();
+    worker.store().writer().source(SourceWrite::Seen { source_id: summary.source_id, services: seen, at }).await?;
     for (due, created) in bulk.services {
         if created {
             summary.new += 1;
         } else {
             summary.known += 1;
         }
-        // Nothing a source says is believed until a probe has seen it.
         if dispatcher.enqueue(due.clone()) {
             summary.queued += 1;
         }
         summary.services.push(due);
     }
-    let worker = dispatcher.worker();
-    let at = worker.now_ms();
-    worker.store().writer().source(SourceWrite::Seen { source_id: summary.source_id, services: seen, at }).await?;
     Ok(())
 }
