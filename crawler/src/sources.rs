@@ -208,6 +208,9 @@ mod tests {
         let read = page(json!({"items": many}));
         assert_eq!((read.entries.len(), read.items), (MAX_ITEMS_PER_PAGE, 1_500));
         assert_eq!(read.skipped.last().map(|f| f.code.as_str()), Some("source_page_truncated"));
+        // Deep JSON stops at the parser's depth limit, as an invalid page.
+        let deep = format!("{{\"items\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(parse_page(deep.as_bytes()).expect_err("too deep").code, "source_page_invalid");
     }
 
     #[test]

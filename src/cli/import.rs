@@ -1,10 +1,12 @@
-//! `agora import SOURCE [--kind facilitator|list]` and `agora sources`.
+//! `agora import SOURCE [--kind facilitator|origin|list]` (a progress bar on a terminal, then the
+//! summary) and `agora sources`.
 
 use super::terminal::safe;
 use crate::config::{GlobalOptions, ImportArgs};
 use crate::db::sources;
 use crate::jobs::scheduler;
 use crate::sources::{ImportError, detect, import};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
 pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
@@ -23,7 +25,16 @@ pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
     };
     // Probes start as pages are read: listen before the import begins.
     let events = app.dispatcher.subscribe();
-    let code = match import(&app.dispatcher, kind, &args.source).await {
+    let bar = ProgressBar::with_draw_target(None, super::progress_target());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}] {wide_bar} {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message(format!("reading the {} source", kind.as_str()));
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let imported = import(&app.dispatcher, kind, &args.source).await;
+    bar.set_message("probing");
+    let code = match imported {
         Ok(summary) => {
             for (url, problem) in &summary.refusals {
                 println!("{}", safe(&format!("not registered ({}): {url}: {}", problem.code, problem.message)));
@@ -51,10 +62,12 @@ pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
             0
         }
         Err(ImportError::Unreadable(why)) => {
+            bar.finish_and_clear();
             eprintln!("{}", safe(&format!("agora: cannot read the source: {why}")));
             2
         }
         Err(error) => {
+            bar.finish_and_clear();
             eprintln!("agora: {error}");
             2
         }

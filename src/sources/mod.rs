@@ -216,6 +216,10 @@ pub(super) async fn take(
     summary: &mut ImportSummary,
 ) -> Result<(), ImportError> {
     summary.found += entries.len();
+    // A source repeating an entry (hostile, or sloppy) costs one registration, not one per copy.
+    let mut distinct = std::collections::HashSet::new();
+    let entries: Vec<_> =
+        entries.into_iter().filter(|(url, method, _)| distinct.insert((url.clone(), method.clone()))).collect();
     let lines: Vec<_> =
         entries.iter().enumerate().map(|(i, (url, method, _))| (i + 1, url.clone(), method.clone())).collect();
     let bulk = register_many(dispatcher, &lines).await?;

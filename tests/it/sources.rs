@@ -467,3 +467,27 @@ async fn a_route_its_origin_drops_is_delisted_until_listed_again() {
     assert_eq!(status(b.id).await.status.as_str(), "listed");
     app.shutdown().await;
 }
+
+/// A facilitator claiming an endless list — a thousand items on every page, the same URL over and
+/// over — is read up to the run's cap (100,000 entries) and stopped with a reason; the repeats
+/// register once.
+#[tokio::test]
+async fn an_endless_list_stops_at_the_runs_cap() {
+    let endless = Seller::start(IpAddr::from([127, 0, 0, 76]), |request: &Request| {
+        let offset = request.path.split("offset=").nth(1).unwrap_or("0").to_string();
+        let url = format!("http://127.0.0.76/paid?page={offset}");
+        let items: Vec<Value> = (0..1_000).map(|_| json!({"resource": url, "type": "http"})).collect();
+        facilitator_page(items, usize::MAX)
+    })
+    .await
+    .expect("seller");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    let summary = import(&app.dispatcher, SourceKind::Facilitator, &endless.url("")).await.expect("a bounded run");
+    assert_eq!(summary.found, agora::sources::MAX_ENTRIES, "{:?}", summary.stopped);
+    assert_eq!(summary.stopped.as_ref().map(|f| f.code.as_str()), Some("source_too_large"));
+    assert_eq!(summary.pages, 100);
+    assert_eq!(summary.new, 100, "one service per distinct URL, however often it is listed");
+    app.shutdown().await;
+}
