@@ -79,6 +79,17 @@ async fn start_facilitator(urls: Vec<String>) -> Seller {
     .expect("facilitator starts")
 }
 
+/// The process's resident memory now (`VmRSS`), MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(f64::NAN);
+    kib / 1024.0
+}
+
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib: f64 = status
@@ -125,7 +136,9 @@ fn main() {
     runtime.block_on(async move {
         let fleet = start_fleet(endpoints, hosts).await;
         let facilitator = start_facilitator(fleet.urls.iter().map(|(url, _)| url.clone()).collect()).await;
+        let before_ceiling = rss_mib();
         let ceiling = crawl_ceiling(&fleet).await;
+        let ceiling_grown = rss_mib() - before_ceiling;
 
         let dir = tempfile::tempdir().expect("temp dir");
         let args = ["agora", "--data-dir", dir.path().to_str().expect("utf-8"), "--allow-cidr", "127.0.0.0/8"];
@@ -133,6 +146,7 @@ fn main() {
         let global = Cli::try_parse_from(args).expect("options").global;
         let app = build_app(AppConfig::new(global)).await.expect("app");
         let events = app.dispatcher.subscribe();
+        let before = rss_mib();
         let started = Instant::now();
         let summary = import(&app.dispatcher, SourceKind::Facilitator, &facilitator.url("")).await.expect("import");
         let read = started.elapsed();
@@ -140,6 +154,7 @@ fn main() {
         app.search.flush().await.expect("flush");
         let searchable = started.elapsed();
         let found = app.state.catalog.search(&SearchRequest::new("")).await.expect("search").total;
+        let grown = rss_mib() - before;
 
         println!("import benchmark: a facilitator list of {endpoints} resources on {hosts} hosts, concurrency {CONCURRENCY}, host delay 0");
         println!(
@@ -155,12 +170,16 @@ fn main() {
             endpoints as f64 / searchable.as_secs_f64()
         );
         println!(
-            "  crawl service alone:       {:.2} s  = {:>6.0} probes/s (the same endpoints registered directly)",
+            "  crawl service alone:       {:.2} s  = {:>6.0} probes/s (the same endpoints registered directly; resident memory grown {ceiling_grown:.0} MiB)",
             ceiling.as_secs_f64(),
             endpoints as f64 / ceiling.as_secs_f64()
         );
         println!("  ratio import / crawl: {:.2}", ceiling.as_secs_f64() / searchable.as_secs_f64());
-        println!("  peak RSS: {:.0} MiB (fleet servers, facilitator, crawler, store and index in one process)", peak_rss_mib());
+        println!(
+            "  resident memory grown by the import: {grown:.0} MiB ({:.1} KiB per resource); peak RSS {:.0} MiB (fleet servers, facilitator, crawler, store and index in one process)",
+            grown * 1024.0 / endpoints as f64,
+            peak_rss_mib()
+        );
         assert_eq!(found as usize, endpoints, "every imported endpoint is searchable");
         app.shutdown().await;
     });
