@@ -3,7 +3,8 @@
 //! by page, every URL registered, probed and made searchable by the real product (`build_app`,
 //! `sources::import`, the crawl service, the index) — next to the crawl service alone probing the
 //! same endpoints registered directly, measured in the same run as the ceiling. Prints the time
-//! to all searchable, both rates and their ratio, and peak RSS.
+//! to all searchable, both rates and their ratio, and the memory each grew by.
+//! `AGORA_BENCH_SIZES=N` sets the list's size.
 
 use agora::config::Cli;
 use agora::db::Store;
@@ -79,12 +80,13 @@ async fn start_facilitator(urls: Vec<String>) -> Seller {
     .expect("facilitator starts")
 }
 
-/// The process's resident memory now (`VmRSS`), MiB.
+/// The process's anonymous resident memory now (`RssAnon`: heap and stacks, not the index and
+/// database files mapped in, which the kernel can drop), MiB.
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix("RssAnon:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(f64::NAN);
     kib / 1024.0
@@ -132,6 +134,8 @@ async fn crawl_ceiling(fleet: &Fleet) -> Duration {
 fn main() {
     let smoke = std::env::var_os("AGORA_BENCH_SMOKE").is_some();
     let (endpoints, hosts) = if smoke { (600, 60) } else { (10_000, 1_000) };
+    // `AGORA_BENCH_SIZES=N`: N resources on the same hosts (to see how memory grows with the list).
+    let endpoints = std::env::var("AGORA_BENCH_SIZES").ok().and_then(|n| n.parse().ok()).unwrap_or(endpoints);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async move {
         let fleet = start_fleet(endpoints, hosts).await;
@@ -170,13 +174,13 @@ fn main() {
             endpoints as f64 / searchable.as_secs_f64()
         );
         println!(
-            "  crawl service alone:       {:.2} s  = {:>6.0} probes/s (the same endpoints registered directly; resident memory grown {ceiling_grown:.0} MiB)",
+            "  crawl service alone:       {:.2} s  = {:>6.0} probes/s (the same endpoints registered directly; anonymous memory grown {ceiling_grown:.0} MiB)",
             ceiling.as_secs_f64(),
             endpoints as f64 / ceiling.as_secs_f64()
         );
         println!("  ratio import / crawl: {:.2}", ceiling.as_secs_f64() / searchable.as_secs_f64());
         println!(
-            "  resident memory grown by the import: {grown:.0} MiB ({:.1} KiB per resource); peak RSS {:.0} MiB (fleet servers, facilitator, crawler, store and index in one process)",
+            "  anonymous memory grown by the import: {grown:.0} MiB ({:.1} KiB per resource); peak RSS {:.0} MiB (fleet servers, facilitator, crawler, store and index in one process)",
             grown * 1024.0 / endpoints as f64,
             peak_rss_mib()
         );
