@@ -10,7 +10,7 @@ use agora::config::Cli;
 use agora::db::Store;
 use agora::db::register::NewService;
 use agora::jobs::CrawlSettings;
-use agora::jobs::scheduler::{collect, crawl_once};
+use agora::jobs::scheduler::{collect_while, crawl_once};
 use agora::search::SearchRequest;
 use agora::sources::{SourceKind, import};
 use agora::{AppConfig, build_app};
@@ -152,9 +152,15 @@ fn main() {
         let events = app.dispatcher.subscribe();
         let before = rss_mib();
         let started = Instant::now();
-        let summary = import(&app.dispatcher, SourceKind::Facilitator, &facilitator.url("")).await.expect("import");
-        let read = started.elapsed();
-        let probed = collect(&app.dispatcher, events, summary.queued, Instant::now(), |_, _, _| {}).await;
+        let mut read = Duration::ZERO;
+        let reading = async {
+            let summary = import(&app.dispatcher, SourceKind::Facilitator, &facilitator.url("")).await;
+            read = started.elapsed();
+            summary.expect("import")
+        };
+        // Results are tallied while pages are read (as `agora import` does): none waits in the channel.
+        let (summary, probed) =
+            collect_while(&app.dispatcher, events, reading, |summary| summary.queued, Instant::now(), |_, _, _| {}).await;
         app.search.flush().await.expect("flush");
         let searchable = started.elapsed();
         let found = app.state.catalog.search(&SearchRequest::new("")).await.expect("search").total;

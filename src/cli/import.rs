@@ -32,8 +32,22 @@ pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
     );
     bar.set_message(format!("reading the {} source", kind.as_str()));
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    let imported = import(&app.dispatcher, kind, &args.source).await;
-    bar.set_message("probing");
+    // Results are tallied while pages are still being read: none waits in the channel.
+    let (imported, probed) = scheduler::collect_while(
+        &app.dispatcher,
+        events,
+        import(&app.dispatcher, kind, &args.source),
+        |imported| imported.as_ref().map_or(0, |summary| summary.queued),
+        Instant::now(),
+        |done, total, _| {
+            if total > 0 {
+                bar.set_message("probing");
+                bar.set_length(total as u64);
+            }
+            bar.set_position(done as u64);
+        },
+    )
+    .await;
     let code = match imported {
         Ok(summary) => {
             for (url, problem) in &summary.refusals {
@@ -55,9 +69,7 @@ pub async fn run(global: &GlobalOptions, args: &ImportArgs) -> u8 {
                 summary.known,
                 summary.refused
             );
-            // Nothing a source says is believed: every service it listed is probed (queued as read).
-            let probed =
-                scheduler::collect(&app.dispatcher, events, summary.queued, Instant::now(), |_, _, _| {}).await;
+            // Nothing a source says is believed: every service it listed was probed.
             println!("{probed}");
             0
         }

@@ -125,33 +125,56 @@ pub async fn crawl_once(
 /// Waits for `total` queued jobs (or cancellation), tallying each result as it arrives.
 pub async fn collect(
     dispatcher: &Dispatcher,
-    mut events: mpsc::UnboundedReceiver<JobResult>,
+    events: mpsc::UnboundedReceiver<JobResult>,
     total: usize,
     started: Instant,
-    mut progress: impl FnMut(usize, usize, &JobResult),
+    progress: impl FnMut(usize, usize, &JobResult),
 ) -> CrawlSummary {
+    collect_while(dispatcher, events, std::future::ready(()), |()| total, started, progress).await.1
+}
+
+/// Runs `work` — which queues jobs as it goes — tallying results as they arrive (so none waits
+/// in the channel), then waits for the `total_of(work's output)` jobs it queued. `progress`
+/// gets (done, total), total 0 while `work` runs.
+pub async fn collect_while<T>(
+    dispatcher: &Dispatcher,
+    mut events: mpsc::UnboundedReceiver<JobResult>,
+    work: impl Future<Output = T>,
+    total_of: impl FnOnce(&T) -> usize,
+    started: Instant,
+    mut progress: impl FnMut(usize, usize, &JobResult),
+) -> (T, CrawlSummary) {
     let cancel = dispatcher.worker().cancel_token().clone();
     let mut summary = CrawlSummary::default();
     let mut done = 0;
-    let mut tally = |result: JobResult, summary: &mut CrawlSummary, done: &mut usize| {
+    let mut total = 0;
+    let mut tally = |result: JobResult, summary: &mut CrawlSummary, done: &mut usize, total: usize| {
         *done += 1;
         summary.count(&result);
         progress(*done, total, &result);
     };
+    let mut work = std::pin::pin!(work);
+    let output = loop {
+        tokio::select! {
+            output = &mut work => break output,
+            Some(result) = events.recv() => tally(result, &mut summary, &mut done, total),
+        }
+    };
+    total = total_of(&output);
     while done < total {
         let next = tokio::select! {
             event = events.recv() => event,
             () = cancel.cancelled() => None,
         };
         let Some(result) = next else { break };
-        tally(result, &mut summary, &mut done);
+        tally(result, &mut summary, &mut done, total);
     }
     dispatcher.idle().await;
     // Results that arrived while the host tasks wound down.
     while let Ok(result) = events.try_recv() {
-        tally(result, &mut summary, &mut done);
+        tally(result, &mut summary, &mut done, total);
     }
     summary.failed += total.saturating_sub(done);
     summary.elapsed = started.elapsed();
-    summary
+    (output, summary)
 }
