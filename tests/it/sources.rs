@@ -491,3 +491,39 @@ async fn an_endless_list_stops_at_the_runs_cap() {
     assert_eq!(summary.new, 100, "one service per distinct URL, however often it is listed");
     app.shutdown().await;
 }
+
+/// A facilitator is not authoritative: a URL missing from its list on a later run keeps the
+/// status its probes gave it (an origin's own documents decide for its routes; a facilitator's
+/// list only says what it has seen paid).
+#[tokio::test]
+async fn a_url_a_facilitator_stops_listing_keeps_its_status() {
+    let upstream = Catalog::build(relevance_specs()[..2].to_vec()).await;
+    let urls: Vec<String> = upstream.specs.iter().map(|s| upstream.url(s)).collect();
+    let listed = std::sync::Arc::new(std::sync::Mutex::new(urls.clone()));
+    let served = std::sync::Arc::clone(&listed);
+    let facilitator = Seller::start(IpAddr::from([127, 0, 0, 77]), move |request: &Request| {
+        if !request.path.starts_with("/discovery/resources") {
+            return Reply::new(404);
+        }
+        let urls = served.lock().expect("lock").clone();
+        let items: Vec<Value> = urls.iter().map(|url| json!({"resource": url, "type": "http"})).collect();
+        let total = items.len();
+        facilitator_page(items, total)
+    })
+    .await
+    .expect("facilitator");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let clock = ManualClock::new(T0);
+    let app = open_app(&loopback_options(dir.path()), &clock).await;
+    let first = import(&app.dispatcher, SourceKind::Facilitator, &facilitator.url("")).await.expect("imports");
+    for service in &first.services {
+        app.dispatcher.probe_now(service.clone()).await.expect("probed");
+    }
+    listed.lock().expect("lock").truncate(1);
+    let second = import(&app.dispatcher, SourceKind::Facilitator, &facilitator.url("")).await.expect("imports");
+    assert_eq!(second.found, 1);
+    let gone = first.services.iter().find(|s| s.url == urls[1]).expect("the second URL");
+    let row = agora::db::services::get(app.store.read(), gone.id).await.expect("read").expect("stored");
+    assert_eq!((row.status.as_str(), row.reason_code), ("listed", None), "the probes decide, not the list");
+    app.shutdown().await;
+}
