@@ -13,10 +13,10 @@ pub const RETRY_AFTER_MS: i64 = 24 * 3600 * 1000;
 #[derive(Debug, Clone)]
 pub struct IconOutcome {
     pub service_id: i64,
-    /// The seller's icon URL (`None`: the listing has none any more).
-    pub url: Option<String>,
-    /// The icon kept, or the probe code of why not (`Err(None)`: no icon to keep).
-    pub result: Result<Icon, Option<String>>,
+    /// The seller's icon URL.
+    pub url: String,
+    /// The icon kept, or the probe code of why not.
+    pub result: Result<Icon, String>,
     pub at: i64,
 }
 
@@ -70,7 +70,7 @@ pub async fn apply(conn: &mut SqliteConnection, outcome: &IconOutcome) -> Result
     )
     .bind(&outcome.url)
     .bind(outcome.result.as_ref().ok().map(|icon| icon.hash.as_str()))
-    .bind(outcome.result.as_ref().err().and_then(Option::as_deref))
+    .bind(outcome.result.as_ref().err())
     .bind(outcome.at)
     .bind(outcome.service_id)
     .execute(&mut *conn)

@@ -155,6 +155,7 @@ impl Staged {
             .bind(discovery.map(serde_json::to_string).transpose()?)
             .bind(discovery.map_or("http", Discovery::service_type))
             .bind(discovery.and_then(Discovery::tool_name))
+            .bind(listing.is_some_and(|l| l.resource.icon_url.is_some()))
             .fetch_one(&mut *conn)
             .await?;
 
@@ -356,7 +357,10 @@ const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reas
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
         x402_version = ?11, name = ?12, description = ?13, mime_type = ?14, tags = ?15, route_template = ?16,
         has_schema = ?17, challenge_hash = ?18, schema_text = ?19, discovery = ?20, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6),
-        service_type = ?21, tool_name = ?22
+        service_type = ?21, tool_name = ?22,
+        -- A listing without an icon forgets the one kept (one with an icon: `jobs::icons`).
+        icon_url = CASE WHEN ?23 THEN icon_url END, icon_hash = CASE WHEN ?23 THEN icon_hash END,
+        icon_problem = CASE WHEN ?23 THEN icon_problem END
     WHERE id = ?1 RETURNING change_seq";
 
 #[cfg(test)]

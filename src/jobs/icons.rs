@@ -16,16 +16,14 @@ impl Worker {
         if report.verdict != Verdict::Listed {
             return Ok(());
         }
-        let url = report.listing.as_ref().and_then(|l| l.resource.icon_url.clone());
+        // Most listings name no icon: nothing to read (the listing's write already forgot any
+        // icon kept before).
+        let Some(url) = report.listing.as_ref().and_then(|l| l.resource.icon_url.clone()) else { return Ok(()) };
         let now = self.now_ms();
-        let stored = icons::stored(self.store().read(), id).await?;
-        let result = match &url {
-            // No icon any more: forget the one kept, if any.
-            None if stored.url.is_none() => return Ok(()),
-            None => Err(None),
-            Some(url) if !stored.needs_fetch(url, now) => return Ok(()),
-            Some(url) => self.fetch_icon(url, lane).await?.map_err(|finding| Some(finding.code)),
-        };
+        if !icons::stored(self.store().read(), id).await?.needs_fetch(&url, now) {
+            return Ok(());
+        }
+        let result = self.fetch_icon(&url, lane).await?.map_err(|finding| finding.code);
         self.store().writer().icon(IconOutcome { service_id: id, url, result, at: now }).await?;
         Ok(())
     }

@@ -103,8 +103,15 @@ async fn icons_are_kept_checked_and_served_from_agoras_origin() {
         reqwest::get(format!("{base}/api/v1/services/{id}")).await.expect("get").json().await.expect("json");
     assert_eq!(detail["icon"], Value::Null);
     seller.set(challenge_with_icon(&url, "http://private.test/icon.png"));
-    app.dispatcher.probe_now(due).await.expect("probed");
+    app.dispatcher.probe_now(due.clone()).await.expect("probed");
     assert_eq!(icon_problem(&app, id).await.as_deref(), Some("address_refused"));
+
+    // A listing that names no icon any more forgets it.
+    seller.set(Reply::v2(&v2_challenge(&url)));
+    app.dispatcher.probe_now(due.clone()).await.expect("probed");
+    let forgotten = icons::stored(app.store.read(), id).await.expect("read");
+    assert_eq!((forgotten.url, forgotten.hash), (None, None));
+    assert_eq!(icon_problem(&app, id).await, None);
 
     for bad in ["/icons/zzz", "/icons/0000000000000000000000000000000000000000000000000000000000000000"] {
         assert_eq!(reqwest::get(format!("{base}{bad}")).await.expect("get").status().as_u16(), 404, "{bad}");
