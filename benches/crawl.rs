@@ -6,6 +6,9 @@
 //!
 //! `AGORA_BENCH_SMOKE=1` runs a small fleet (CI); the full run is 10,000 endpoints on 1,000 hosts.
 
+#[path = "support/memory.rs"]
+mod memory;
+
 use agora::clock::SystemClock;
 use agora::db::Store;
 use agora::db::register::NewService;
@@ -143,23 +146,13 @@ async fn raw_ceiling(fleet: &Fleet) -> (f64, Vec<f64>) {
     (rate, latencies)
 }
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(f64::NAN);
-    kib / 1024.0
-}
-
 fn main() {
     let smoke = std::env::var_os("AGORA_BENCH_SMOKE").is_some();
     let (endpoints, hosts) = if smoke { (600, 60) } else { (10_000, 1_000) };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async move {
         let fleet = start_fleet(endpoints, hosts).await;
-        let rss_fleet = peak_rss_mib();
+        let rss_fleet = memory::peak_rss_mib();
         let (ceiling, raw_latencies) = raw_ceiling(&fleet).await;
 
         let dir = tempfile::tempdir().expect("temp dir");
@@ -223,7 +216,7 @@ fn main() {
         println!("  ratio to ceiling: {:.2} (target ≥ 0.50)", rate / ceiling);
         println!("  {summary}");
         println!("  classification correct: {correct:.2} % ({} wrong)", wrong.len());
-        println!("  peak RSS: {:.0} MiB (process: fleet servers {rss_fleet:.0} MiB + clients + crawler)", peak_rss_mib());
+        println!("  peak RSS: {:.0} MiB (process: fleet servers {rss_fleet:.0} MiB + clients + crawler)", memory::peak_rss_mib());
         for line in wrong.iter().take(10) {
             println!("  WRONG {line}");
         }

@@ -6,6 +6,9 @@
 //! to all searchable, both rates and their ratio, and the memory each grew by.
 //! `AGORA_BENCH_SIZES=N` sets the list's size.
 
+#[path = "support/memory.rs"]
+mod memory;
+
 use agora::config::Cli;
 use agora::db::Store;
 use agora::db::register::NewService;
@@ -80,28 +83,6 @@ async fn start_facilitator(urls: Vec<String>) -> Seller {
     .expect("facilitator starts")
 }
 
-/// The process's anonymous resident memory now (`RssAnon`: heap and stacks, not the index and
-/// database files mapped in, which the kernel can drop), MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("RssAnon:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(f64::NAN);
-    kib / 1024.0
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(f64::NAN);
-    kib / 1024.0
-}
-
 /// The ceiling: the crawl service alone, the same endpoints registered directly.
 async fn crawl_ceiling(fleet: &Fleet) -> Duration {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -140,9 +121,9 @@ fn main() {
     runtime.block_on(async move {
         let fleet = start_fleet(endpoints, hosts).await;
         let facilitator = start_facilitator(fleet.urls.iter().map(|(url, _)| url.clone()).collect()).await;
-        let before_ceiling = rss_mib();
+        let before_ceiling = memory::status_mib("RssAnon");
         let ceiling = crawl_ceiling(&fleet).await;
-        let ceiling_grown = rss_mib() - before_ceiling;
+        let ceiling_grown = memory::status_mib("RssAnon") - before_ceiling;
 
         let dir = tempfile::tempdir().expect("temp dir");
         let args = ["agora", "--data-dir", dir.path().to_str().expect("utf-8"), "--allow-cidr", "127.0.0.0/8"];
@@ -150,7 +131,7 @@ fn main() {
         let global = Cli::try_parse_from(args).expect("options").global;
         let app = build_app(AppConfig::new(global)).await.expect("app");
         let events = app.dispatcher.subscribe();
-        let before = rss_mib();
+        let before = memory::status_mib("RssAnon");
         let started = Instant::now();
         let mut read = Duration::ZERO;
         let reading = async {
@@ -164,7 +145,7 @@ fn main() {
         app.search.flush().await.expect("flush");
         let searchable = started.elapsed();
         let found = app.state.catalog.search(&SearchRequest::new("")).await.expect("search").total;
-        let grown = rss_mib() - before;
+        let grown = memory::status_mib("RssAnon") - before;
 
         println!("import benchmark: a facilitator list of {endpoints} resources on {hosts} hosts, concurrency {CONCURRENCY}, host delay 0");
         println!(
@@ -188,7 +169,7 @@ fn main() {
         println!(
             "  anonymous memory grown by the import: {grown:.0} MiB ({:.1} KiB per resource); peak RSS {:.0} MiB (fleet servers, facilitator, crawler, store and index in one process)",
             grown * 1024.0 / endpoints as f64,
-            peak_rss_mib()
+            memory::peak_rss_mib()
         );
         assert_eq!(found as usize, endpoints, "every imported endpoint is searchable");
         app.shutdown().await;

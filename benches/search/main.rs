@@ -9,6 +9,8 @@
 
 mod data;
 
+#[path = "../support/memory.rs"]
+mod memory;
 use agora::clock::{Clock, SystemClock};
 use agora::db::register::NewService;
 use agora::db::{Store, connect};
@@ -134,15 +136,6 @@ fn dir_bytes(path: &std::path::Path) -> u64 {
     std::fs::read_dir(path).map_or(0, |entries| {
         entries.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
     })
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
-    kb.unwrap_or(0.0) / 1024.0
 }
 
 fn listing(url: &str, word: &str) -> ProbeReport {
@@ -382,7 +375,7 @@ async fn bench_size(n: usize, rounds: usize, fts_rounds: usize, registrations: u
     assert_eq!(found.total, 1, "the last registration is searchable");
     let (r50, r99) = summary(latencies);
     println!("registration → searchable ({registrations} registrations): p50 {r50:.0} ms, p99 {r99:.0} ms");
-    println!("peak RSS so far: {:.0} MiB", peak_rss_mib());
+    println!("peak RSS so far: {:.0} MiB", memory::peak_rss_mib());
     index.stop().await;
     store.close().await;
 }
