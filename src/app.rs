@@ -16,6 +16,7 @@ use crate::db::{Store, StoreError};
 use crate::http::limits::HttpLimits;
 use crate::http::{Answers, metrics::HttpMetrics};
 use crate::jobs::{self, CrawlSettings, Dispatcher, StartError};
+use crate::ownership::OwnershipSettings;
 use crate::search::{SearchError, SearchIndex};
 use agora_crawler::Resolver;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ pub struct AppConfig {
     /// How the crawler resolves host names (`None`: the system's). Tests give names to loopback
     /// sellers this way, since the address policy refuses IP literals where names are required.
     pub resolver: Option<Arc<dyn Resolver>>,
+    /// What sellers' proofs are bound to, and the operator token (docs/OWNERSHIP.md).
+    pub ownership: OwnershipSettings,
 }
 
 impl AppConfig {
@@ -55,6 +58,7 @@ impl AppConfig {
             mcp_allowed_hosts: Vec::new(),
             public_sources: true,
             resolver: None,
+            ownership: OwnershipSettings::default(),
         }
     }
 }
@@ -119,7 +123,8 @@ pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
         }
     };
     let crawler = Crawler::start(store, &config.global, config.clock.clone(), config.resolver)?;
-    let catalog = Catalog::new(crawler.store.clone(), crawler.dispatcher.clone(), search.clone(), config.clock);
+    let catalog = Catalog::new(crawler.store.clone(), crawler.dispatcher.clone(), search.clone(), config.clock)
+        .with_ownership(config.ownership);
     let answers = if config.answer_cache { Answers::default() } else { Answers::off() };
     let state = AppState {
         catalog,

@@ -195,6 +195,22 @@ pub struct ServeArgs {
     /// caps (one IPv6 client is handed a whole /64).
     #[arg(long, default_value_t = DEFAULT_IPV6_PREFIX, value_name = "BITS", value_parser = clap::value_parser!(u8).range(1..=128))]
     pub ipv6_prefix: u8,
+    /// The URL people and agents reach this catalog at (its host is the domain sellers' signed
+    /// proofs must name; docs/OWNERSHIP.md). Default: http:// and the listening address.
+    #[arg(long, env = "AGORA_PUBLIC_URL", value_name = "URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+    /// The operator token for `/api/v1/admin/…` (at least 32 characters; prefer the environment
+    /// variable to the flag, which other users of the machine can see). Unset: no operator API.
+    #[arg(long, env = "AGORA_OPERATOR_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub operator_token: Option<String>,
+}
+
+fn parse_public_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{text:?} is not an http(s) URL with a host"));
+    }
+    Ok(url)
 }
 
 fn parse_proxy_cidr(text: &str) -> Result<IpNet, String> {

@@ -17,6 +17,7 @@ pub mod http;
 pub mod jobs;
 pub mod lifecycle;
 pub mod mcp;
+pub mod ownership;
 pub mod params;
 pub mod search;
 pub mod sources;

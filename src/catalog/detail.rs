@@ -3,6 +3,7 @@
 //! response-time percentiles, the most recent probes, and its offer and status history.
 
 use super::{Catalog, CatalogError};
+use crate::db::claims::{self, Proof};
 use crate::db::history::{self, OfferChange, StatusChange, Uptime};
 use crate::db::maintain::DAY_MS;
 use crate::db::probes::{self, Latency, ProbeRow};
@@ -32,6 +33,8 @@ pub struct Detail {
     pub status_changes: Vec<StatusChange>,
     /// The sources that list it, each with what it claimed and where the probe disagrees.
     pub sources: Vec<SourceMention>,
+    /// What was proven about it by active claims (empty: unverified).
+    pub proofs: Vec<Proof>,
 }
 
 impl Catalog {
@@ -55,6 +58,7 @@ impl Catalog {
             offer_changes: history::offer_changes(&mut *conn, id).await?,
             status_changes: history::status_changes(&mut *conn, id).await?,
             sources: sources::of_service(&mut *conn, id).await?,
+            proofs: claims::proofs_of(&mut *conn, id).await?,
             service,
         }
         .with_disagreements())

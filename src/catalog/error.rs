@@ -20,9 +20,19 @@ pub enum CatalogError {
     /// The URL cannot be registered; the report (verdict `refused`) says why. Nothing was stored.
     #[error("{}", .0.problems.first().map_or("refused", |p| p.message.as_str()))]
     Refused(Box<ProbeReport>),
-    /// A recrawl asked for within the minimum interval; the service was probed `since_ms` ago.
+    /// A recrawl asked for within the minimum interval (`interval_ms`, anonymous or owner's);
+    /// the service was probed `since_ms` ago.
     #[error("probed {since_ms} ms ago")]
-    TooSoon { since_ms: i64 },
+    TooSoon { since_ms: i64, interval_ms: i64 },
+    /// No valid owner or operator credentials; the sentence says which.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// Valid credentials that do not cover what was asked.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A claim whose proof did not hold; `code` names what was wrong (docs/OWNERSHIP.md).
+    #[error("{detail}")]
+    ClaimRefused { code: &'static str, detail: String },
     /// Shutdown came first; the sentence says what became of the request.
     #[error("{0}")]
     ShuttingDown(&'static str),

@@ -5,12 +5,15 @@
 //! differ only in how they read a request and render an answer; every failure is one
 //! [`CatalogError`].
 
+pub mod admin;
 pub mod changes;
+pub mod claims;
 pub mod detail;
 pub mod discovery;
 pub mod error;
 pub mod export;
 pub mod icons;
+pub mod owner;
 pub mod recrawl;
 pub mod register;
 pub mod search;
@@ -23,6 +26,7 @@ use crate::clock::Clock;
 use crate::db::Store;
 use crate::jobs::Dispatcher;
 use crate::lifecycle::LifecyclePolicy;
+use crate::ownership::OwnershipSettings;
 use crate::search::SearchIndex;
 use std::sync::Arc;
 
@@ -35,11 +39,30 @@ pub struct Catalog {
     clock: Arc<dyn Clock>,
     recrawls: Arc<recrawl::RecrawlClaims>,
     sources: Arc<sources::SourceRuns>,
+    ownership: Arc<OwnershipSettings>,
 }
 
 impl Catalog {
     pub fn new(store: Store, jobs: Dispatcher, index: SearchIndex, clock: Arc<dyn Clock>) -> Catalog {
-        Catalog { store, jobs, index, clock, recrawls: Arc::default(), sources: Arc::default() }
+        Catalog {
+            store,
+            jobs,
+            index,
+            clock,
+            recrawls: Arc::default(),
+            sources: Arc::default(),
+            ownership: Arc::default(),
+        }
+    }
+
+    /// The same catalog checking proofs against `settings` (its public URL, its operator).
+    pub fn with_ownership(self, settings: OwnershipSettings) -> Catalog {
+        Catalog { ownership: Arc::new(settings), ..self }
+    }
+
+    /// What proofs are bound to.
+    pub fn ownership(&self) -> &OwnershipSettings {
+        &self.ownership
     }
 
     /// Catalog time (epoch ms): the clock the crawl schedules with, so "3 h ago" and uptime

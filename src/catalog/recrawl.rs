@@ -27,10 +27,15 @@ impl RecrawlClaims {
     /// Grants a recrawl of `id` at `now` unless the service was probed or granted one within
     /// [`RECRAWL_INTERVAL_MS`]; otherwise the milliseconds since that last one.
     pub fn claim(&self, id: i64, last_probed_at: Option<i64>, now: i64) -> Result<(), i64> {
+        self.claim_within(id, last_probed_at, now, RECRAWL_INTERVAL_MS)
+    }
+
+    /// [`Self::claim`] with another interval (owners': `owner::OWNER_RECRAWL_INTERVAL_MS`).
+    pub fn claim_within(&self, id: i64, last_probed_at: Option<i64>, now: i64, interval: i64) -> Result<(), i64> {
         let mut granted = self.granted.lock().unwrap_or_else(|p| p.into_inner());
         let last = granted.get(&id).copied().max(last_probed_at);
         if let Some(last) = last
-            && now - last < RECRAWL_INTERVAL_MS
+            && now - last < interval
         {
             return Err(now - last);
         }
@@ -50,7 +55,7 @@ impl Catalog {
         let service = services::get(pool, id).await?.ok_or(CatalogError::NoSuchService(id))?;
         self.recrawls
             .claim(id, service.last_probed_at, self.now_ms())
-            .map_err(|since_ms| CatalogError::TooSoon { since_ms })?;
+            .map_err(|since_ms| CatalogError::TooSoon { since_ms, interval_ms: RECRAWL_INTERVAL_MS })?;
         let probed = self.jobs.probe_now(DueService::from(&service)).await?;
         let service = services::get(pool, id).await?.ok_or(CatalogError::NoSuchService(id))?;
         self.state_after_probe(service, &probed.report).await

@@ -8,8 +8,25 @@ use crate::http::limits::{HttpLimits, Rates};
 use crate::http::router;
 use crate::http::server::{self, ConnectionLimits};
 use crate::jobs::scheduler;
+use crate::ownership::OwnershipSettings;
+use crate::ownership::token::OperatorToken;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// The public URL and operator token `args` give (the URL defaulting to `http://<address>`).
+fn ownership_settings(args: &ServeArgs, address: &str) -> Result<OwnershipSettings, String> {
+    let public_url = match &args.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{address}")).map_err(|e| format!("bad listening address: {e}"))?,
+    };
+    let operator = args
+        .operator_token
+        .as_deref()
+        .map(OperatorToken::new)
+        .transpose()
+        .map_err(|e| format!("--operator-token / AGORA_OPERATOR_TOKEN: {e}"))?;
+    Ok(OwnershipSettings { public_url, operator })
+}
 
 pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     let demo_stop = CancellationToken::new();
@@ -35,7 +52,24 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         ipv6_prefix: args.ipv6_prefix,
     };
+    // Bound first: the public URL defaults to the address actually listened on.
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("agora: cannot listen on {}: {error}", args.listen);
+            return 2;
+        }
+    };
+    let address = listener.local_addr().map_or_else(|_| args.listen.to_string(), |a| a.to_string());
+    let ownership = match ownership_settings(args, &address) {
+        Ok(ownership) => ownership,
+        Err(message) => {
+            eprintln!("agora: {message}");
+            return 2;
+        }
+    };
     let config = AppConfig {
+        ownership,
         limits,
         answer_cache: !args.no_answer_cache,
         mcp_allowed_hosts: args.mcp_allowed_hosts.clone(),
@@ -50,15 +84,6 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
             return 2;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(args.listen).await {
-        Ok(listener) => listener,
-        Err(error) => {
-            eprintln!("agora: cannot listen on {}: {error}", args.listen);
-            app.shutdown().await;
-            return 2;
-        }
-    };
-    let address = listener.local_addr().map_or_else(|_| args.listen.to_string(), |a| a.to_string());
     // One line on stdout, so scripts and tests started with `--listen 127.0.0.1:0` learn the port.
     println!("agora listening on http://{address}");
     crate::app::cancel_on_signals(app.cancel.clone());

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "source events", include_str!("../../migrations/0010_source_events.sql")),
     (11, "source validators", include_str!("../../migrations/0011_source_validators.sql")),
     (12, "removed by origin", include_str!("../../migrations/0012_removed_by_origin.sql")),
+    (13, "ownership", include_str!("../../migrations/0013_ownership.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

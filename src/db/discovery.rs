@@ -36,7 +36,7 @@ pub struct DiscoveryItem {
 }
 
 fn push_filters(builder: &mut QueryBuilder<Sqlite>, filter: &DiscoveryFilter) {
-    builder.push(" FROM services s WHERE s.status = 'listed'");
+    builder.push(" FROM services s WHERE s.status = 'listed' AND s.owner_delisted_at IS NULL AND s.hidden_at IS NULL");
     if filter.with_discovery {
         builder.push(" AND s.has_schema = 1");
     }

@@ -1,4 +1,4 @@
-//! The catalog's event feed: status transitions, offer changes and new sources of every service merged in one
+//! The catalog's event feed: status transitions, offer changes, new sources and owners' actions of every service merged in one
 //! order — (time, source, row id) — so a cursor naming the last event seen resumes exactly after
 //! it. Agents keeping a local copy poll it (`GET /api/v1/changes`).
 
@@ -15,7 +15,9 @@ pub struct Event {
     pub method: String,
     /// `registered`, `listed`, `rejected`, `degraded`, `delisted` (status events),
     /// `price_changed`, `pay_to_changed`, `offer_added`, `offer_removed` (offer events), or
-    /// `listed_by_source` (a source lists it now; `new_value` names the source).
+    /// `listed_by_source` (a source lists it now; `new_value` names the source), or an owner's
+    /// (`claimed`, `owner_delisted`, `owner_relisted`, `pinned`; `new_value` names what was proven
+    /// for `claimed`) and `claim_lapsed` (a probe found the proven payTo, `new_value`, gone).
     pub kind: String,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
@@ -76,9 +78,14 @@ pub async fn after(pool: &SqlitePool, after: Cursor, limit: i64) -> Result<Vec<E
                UNION ALL
                SELECT p.first_seen, 2, p.rowid, p.service_id, 'listed_by_source', NULL,
                       (SELECT kind || ' ' || location FROM sources WHERE id = p.source_id), NULL, NULL, NULL, NULL
-               FROM service_sources p WHERE p.first_seen >= ?1) e
+               FROM service_sources p WHERE p.first_seen >= ?1
+               UNION ALL
+               SELECT a.at, 3, a.id, a.service_id, a.action, NULL, a.target, NULL, NULL, NULL, NULL
+               FROM audit_log a WHERE a.at >= ?1 AND a.service_id IS NOT NULL
+                 AND a.action IN ('claimed', 'claim_lapsed', 'owner_delisted', 'owner_relisted', 'pinned')) e
          JOIN services s ON s.id = e.service_id
-         WHERE (e.at, e.source, e.id) > (?1, ?2, ?3)
+         -- What an operator hides leaves the feed with it.
+         WHERE (e.at, e.source, e.id) > (?1, ?2, ?3) AND s.hidden_at IS NULL
          ORDER BY e.at, e.source, e.id
          LIMIT ?4",
     )

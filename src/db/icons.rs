@@ -51,17 +51,7 @@ pub async fn stored(db: impl SqliteExecutor<'_>, id: i64) -> Result<StoredIcon, 
 /// Bumps the service's change sequence: its answers change.
 pub async fn apply(conn: &mut SqliteConnection, outcome: &IconOutcome) -> Result<(), StoreError> {
     if let Ok(icon) = &outcome.result {
-        sqlx::query(
-            "INSERT OR IGNORE INTO icons (hash, content_type, width, height, bytes, stored_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&icon.hash)
-        .bind(icon.content_type)
-        .bind(i64::try_from(icon.width).unwrap_or(0))
-        .bind(i64::try_from(icon.height).unwrap_or(0))
-        .bind(&icon.bytes)
-        .bind(outcome.at)
-        .execute(&mut *conn)
-        .await?;
+        keep(conn, icon, outcome.at).await?;
     }
     sqlx::query(
         "UPDATE services SET icon_url = ?, icon_hash = ?, icon_problem = ?, icon_checked_at = ?,
@@ -75,6 +65,24 @@ pub async fn apply(conn: &mut SqliteConnection, outcome: &IconOutcome) -> Result
     .bind(outcome.service_id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Keeps an icon's bytes, once per content.
+pub(super) async fn keep(conn: &mut SqliteConnection, icon: &Icon, at: i64) -> Result<(), StoreError> {
+    {
+        sqlx::query(
+            "INSERT OR IGNORE INTO icons (hash, content_type, width, height, bytes, stored_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&icon.hash)
+        .bind(icon.content_type)
+        .bind(i64::try_from(icon.width).unwrap_or(0))
+        .bind(i64::try_from(icon.height).unwrap_or(0))
+        .bind(&icon.bytes)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

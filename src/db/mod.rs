@@ -7,6 +7,7 @@
 //! - [`record`] (with `history_write`), [`register`], [`maintain`]: what the writer applies
 //!   inside its transactions.
 
+pub mod claims;
 pub mod connect;
 pub mod discovery;
 pub mod events;
@@ -14,6 +15,8 @@ pub mod history;
 mod history_write;
 pub mod icons;
 pub mod maintain;
+pub mod moderation;
+pub mod ownership;
 pub mod probes;
 pub mod record;
 pub mod register;

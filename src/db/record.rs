@@ -313,6 +313,11 @@ impl Staged {
             });
             query.build().execute(&mut *conn).await?;
         }
+        // New offers may drop (or newly pay) an address an owner proved, or pay a blocked one.
+        if let Some(now) = self.probes.last().map(|p| p.probed_at) {
+            super::claims::recheck_pay_to(conn, &replaced, now).await?;
+            super::moderation::hide_matching(conn, None, Some(&replaced), now).await?;
+        }
         let mut changed: Vec<i64> = self.status_rows.iter().map(|row| row.0).collect();
         changed.sort_unstable();
         changed.dedup();

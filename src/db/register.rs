@@ -65,5 +65,7 @@ pub(super) async fn apply(
         };
         out.push(registered);
     }
+    let created: Vec<i64> = out.iter().filter(|r| r.created).map(|r| r.id).collect();
+    super::claims::cover_new_services(conn, &created, now).await?;
     Ok(out)
 }

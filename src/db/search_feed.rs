@@ -15,6 +15,9 @@ use std::collections::HashMap;
 /// Statuses that search shows (`shared/ARCHITECTURE.md` "Identity and lifecycle").
 pub const SEARCHABLE: [Status; 2] = [Status::Listed, Status::Degraded];
 
+/// SQL: what [`FeedService::searchable`] says of a row.
+pub const SEARCHABLE_SQL: &str = "status IN ('listed', 'degraded') AND owner_delisted_at IS NULL AND hidden_at IS NULL";
+
 /// Uptime in the index covers this many days before the indexing time.
 pub const UPTIME_WINDOW_DAYS: i64 = 30;
 
@@ -27,11 +30,14 @@ pub struct FeedService {
     pub uptime: Uptime,
     /// The sources that list it (`db::sources`), for the `source` filter.
     pub sources: Vec<i64>,
+    /// Whether someone proved control of it (`db::claims`).
+    pub verified: bool,
 }
 
 impl FeedService {
+    /// Listed or degraded, and withheld by neither its owner nor an operator.
     pub fn searchable(&self) -> bool {
-        SEARCHABLE.contains(&self.service.status)
+        SEARCHABLE.contains(&self.service.status) && !self.service.withheld()
     }
 }
 
@@ -53,7 +59,7 @@ pub async fn searchable_after(
     now: i64,
 ) -> Result<Vec<FeedService>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {SERVICE_COLUMNS} FROM services WHERE status IN ('listed', 'degraded') AND id > ? ORDER BY id LIMIT ?"
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE {SEARCHABLE_SQL} AND id > ? ORDER BY id LIMIT ?"
     ));
     let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(pool).await?;
     complete(pool, &rows, now).await
@@ -61,9 +67,8 @@ pub async fn searchable_after(
 
 /// How many services search should hold.
 pub async fn searchable_count(pool: &SqlitePool) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM services WHERE status IN ('listed', 'degraded')")
-        .fetch_one(pool)
-        .await?)
+    let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM services WHERE {SEARCHABLE_SQL}"));
+    Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
 }
 
 /// The highest change sequence committed.
@@ -77,7 +82,13 @@ async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec
     let mut services: Vec<FeedService> = rows
         .iter()
         .map(|row| {
-            Ok(FeedService { service: service_row(row)?, offers: Vec::new(), uptime: none, sources: Vec::new() })
+            Ok(FeedService {
+                service: service_row(row)?,
+                offers: Vec::new(),
+                uptime: none,
+                sources: Vec::new(),
+                verified: false,
+            })
         })
         .collect::<Result<_, StoreError>>()?;
     let ids: Vec<i64> = services.iter().filter(|s| s.searchable()).map(|s| s.service.id).collect();
@@ -87,10 +98,13 @@ async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec
     let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
     let uptimes = uptimes_of(pool, &ids, now - UPTIME_WINDOW_DAYS * DAY_MS).await?;
     let mut sources = sources_of(pool, &ids).await?;
+    let verified: std::collections::HashSet<i64> =
+        super::claims::verified_among(pool, &ids).await?.into_iter().collect();
     for feed in services.iter_mut().filter(|s| s.searchable()) {
         feed.offers = offers.remove(&feed.service.id).unwrap_or_default();
         feed.uptime = uptimes.get(&feed.service.id).copied().unwrap_or(none);
         feed.sources = sources.remove(&feed.service.id).unwrap_or_default();
+        feed.verified = verified.contains(&feed.service.id);
     }
     Ok(services)
 }

@@ -1,6 +1,7 @@
 //! Read queries on services and their offers (the read-only pool).
 
 use super::StoreError;
+use super::moderation::Pins;
 use super::register::NewService;
 use crate::lifecycle::Status;
 use agora_crawler::{Discovery, Offer, ProbeReport};
@@ -44,16 +45,54 @@ pub struct ServiceRow {
     pub tool_name: Option<String>,
     /// The seller's icon, kept by Agora (`db::icons`), by content hash.
     pub icon_hash: Option<String>,
+    /// When its owner delisted it (`db::moderation`): withheld until they relist it.
+    pub owner_delisted_at: Option<i64>,
+    /// When an operator hid it, and the public reason: withheld until unhidden.
+    pub hidden_at: Option<i64>,
+    pub hidden_reason: Option<String>,
+    /// What its owner pinned, with the challenge's own values the pins cover (`None`: nothing
+    /// pinned). `name`, `description`, `tags` and `icon_hash` above are already the pinned ones.
+    pub pinned: Option<Box<Pinned>>,
+}
+
+/// An owner's pins and what the challenge itself says under them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pinned {
+    pub pins: Pins,
+    pub pinned_at: i64,
+    pub challenge_name: Option<String>,
+    pub challenge_description: Option<String>,
+    pub challenge_tags: Vec<String>,
+}
+
+impl ServiceRow {
+    /// Whether an owner or an operator keeps it out of search, the Bazaar endpoints and feeds.
+    pub fn withheld(&self) -> bool {
+        self.owner_delisted_at.is_some() || self.hidden_at.is_some()
+    }
 }
 
 pub(crate) const SERVICE_COLUMNS: &str = "id, url, method, host, status, verdict, reason_code, reason, x402_version, name, \
     description, mime_type, tags, route_template, has_schema, schema_text, registered_at, first_listed_at, last_probed_at, last_listed_at, status_since, failure_streak, \
-    next_due_at, interval_ms, change_seq, service_type, tool_name, icon_hash";
+    next_due_at, interval_ms, change_seq, service_type, tool_name, icon_hash, owner_delisted_at, hidden_at, hidden_reason, \
+    pin_name, pin_description, pin_tags, pin_category, pin_docs_url, pin_icon_url, pin_icon_hash, pinned_at";
+
+/// SQL: a service row (`services`, unaliased or as `s`) that neither its owner nor an operator
+/// withholds.
+pub const NOT_WITHHELD: &str = "owner_delisted_at IS NULL AND hidden_at IS NULL";
+
+fn json_tags(tags: Option<String>) -> Result<Vec<String>, sqlx::Error> {
+    Ok(tags
+        .map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| sqlx::Error::Decode(e.into()))?
+        .unwrap_or_default())
+}
 
 pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
     let status: String = row.try_get("status")?;
     let tags: Option<String> = row.try_get("tags")?;
-    Ok(ServiceRow {
+    let mut service = ServiceRow {
         id: row.try_get("id")?,
         url: row.try_get("url")?,
         method: row.try_get("method")?,
@@ -66,11 +105,7 @@ pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         mime_type: row.try_get("mime_type")?,
-        tags: tags
-            .map(|t| serde_json::from_str(&t))
-            .transpose()
-            .map_err(|e| sqlx::Error::Decode(e.into()))?
-            .unwrap_or_default(),
+        tags: json_tags(tags)?,
         route_template: row.try_get("route_template")?,
         has_schema: row.try_get("has_schema")?,
         schema_text: row.try_get("schema_text")?,
@@ -86,7 +121,37 @@ pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
         service_type: row.try_get("service_type")?,
         tool_name: row.try_get("tool_name")?,
         icon_hash: row.try_get("icon_hash")?,
-    })
+        owner_delisted_at: row.try_get("owner_delisted_at")?,
+        hidden_at: row.try_get("hidden_at")?,
+        hidden_reason: row.try_get("hidden_reason")?,
+        pinned: None,
+    };
+    if let Some(pinned_at) = row.try_get::<Option<i64>, _>("pinned_at")? {
+        let pin_tags: Option<String> = row.try_get("pin_tags")?;
+        let pins = Pins {
+            name: row.try_get("pin_name")?,
+            description: row.try_get("pin_description")?,
+            tags: pin_tags.map(|t| json_tags(Some(t))).transpose()?,
+            category: row.try_get("pin_category")?,
+            docs_url: row.try_get("pin_docs_url")?,
+            icon_url: row.try_get("pin_icon_url")?,
+            icon_hash: row.try_get("pin_icon_hash")?,
+        };
+        let pinned = Pinned {
+            pinned_at,
+            challenge_name: service.name.clone(),
+            challenge_description: service.description.clone(),
+            challenge_tags: service.tags.clone(),
+            pins,
+        };
+        let pins = &pinned.pins;
+        service.name = pins.name.clone().or(service.name);
+        service.description = pins.description.clone().or(service.description);
+        service.tags = pins.tags.clone().unwrap_or(service.tags);
+        service.icon_hash = pins.icon_hash.clone().or(service.icon_hash);
+        service.pinned = Some(Box::new(pinned));
+    }
+    Ok(service)
 }
 
 /// One service by id.
@@ -253,7 +318,7 @@ pub async fn listed_after(
     limit: i64,
 ) -> Result<Vec<(ServiceRow, Vec<Offer>)>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {SERVICE_COLUMNS} FROM services WHERE status = 'listed' AND id > ? ORDER BY id LIMIT ?"
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE status = 'listed' AND {NOT_WITHHELD} AND id > ? ORDER BY id LIMIT ?"
     ));
     let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(pool).await?;
     let services: Vec<ServiceRow> = rows.iter().map(service_row).collect::<Result<_, _>>()?;

@@ -13,6 +13,7 @@
 use super::StoreError;
 use super::icons::IconOutcome;
 use super::maintain::{MaintainReport, Retention};
+use super::ownership::OwnershipWrite;
 use super::record::{ProbeRecord, Recorded};
 use super::register::{NewService, Registered};
 use super::sources::SourceWrite;
@@ -31,6 +32,7 @@ enum Op {
     Recrawl(i64, i64, oneshot::Sender<Result<bool, StoreError>>),
     Icon(Box<IconOutcome>, oneshot::Sender<Result<(), StoreError>>),
     Source(Box<SourceWrite>, oneshot::Sender<Result<i64, StoreError>>),
+    Ownership(Box<OwnershipWrite>, oneshot::Sender<Result<i64, StoreError>>),
     /// Finish what is queued before this, then close the connection.
     Stop(oneshot::Sender<()>),
 }
@@ -95,6 +97,11 @@ impl Writer {
         self.ask(|reply| Op::Source(Box::new(write), reply)).await?
     }
 
+    /// A write about claims, listings or blocks (`db::ownership`); answers the id written.
+    pub async fn ownership(&self, write: OwnershipWrite) -> Result<i64, StoreError> {
+        self.ask(|reply| Op::Ownership(Box::new(write), reply)).await?
+    }
+
     pub async fn stop(&self) {
         let _ = self.ask(Op::Stop).await;
     }
@@ -114,6 +121,7 @@ enum Answer {
     Recrawled(bool),
     Icon,
     Source(i64),
+    Ownership(i64),
 }
 
 impl Op {
@@ -137,6 +145,9 @@ impl Op {
                 .map_err(drop),
             Op::Source(_, reply) => reply
                 .send(result.and_then(|a| if let Answer::Source(v) = a { Ok(v) } else { Err(wrong()) }))
+                .map_err(drop),
+            Op::Ownership(_, reply) => reply
+                .send(result.and_then(|a| if let Answer::Ownership(v) = a { Ok(v) } else { Err(wrong()) }))
                 .map_err(drop),
             Op::Icon(_, reply) => {
                 reply.send(result.and_then(|a| if let Answer::Icon = a { Ok(()) } else { Err(wrong()) })).map_err(drop)
@@ -169,8 +180,9 @@ async fn run(
             }
         }
         if !batch.is_empty() {
-            let touches_services =
-                batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Record(..) | Op::Icon(..)));
+            let touches_services = batch
+                .iter()
+                .any(|op| matches!(op, Op::Register(..) | Op::Record(..) | Op::Icon(..) | Op::Ownership(..)));
             apply_batch(&mut conn, batch, &touches).await;
             if touches_services {
                 publish_committed_seq(&mut conn, &publish).await;
@@ -222,6 +234,7 @@ async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, Store
             Answer::Icon
         }
         Op::Source(write, _) => Answer::Source(super::sources::apply(conn, write).await?),
+        Op::Ownership(write, _) => Answer::Ownership(super::ownership::apply(conn, write).await?),
         Op::Stop(_) => return Err(StoreError::Closed),
     })
 }
@@ -250,7 +263,12 @@ async fn apply_all(conn: &mut SqliteConnection, batch: &[Op]) -> Result<Vec<Answ
 /// a spurious touch only costs a cache miss) and before any reply, so a caller that got its
 /// answer never reads a cached answer from before its write.
 fn touch(touches: &TouchLog, ops: &[Op]) {
-    if ops.iter().any(|op| matches!(op, Op::Maintain(..))) {
+    // Ownership writes are rare and may touch many services (a block, a claim): forget them all.
+    if ops.iter().any(|op| match op {
+        Op::Maintain(..) => true,
+        Op::Ownership(write, _) => write.touches_services(),
+        _ => false,
+    }) {
         touches.touch_all();
         return;
     }
@@ -267,9 +285,9 @@ fn touch(touches: &TouchLog, ops: &[Op]) {
 }
 
 async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>, touches: &TouchLog) {
-    // Registrations and sources are what people cannot re-create: their batches are synced to
+    // Registrations, sources and claims are what people cannot re-create: their batches are synced to
     // disk (FULL); crawl results are re-derivable and ride on NORMAL.
-    let durable = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Source(..)));
+    let durable = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Source(..) | Op::Ownership(..)));
     if durable {
         let _ = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await;
     }

@@ -5,7 +5,7 @@
 //! The problem answers every operation can give (400, 404, 429, 503, ...) are added here, in
 //! one place, rather than repeated on each handler.
 
-use super::api::{changes, detail, export, recrawl, register, search, sources};
+use super::api::{admin, changes, claims, detail, export, owner, recrawl, register, search, sources};
 use super::{discovery, health};
 use axum::Router;
 use utoipa::OpenApi;
@@ -34,12 +34,29 @@ use utoipa_swagger_ui::SwaggerUi;
         sources::create,
         sources::list,
         sources::one,
+        claims::challenge,
+        claims::prove,
+        owner::overview,
+        owner::recrawl,
+        owner::delist,
+        owner::relist,
+        owner::pin,
+        owner::rotate,
+        owner::revoke,
+        admin::hide,
+        admin::unhide,
+        admin::blocks,
+        admin::block,
+        admin::unblock,
+        admin::audit,
     ),
     components(schemas(super::problem::Wire)),
     tags(
         (name = "catalog", description = "Search and read the catalog"),
         (name = "sellers", description = "Register endpoints and see why they are (not) listed"),
         (name = "bazaar", description = "The x402 Bazaar discovery API, for the official SDK clients"),
+        (name = "owners", description = "Prove control of a service and manage its listing (docs/OWNERSHIP.md)"),
+        (name = "operators", description = "Moderate the catalog (operator token)"),
         (name = "operations", description = "Health"),
     )
 )]
@@ -49,7 +66,12 @@ struct ApiDoc;
 pub fn document() -> Document {
     let mut doc = ApiDoc::openapi();
     for (path, item) in doc.paths.paths.iter_mut() {
-        for (method, operation) in [(HttpMethod::Get, item.get.as_mut()), (HttpMethod::Post, item.post.as_mut())] {
+        let operations = [
+            (HttpMethod::Get, item.get.as_mut()),
+            (HttpMethod::Post, item.post.as_mut()),
+            (HttpMethod::Delete, item.delete.as_mut()),
+        ];
+        for (method, operation) in operations {
             if let Some(operation) = operation {
                 add_problems(path, method, operation);
             }
@@ -68,6 +90,20 @@ fn add_problems(path: &str, method: HttpMethod, operation: &mut Operation) {
         return add(operation, 503, "The database cannot be read");
     }
     add(operation, 400, "A parameter is malformed or unknown (`invalid_parameter`, naming `param`)");
+    if path.starts_with("/api/v1/owner") || path.starts_with("/api/v1/admin") {
+        add(operation, 401, "No valid token in `Authorization: Bearer …` (`unauthorized`)");
+        add(operation, 403, "The owner token does not cover this service (`forbidden`)");
+    }
+    if path.starts_with("/api/v1/claims") {
+        add(
+            operation,
+            422,
+            "The body is not a claim (`invalid_body`), or the proof does not hold (its `code` names \
+             why: `unknown_nonce`, `nonce_used`, `expired`, `wrong_domain`, `wrong_address`, \
+             `message_altered`, `bad_signature`, `proof_unreachable`, `proof_mismatch`, `pay_to_not_paid`, \
+             `not_registered`)",
+        );
+    }
     if path.contains("{id}") {
         add(operation, 404, "No service with this id (`not_found`)");
     }

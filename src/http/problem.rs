@@ -3,7 +3,6 @@
 //! shape, with a stable machine-readable `code` (`shared/INTERFACES.md` "HTTP").
 
 use crate::catalog::CatalogError;
-use crate::catalog::recrawl::RECRAWL_INTERVAL_MS;
 use crate::params::ParamError;
 use agora_crawler::ProbeReport;
 use axum::http::{StatusCode, header};
@@ -153,8 +152,8 @@ impl From<CatalogError> for Problem {
             CatalogError::Param(error) => error.into(),
             CatalogError::NoSuchService(id) => Problem::not_found(format!("No service with id {id}.")),
             CatalogError::Refused(report) => refused(&report),
-            CatalogError::TooSoon { since_ms } => {
-                let wait = (RECRAWL_INTERVAL_MS - since_ms + 999) / 1000;
+            CatalogError::TooSoon { since_ms, interval_ms } => {
+                let wait = (interval_ms - since_ms + 999) / 1000;
                 Problem::too_many(
                     "recrawl_too_soon",
                     format!("This service was probed {}s ago; ask again in {wait}s.", since_ms / 1000),
@@ -162,6 +161,13 @@ impl From<CatalogError> for Problem {
                 )
             }
             CatalogError::ShuttingDown(detail) => Problem::unavailable("shutting_down", detail),
+            CatalogError::Unauthorized(detail) => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Not authorized", detail)
+            }
+            CatalogError::Forbidden(detail) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
+            CatalogError::ClaimRefused { code, detail } => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, "The proof does not hold", detail)
+            }
             CatalogError::Store(error) if error.is_unavailable() => {
                 tracing::error!(%error, "the store is unavailable");
                 Problem::unavailable("database_unavailable", "The catalog's database cannot be read just now.")
@@ -189,6 +195,7 @@ fn refused(report: &ProbeReport) -> Problem {
 mod tests {
     use super::Problem;
     use crate::catalog::CatalogError;
+    use crate::catalog::recrawl::RECRAWL_INTERVAL_MS;
     use crate::db::StoreError;
 
     fn mapped(error: impl Into<CatalogError>) -> (u16, &'static str) {
@@ -203,8 +210,9 @@ mod tests {
         assert_eq!(mapped(StoreError::Sql(sqlx::Error::PoolTimedOut)), (503, "database_unavailable"));
         assert_eq!(mapped(StoreError::Sql(sqlx::Error::PoolClosed)), (503, "database_unavailable"));
         assert_eq!(mapped(StoreError::Closed), (503, "shutting_down"));
-        assert_eq!(mapped(CatalogError::TooSoon { since_ms: 10_500 }), (429, "recrawl_too_soon"));
-        let too_soon = Problem::from(CatalogError::TooSoon { since_ms: 10_500 });
+        let too_soon = CatalogError::TooSoon { since_ms: 10_500, interval_ms: RECRAWL_INTERVAL_MS };
+        assert_eq!(mapped(too_soon), (429, "recrawl_too_soon"));
+        let too_soon = Problem::from(CatalogError::TooSoon { since_ms: 10_500, interval_ms: RECRAWL_INTERVAL_MS });
         assert_eq!(
             (too_soon.retry_after, too_soon.detail.as_str()),
             (Some(50), "This service was probed 10s ago; ask again in 50s.")

@@ -29,7 +29,7 @@ impl Worker {
     }
 
     /// Fetches the icon at `url` with the crawler's manners; the finding says why it was not kept.
-    async fn fetch_icon(&self, url: &str, lane: Lane) -> Result<Result<Icon, Finding>, JobError> {
+    pub async fn fetch_icon(&self, url: &str, lane: Lane) -> Result<Result<Icon, Finding>, JobError> {
         let Ok(url) = Url::parse(url) else {
             return Ok(Err(Finding::new("icon_unavailable", "The icon URL does not parse.")));
         };

@@ -13,6 +13,7 @@ pub mod documents;
 pub mod hosts;
 pub mod icons;
 pub mod probe_metrics;
+pub mod proofs;
 pub mod register;
 pub mod robots;
 pub mod scheduler;
@@ -95,10 +96,12 @@ pub fn start(
     };
     let icons = fetcher(icon::fetch_config(&probe.fetch))?;
     let documents = fetcher(FetchConfig { max_body_bytes: sources::MAX_PAGE_BYTES, ..probe.fetch.clone() })?;
+    let proofs = fetcher(proofs::fetch_config(&probe.fetch))?;
     let worker = Worker::new(worker::WorkerParts {
         prober,
         icons,
         documents,
+        proofs,
         store,
         clock,
         policy: settings.lifecycle,

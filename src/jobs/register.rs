@@ -9,6 +9,7 @@
 use super::dispatch::Dispatcher;
 use super::worker::JobError;
 use crate::db::StoreError;
+use crate::db::moderation::RegistrationBlocks;
 use crate::db::register::{NewService, Registered};
 use crate::db::services::{self, DueService, ServiceRow};
 use agora_crawler::probe::refused_report;
@@ -44,8 +45,26 @@ pub enum RegisterError {
 pub async fn check(dispatcher: &Dispatcher, url: &str, method: Option<&str>) -> Result<NewService, Box<ProbeReport>> {
     let refuse = |problem: Finding| Box::new(refused_report(url, method.unwrap_or("GET"), problem));
     let target = ProbeTarget::parse(url, method).map_err(refuse)?;
+    // Fails closed: a block that cannot be read is not waved through.
+    let blocks = RegistrationBlocks::load(dispatcher.worker().store().read()).await.map_err(|error| {
+        tracing::warn!(%error, "cannot read the blocks");
+        refuse(Finding::new("store_unavailable", "The catalog cannot check this URL just now; try again later."))
+    })?;
+    blocked(&blocks, &target).map_err(refuse)?;
     dispatcher.worker().prober().fetcher().preflight(&target.url).await.map_err(refuse)?;
     Ok(new_service(&target))
+}
+
+/// Refuses a target on a host or origin an operator blocked (docs/OWNERSHIP.md), giving the
+/// block's public reason.
+fn blocked(blocks: &RegistrationBlocks, target: &ProbeTarget) -> Result<(), Finding> {
+    let host = target.url.host_str().unwrap_or_default().to_ascii_lowercase();
+    match blocks.refusing(&host, &target.url.origin().ascii_serialization()) {
+        Some(block) => {
+            Err(Finding::new("blocked", format!("This {} is blocked from the catalog: {}", block.kind, block.reason)))
+        }
+        None => Ok(()),
+    }
 }
 
 /// The stored identity of a checked target: canonical URL, method, lower-cased host.
@@ -115,6 +134,7 @@ pub async fn register_many(
 ) -> Result<BulkRegistration, StoreError> {
     let mut out = BulkRegistration::default();
     let mut checked_hosts: HashMap<String, Result<(), Finding>> = HashMap::new();
+    let blocks = RegistrationBlocks::load(dispatcher.worker().store().read()).await?;
     let mut accepted = Vec::new();
     for (line, url, method) in lines {
         let refuse = |problem: Finding| BulkRefusal { line: *line, text: url.clone(), problem };
@@ -125,6 +145,10 @@ pub async fn register_many(
                 continue;
             }
         };
+        if let Err(problem) = blocked(&blocks, &target) {
+            out.refused.push(refuse(problem));
+            continue;
+        }
         let host = target.url.host_str().unwrap_or_default().to_ascii_lowercase();
         let verdict = match checked_hosts.get(&host) {
             Some(verdict) => verdict.clone(),

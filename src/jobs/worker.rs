@@ -62,6 +62,8 @@ pub(super) struct WorkerParts {
     pub icons: Fetcher,
     /// The prober's fetcher with the source-document limits (4 MiB pages).
     pub documents: Fetcher,
+    /// The prober's fetcher with the proof-file limits (`jobs::proofs`).
+    pub proofs: Fetcher,
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub policy: LifecyclePolicy,
@@ -94,6 +96,10 @@ impl Worker {
 
     pub fn document_fetcher(&self) -> &Fetcher {
         &self.parts.documents
+    }
+
+    pub fn proof_fetcher(&self) -> &Fetcher {
+        &self.parts.proofs
     }
 
     pub fn prober(&self) -> &Prober {
@@ -197,6 +203,24 @@ impl Worker {
         let done = request().await;
         lease.done();
         Ok(Mannered::Done(done))
+    }
+
+    /// Runs `request` under the host's politeness gap and a lane permit, without consulting
+    /// robots.txt: for fetches a seller asked for on their own origin (a proof of control), which
+    /// are not crawling.
+    pub(super) async fn on_request<T, F: Future<Output = T>>(
+        &self,
+        host: &str,
+        lane: Lane,
+        request: impl FnOnce() -> F,
+    ) -> Result<T, JobError> {
+        let cancel = &self.parts.cancel;
+        let mut lease = cancel.run_until_cancelled(self.parts.hosts.acquire(host)).await.ok_or(JobError::Cancelled)?;
+        cancel.run_until_cancelled(lease.turn()).await.ok_or(JobError::Cancelled)?;
+        let _permit = self.permit(lane).await?;
+        let done = request().await;
+        lease.done();
+        Ok(done)
     }
 
     async fn permit(&self, lane: Lane) -> Result<tokio::sync::SemaphorePermit<'_>, JobError> {

@@ -39,6 +39,8 @@ pub struct SearchArgs {
     pub service_type: Option<String>,
     /// Only services this source (an id from `agora sources` or `/api/v1/sources`) lists.
     pub source: Option<i64>,
+    /// Only services someone proved control of (their origin or the address they are paid to).
+    pub verified: Option<bool>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`.
     pub sort: Option<String>,
     /// Hits per page, 1–100 (default 20).
@@ -70,6 +72,7 @@ impl SearchArgs {
         one("host", self.host.clone());
         one("type", self.service_type.clone());
         one("source", self.source.map(|s| s.to_string()));
+        one("verified", self.verified.filter(|v| *v).map(|_| "true".to_string()));
         one("sort", self.sort.clone());
         one("limit", self.limit.map(|l| l.to_string()));
         one("offset", self.offset.map(|o| o.to_string()).or_else(|| self.cursor.clone()));

@@ -21,6 +21,7 @@ pub const COMPACT: &[&str] = &[
     "uptime",
     "offers_total",
     "matched",
+    "verified",
 ];
 
 /// The hit members `fields` may add (the API's search hit).
@@ -56,6 +57,7 @@ pub const HIT_MEMBERS: &[&str] = &[
     "uptime",
     "score",
     "matched",
+    "verified",
 ];
 
 /// The answer: compact hits plus the requested `fields`, totals, and where the next page starts.

@@ -35,6 +35,8 @@ pub struct Ranked {
     pub score: Score,
     /// Successes over probes in the index's uptime window; negative before any probe.
     pub uptime: f32,
+    /// Someone proved control of it.
+    pub owner_verified: bool,
 }
 
 impl Eq for Ranked {}
@@ -195,12 +197,20 @@ impl Counters {
     }
 }
 
+/// Relevance of a service someone proved control of, relative to one nobody did: a bounded nudge
+/// (docs/SEARCH.md), so a verified service wins near-ties but never buries a better text match.
+pub const VERIFIED_BOOST: f32 = 1.1;
+
 /// The sort keys of a matching document, read only for documents that pass the filters.
 fn sort_keys(sort: Sort, facts: &SegmentFacts, doc: DocId, score: Score, best_price: Option<i64>) -> (u64, u64) {
     let plus_one = |v: i64| u64::try_from(v).map_or(0, |v| v.saturating_add(1));
     match sort {
         // Scores are non-negative, so their bit patterns order like the floats.
-        Sort::Relevance => (u64::from(score.max(0.0).to_bits()), 0),
+        Sort::Relevance => {
+            let verified = facts.owner_verified(doc);
+            let score = if verified { score * VERIFIED_BOOST } else { score };
+            (u64::from(score.max(0.0).to_bits()), u64::from(verified))
+        }
         Sort::PriceAsc => (best_price.map_or(0, |p| u64::MAX - plus_one(p)), 0),
         Sort::PriceDesc => (best_price.map_or(0, plus_one), 0),
         Sort::Newest => (plus_one(facts.registered_at(doc)), 0),
@@ -304,7 +314,14 @@ impl CatalogSegmentCollector {
         // Most documents lose on the keys alone: the id (another cache miss) is read only for
         // those that may enter the top.
         if top.admits(primary, secondary) {
-            top.push(Ranked { primary, secondary, id: facts.id(doc_id), score, uptime: facts.uptime(doc_id) });
+            top.push(Ranked {
+                primary,
+                secondary,
+                id: facts.id(doc_id),
+                score,
+                uptime: facts.uptime(doc_id),
+                owner_verified: facts.owner_verified(doc_id),
+            });
         }
     }
 }

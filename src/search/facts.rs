@@ -33,6 +33,9 @@ pub struct StoredFacts {
     pub uptime: (i64, i64),
     #[serde(rename = "o")]
     pub offers: Vec<StoredOffer>,
+    /// Someone proved control of it (a ranking signal and the hits' badge).
+    #[serde(rename = "k", default)]
+    pub owner_verified: bool,
 }
 
 /// (network, asset address, asset symbol, scheme, testnet, USD micro-dollars): a tuple, so the
@@ -48,6 +51,7 @@ impl StoredFacts {
             registered_at: service.registered_at,
             verified_at: service.last_listed_at,
             uptime: (feed.uptime.probes, feed.uptime.successes),
+            owner_verified: feed.verified,
             offers: feed
                 .offers
                 .iter()
@@ -151,6 +155,7 @@ pub struct SegmentFacts {
     verified_at: Vec<i64>,
     /// Successes per probe in the window, or -1 before any probe.
     uptime: Vec<f32>,
+    owner_verified: Vec<bool>,
 }
 
 impl SegmentFacts {
@@ -168,6 +173,7 @@ impl SegmentFacts {
             registered_at: Vec::with_capacity(capacity),
             verified_at: Vec::with_capacity(capacity),
             uptime: Vec::with_capacity(capacity),
+            owner_verified: Vec::with_capacity(capacity),
             offers: Vec::new(),
         };
         for doc in store.iter::<TantivyDocument>(None) {
@@ -190,6 +196,7 @@ impl SegmentFacts {
             self.registered_at.push(0);
             self.verified_at.push(-1);
             self.uptime.push(-1.0);
+            self.owner_verified.push(false);
             return;
         };
         // The challenge size cap keeps `accepts` far below this; a document beyond it keeps the first.
@@ -216,6 +223,12 @@ impl SegmentFacts {
         self.registered_at.push(stored.registered_at);
         self.verified_at.push(stored.verified_at.unwrap_or(-1));
         self.uptime.push(if probes > 0 { successes as f32 / probes as f32 } else { -1.0 });
+        self.owner_verified.push(stored.owner_verified);
+    }
+
+    /// Whether someone proved control of the document's service.
+    pub fn owner_verified(&self, doc: u32) -> bool {
+        self.owner_verified.get(doc as usize).copied().unwrap_or(false)
     }
 
     pub fn doc(&self, doc: u32) -> Option<&DocFacts> {

@@ -16,7 +16,7 @@ pub const SEARCH_PARAMS: Known<'static> = Known { names: SEARCH_NAMES, repeatabl
 #[rustfmt::skip]
 pub const SEARCH_NAMES: &[&str] = &[
     "q", "network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host",
-    "type", "source", "sort", "limit", "offset",
+    "type", "source", "verified", "sort", "limit", "offset",
 ];
 const REPEATABLE: &[&str] = &["network", "asset", "scheme"];
 
@@ -125,6 +125,8 @@ pub struct SearchRequest {
     pub service_type: Option<ServiceType>,
     /// Only services a source (by id) lists.
     pub source: Option<i64>,
+    /// Only services someone proved control of.
+    pub verified: bool,
     /// `None`: relevance with text, newest without.
     pub sort: Option<Sort>,
     pub limit: usize,
@@ -206,6 +208,12 @@ impl SearchRequest {
                     })
                 }
                 "source" => request.source = Some(params.int(name, 1..=i64::MAX, 0)?),
+                "verified" => {
+                    if value != "true" {
+                        return Err(ParamError::new(name, "expected `true` (leave it out to include every service)"));
+                    }
+                    request.verified = true;
+                }
                 "host" => {
                     if value.is_empty() || value.contains(['/', ' ', '?', '#', '@']) {
                         return Err(ParamError::new(name, "expected a host name such as `api.example.com`"));

@@ -49,6 +49,8 @@ pub struct FoundHit {
     pub uptime: Option<f64>,
     pub score: Option<f32>,
     pub matched: Vec<Matched>,
+    /// Someone proved control of it (`db::claims`).
+    pub verified: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -116,7 +118,8 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
         let (offers, offers_total) = hit_offers::select(offers, &filter, &vocab);
         let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
         let uptime = (ranked.uptime >= 0.0).then(|| round_ratio(ranked.uptime));
-        hits.push(FoundHit { service: row.clone(), offers, offers_total, uptime, score, matched });
+        let verified = ranked.owner_verified;
+        hits.push(FoundHit { service: row.clone(), offers, offers_total, uptime, score, matched, verified });
     }
     drop(vocab);
     Ok(Found {
@@ -214,6 +217,9 @@ fn execute(
     }
     if let Some(source) = request.source {
         filters.push(Box::new(TermQuery::new(raw(fields.sources, &source.to_string()), IndexRecordOption::Basic)));
+    }
+    if request.verified {
+        filters.push(Box::new(TermQuery::new(raw(fields.verified, "true"), IndexRecordOption::Basic)));
     }
     if let Some(kind) = request.service_type {
         filters.push(Box::new(TermQuery::new(raw(fields.service_type, kind.as_str()), IndexRecordOption::Basic)));

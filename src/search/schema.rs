@@ -11,7 +11,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 use tantivy::{Index, TantivyDocument, Term};
 
 /// Version of the schema, the analyzer and the stored facts format.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The analyzer of every text field and of query text.
 pub const ANALYZER: &str = "agora";
@@ -55,6 +55,8 @@ pub struct Fields {
     pub service_type: Field,
     /// Ids of the sources listing it (raw, one value each).
     pub sources: Field,
+    /// `true` when someone proved control of it (`db::claims`; raw).
+    pub verified: Field,
     /// [`StoredFacts`] as JSON: what filters, facets and sorting read (see `facts`).
     pub facts: Field,
 }
@@ -95,6 +97,7 @@ pub fn build_schema() -> (Schema, Fields) {
         has_schema: builder.add_text_field("has_schema", STRING),
         service_type: builder.add_text_field("service_type", STRING),
         sources: builder.add_text_field("sources", STRING),
+        verified: builder.add_text_field("verified", STRING),
         facts: builder.add_text_field("facts", STORED),
     };
     (builder.build(), fields)
@@ -143,6 +146,7 @@ pub fn document(fields: &Fields, feed: &FeedService) -> TantivyDocument {
     for source in &feed.sources {
         doc.add_text(fields.sources, source.to_string());
     }
+    doc.add_text(fields.verified, if feed.verified { "true" } else { "false" });
     doc.add_text(fields.facts, StoredFacts::of(feed).to_json());
     doc
 }

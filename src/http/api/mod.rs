@@ -2,9 +2,13 @@
 //! handler reads its request strictly (`crate::params`), calls one catalog use case and answers
 //! its view (`http::views`) or a problem.
 
+pub(crate) mod admin;
+mod bearer;
 pub(crate) mod changes;
+pub(crate) mod claims;
 pub(crate) mod detail;
 pub(crate) mod export;
+pub(crate) mod owner;
 pub(crate) mod recrawl;
 pub(crate) mod register;
 pub(crate) mod search;
@@ -18,7 +22,7 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,6 +34,20 @@ pub fn routes() -> Router<AppState> {
         .route("/export.ndjson", get(export::export))
         .route("/sources", get(sources::list).post(sources::create))
         .route("/sources/{id}", get(sources::one))
+        .route("/claims/challenges", post(claims::challenge))
+        .route("/claims", post(claims::prove))
+        .route("/owner", get(owner::overview))
+        .route("/owner/services/{id}/recrawl", post(owner::recrawl))
+        .route("/owner/services/{id}/delist", post(owner::delist))
+        .route("/owner/services/{id}/relist", post(owner::relist))
+        .route("/owner/services/{id}/pins", post(owner::pin))
+        .route("/owner/token", post(owner::rotate))
+        .route("/owner/revoke", post(owner::revoke))
+        .route("/admin/services/{id}/hide", post(admin::hide))
+        .route("/admin/services/{id}/unhide", post(admin::unhide))
+        .route("/admin/blocks", get(admin::blocks).post(admin::block))
+        .route("/admin/blocks/{id}", delete(admin::unblock))
+        .route("/admin/audit", get(admin::audit))
 }
 
 /// An answer already serialized (from an answer cache).

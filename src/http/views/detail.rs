@@ -2,6 +2,7 @@
 
 use super::ServiceView;
 use crate::catalog::detail::Detail;
+use crate::db::claims::Proof;
 use crate::db::history::{OfferChange, StatusChange, Uptime};
 use crate::db::probes::{Latency, ProbeRow};
 use crate::db::sources::SourceMention;
@@ -27,6 +28,10 @@ pub struct ServiceDetail {
     /// Provenance: the sources that list it ([SOURCES.md]), what each claimed, and where the
     /// probe disagrees.
     pub sources: Vec<SourceMention>,
+    /// Someone proved control of it.
+    pub verified: bool,
+    /// What was proven about it, and when (docs/OWNERSHIP.md).
+    pub proofs: Vec<Proof>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -70,6 +75,8 @@ impl From<Detail> for ServiceDetail {
             offer_changes: detail.offer_changes,
             status_changes: detail.status_changes,
             sources: detail.sources,
+            verified: !detail.proofs.is_empty(),
+            proofs: detail.proofs,
         }
     }
 }

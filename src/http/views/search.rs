@@ -43,6 +43,8 @@ pub struct Hit {
     pub score: Option<f32>,
     /// Which fields matched which query words.
     pub matched: Vec<Matched>,
+    /// Someone proved control of its origin or of the address it is paid to (docs/OWNERSHIP.md).
+    pub verified: bool,
 }
 
 impl From<FoundHit> for Hit {
@@ -54,6 +56,7 @@ impl From<FoundHit> for Hit {
             uptime: hit.uptime,
             score: hit.score,
             matched: hit.matched,
+            verified: hit.verified,
         }
     }
 }

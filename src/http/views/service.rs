@@ -47,6 +47,46 @@ pub struct ServiceView {
     /// The seller's icon as Agora serves it (`/icons/{hash}`), when it has one that passed the
     /// checks; never the seller's own URL.
     pub icon: Option<String>,
+    /// What its owner pinned over the challenge's own fields (absent when nothing is pinned);
+    /// `name`, `description`, `tags` and `icon` above already show the pinned values.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<PinnedView>,
+    /// Why it is out of search, the Bazaar endpoints and the feeds (absent when it is not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<WithheldView>,
+}
+
+/// An owner's pins, and the challenge's own values under them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PinnedView {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub category: Option<String>,
+    pub docs_url: Option<String>,
+    /// The pinned icon as Agora serves it.
+    pub icon: Option<String>,
+    pub pinned_at: i64,
+    /// What the seller's 402 challenge itself says.
+    pub challenge: ChallengeFields,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChallengeFields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// Why a service is withheld.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WithheldView {
+    /// `owner` (its owner delisted it) or `operator` (hidden; `reason` says why).
+    pub by: &'static str,
+    pub since: i64,
+    /// The operator's public reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S::Ok, S::Error> {
@@ -55,7 +95,31 @@ fn status_str<S: serde::Serializer>(status: &Status, serializer: S) -> Result<S:
 
 impl From<ServiceRow> for ServiceView {
     fn from(row: ServiceRow) -> ServiceView {
+        let withheld = match (row.hidden_at, row.owner_delisted_at) {
+            (Some(since), _) => Some(WithheldView { by: "operator", since, reason: row.hidden_reason.clone() }),
+            (None, Some(since)) => Some(WithheldView { by: "owner", since, reason: None }),
+            (None, None) => None,
+        };
+        let pinned = row.pinned.map(|pinned| {
+            let pins = pinned.pins;
+            PinnedView {
+                name: pins.name,
+                description: pins.description,
+                tags: pins.tags,
+                category: pins.category,
+                docs_url: pins.docs_url,
+                icon: pins.icon_hash.map(|hash| format!("/icons/{hash}")),
+                pinned_at: pinned.pinned_at,
+                challenge: ChallengeFields {
+                    name: pinned.challenge_name,
+                    description: pinned.challenge_description,
+                    tags: pinned.challenge_tags,
+                },
+            }
+        });
         ServiceView {
+            pinned,
+            withheld,
             id: row.id,
             url: row.url,
             method: row.method,

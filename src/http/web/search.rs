@@ -23,8 +23,19 @@ use axum::response::{IntoResponse, Redirect, Response};
 /// Results per page.
 const PER_PAGE: usize = 20;
 /// The parameters "clear filters" drops (`q` and `sort` stay).
-const FILTERS: &[&str] =
-    &["network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host"];
+const FILTERS: &[&str] = &[
+    "network",
+    "asset",
+    "scheme",
+    "min_usd",
+    "max_usd",
+    "testnet",
+    "status",
+    "version",
+    "has_schema",
+    "host",
+    "verified",
+];
 
 #[derive(Template, WebTemplate)]
 #[template(path = "search.html")]
