@@ -208,6 +208,18 @@ impl Catalog {
         Ok(Proven { claim, owner_token: token::owner_token(id, &secret), services })
     }
 
+    /// Proves SIWX challenge `nonce` with a signature made by hand over its message text (the
+    /// web form, the CLI): the payload is the one Agora issued, with `address` and `signature`.
+    pub async fn prove_signed(&self, nonce: &str, address: &str, signature: &str) -> Result<Proven, CatalogError> {
+        let challenge = self.open_challenge(nonce).await?;
+        let info: SiwxInfo =
+            challenge.info.as_deref().and_then(|info| serde_json::from_str(info).ok()).ok_or_else(|| {
+                refuse("wrong_method", "This challenge asks for a file on the origin, not a signature.")
+            })?;
+        let payload = payload_of(&info, address.trim(), signature.trim().to_string());
+        self.prove(&ClaimProof::Siwx(Box::new(payload))).await
+    }
+
     /// The challenge `nonce` if it can still be proven.
     async fn open_challenge(&self, nonce: &str) -> Result<Challenge, CatalogError> {
         let challenge = claims::challenge(self.store.read(), nonce)

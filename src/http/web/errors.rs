@@ -28,6 +28,8 @@ pub fn page(status: StatusCode, message: impl Into<String>) -> Response {
         StatusCode::TOO_MANY_REQUESTS => "Too many requests",
         StatusCode::BAD_REQUEST => "Bad request",
         StatusCode::FORBIDDEN => "Refused",
+        StatusCode::UNAUTHORIZED => "Not signed in",
+        StatusCode::UNPROCESSABLE_ENTITY => "The proof does not hold",
         StatusCode::SERVICE_UNAVAILABLE => "Unavailable",
         _ => "Something went wrong",
     };

@@ -5,14 +5,17 @@
 
 pub mod about;
 pub mod assets;
+pub mod claim;
 pub mod errors;
 pub mod offer_rows;
+pub mod owner;
 pub mod register;
 pub mod rich;
 pub mod schema_fields;
 pub mod search;
 pub mod service;
 pub mod sources;
+pub mod trust;
 
 use crate::app::AppState;
 use axum::Router;
@@ -39,6 +42,13 @@ pub fn routes() -> Router<AppState> {
         .route("/about", get(about::page))
         .route("/sources", get(sources::page))
         .route("/status/recheck", post(register::recheck))
+        .route("/claim", get(claim::form).post(claim::start))
+        .route("/claim/prove", post(claim::prove))
+        .route("/owner", get(owner::page))
+        .route("/owner/sign-in", post(owner::sign_in))
+        .route("/owner/sign-out", post(owner::sign_out))
+        .route("/owner/token", post(owner::rotate))
+        .route("/owner/services/{id}/{action}", post(owner::act))
         .route("/static/{file}", get(assets::serve))
         .layer(middleware::from_fn(same_origin_posts))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))

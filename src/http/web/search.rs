@@ -101,6 +101,8 @@ pub struct HitView {
     pub status: &'static str,
     pub uptime: Option<String>,
     pub verified: Option<String>,
+    /// Someone proved control of it.
+    pub owned: bool,
 }
 
 const TESTNET_OPTIONS: &[(&str, &str)] =
@@ -376,6 +378,7 @@ pub fn hit_view(hit: &FoundHit, now: i64) -> HitView {
         status: service.status.as_str(),
         uptime: hit.uptime.map(view::percent),
         verified: service.last_listed_at.map(|at| view::ago(at, now)),
+        owned: hit.verified,
     }
 }
 

@@ -8,6 +8,7 @@ use super::errors;
 use super::offer_rows::OfferRow;
 use super::rich::{FindingRow, Rich, finding_rows};
 use super::schema_fields::{FieldRow, input_fields};
+use super::trust::Trust;
 use crate::app::AppState;
 use crate::catalog::detail::Detail;
 use crate::db::history::Uptime;
@@ -57,6 +58,7 @@ pub struct ServicePage {
     /// Provenance: the sources that list it.
     sources: Vec<SourceLine>,
     probes: Vec<ProbeLine>,
+    trust: Trust,
 }
 
 struct DayBar {
@@ -124,6 +126,7 @@ fn render(detail: Detail, days: &[(i64, Uptime)], first_day: i64, now: i64) -> S
             .map(|v| view::clip(&serde_json::to_string_pretty(v).unwrap_or_default(), MAX_SCHEMA_CHARS))
     };
     ServicePage {
+        trust: Trust::new(service, &detail.proofs, now),
         id: service.id,
         name: view::display_name(service),
         icon: service.icon_hash.as_ref().map(|hash| format!("/icons/{hash}")),
