@@ -107,6 +107,94 @@ pub enum Command {
     ///
     /// Reads the same data directory as `serve`, and works while it runs (docs/MCP.md).
     Mcp,
+    /// Manage the services an owner token covers (docs/OWNERSHIP.md): the token comes from
+    /// AGORA_OWNER_TOKEN or --token-file, never from the command line.
+    ///
+    /// Exit status: 0 done, 1 refused (a bad token, a service the token does not cover, too
+    /// soon), 2 the data directory could not be opened.
+    Owner(OwnerArgs),
+    /// Moderate the catalog as its operator, on this machine (docs/OWNERSHIP.md); every action is
+    /// in the audit log as `operator:cli`.
+    ///
+    /// Exit status: 0 done, 1 refused (bad input, no such service or block), 2 the data
+    /// directory could not be opened.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct OwnerArgs {
+    /// A file holding the owner token (instead of the AGORA_OWNER_TOKEN environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: OwnerCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OwnerCommand {
+    /// The claim and every service it covers, with their latest probes.
+    Show,
+    /// Take a service out of search, the Bazaar endpoints and the feeds.
+    Delist { id: i64 },
+    /// Put a service you delisted back.
+    Relist { id: i64 },
+    /// Probe a service now (at most every 10 s).
+    Recrawl { id: i64 },
+    /// Pin display metadata (every field: the ones left out show the challenge's own).
+    Pin {
+        id: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// Repeatable.
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        docs_url: Option<String>,
+        #[arg(long)]
+        icon_url: Option<String>,
+    },
+    /// Replace the token; prints the new one (the old one stops working).
+    Rotate,
+    /// End the claim.
+    Revoke,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Hide a service with a public reason.
+    Hide {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a hidden service again.
+    Unhide { id: i64 },
+    /// Block a host, an origin or a payTo address from registration, import and listing.
+    Block {
+        #[arg(value_parser = ["host", "origin", "pay_to"])]
+        kind: String,
+        value: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a block.
+    Unblock { id: i64 },
+    /// List the blocks.
+    Blocks,
+    /// The audit log, newest first.
+    Audit {
+        /// Only this service's entries.
+        #[arg(long)]
+        service: Option<i64>,
+        /// Entries before this id (paging).
+        #[arg(long)]
+        before: Option<i64>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,8 @@ fn main() -> ExitCode {
             Command::Mcp => agora::cli::mcp::run(&cli.global).await,
             Command::Import(args) => agora::cli::import::run(&cli.global, &args).await,
             Command::Sources => agora::cli::import::list(&cli.global).await,
+            Command::Owner(args) => agora::cli::owner::run(&cli.global, &args).await,
+            Command::Admin(command) => agora::cli::admin::run(&cli.global, &command).await,
         }
     });
     ExitCode::from(code)

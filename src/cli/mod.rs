@@ -1,9 +1,11 @@
 //! Subcommand implementations. Each returns the process exit code it wants.
 
+pub mod admin;
 pub mod crawl;
 pub mod import;
 pub mod mcp;
 pub mod migrate;
+pub mod owner;
 pub mod probe;
 pub mod register;
 pub mod reindex;

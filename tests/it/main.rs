@@ -22,6 +22,7 @@ mod moderation;
 mod openapi;
 mod operations;
 mod owner_actions;
+mod owner_cli;
 mod owner_pages;
 mod ownership;
 mod payment_terms;

@@ -101,6 +101,11 @@ impl Catalog {
         Catalog { app, base, clock, http: reqwest::Client::new(), _dir: dir }
     }
 
+    /// The catalog's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// POSTs `body` to `path` with an optional bearer token: (status, JSON answer).
     pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
         let mut request = self.http.post(format!("{}{path}", self.base)).json(body);
