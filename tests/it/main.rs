@@ -23,6 +23,7 @@ mod openapi;
 mod operations;
 mod owner_actions;
 mod owner_cli;
+mod owner_in_browser;
 mod owner_pages;
 mod ownership;
 mod payment_terms;

@@ -44,8 +44,9 @@ async fn a_seller_claims_and_manages_a_listing_with_plain_forms() {
     let challenge = form("/claim", &[("url", url.as_str()), ("method", "well_known")], None).await.expect("post");
     assert_eq!(challenge.status(), 200);
     let html = challenge.text().await.expect("html");
-    let file = between(&html, "At <code class=\"wrap\">", "</code>").to_string();
-    let content = between(&html, "<pre><code class=\"wrap copy\">", "</code>").to_string();
+    assert!(html.contains("Prove it within 60 minutes"), "{html}");
+    let file = between(&html, "id=\"well-known-url\">", "</code>").to_string();
+    let content = between(&html, "id=\"proof-content\">", "</code>").to_string();
     let nonce = between(&html, "name=\"nonce\" value=\"", "\"").to_string();
     seller.serve_proof(&file, &content);
     let proven = form("/claim/prove", &[("nonce", nonce.as_str())], None).await.expect("post");

@@ -70,10 +70,16 @@ pub async fn start(State(state): State<AppState>, body: Bytes) -> Response {
     }
 }
 
+/// "59 minutes", "1 minute": how long a challenge stays open.
+fn minutes_left(expires_at: i64, now: i64) -> String {
+    let minutes = ((expires_at - now).max(0) + 59_999) / 60_000;
+    if minutes == 1 { "1 minute".into() } else { format!("{minutes} minutes") }
+}
+
 fn challenge_view(issued: IssuedChallenge, address: &str, now: i64) -> ChallengeView {
     let challenge = issued.challenge;
     ChallengeView {
-        expires: view::ago(challenge.expires_at, now),
+        expires: minutes_left(challenge.expires_at, now),
         content: challenge.proof.filter(|_| issued.well_known_url.is_some()),
         nonce: challenge.nonce,
         scope: challenge.scope,
