@@ -137,3 +137,60 @@ async fn a_pay_to_claim_lapses_when_the_offers_stop_paying_it() {
     let lapse = changes["events"].as_array().expect("events").iter().find(|e| e["kind"] == "claim_lapsed");
     assert_eq!(lapse.map(|e| e["new_value"].clone()), Some(json!(EVM_ADDRESS.to_lowercase())), "{changes}");
 }
+
+#[tokio::test]
+async fn a_verified_service_wins_a_near_tie_in_relevance() {
+    let catalog = Catalog::open(None).await;
+    let first = OwnedSeller::start([127, 0, 0, 88]).await;
+    first.pays("/weather", OTHER_ADDRESS);
+    let second = OwnedSeller::start([127, 0, 0, 89]).await;
+    second.pays("/weather", EVM_ADDRESS);
+    let a = catalog.register(&first.url("/weather")).await;
+    let b = catalog.register(&second.url("/weather")).await;
+    catalog.app.search.flush().await.expect("flush");
+    let (_, before) = catalog.get("/api/v1/services?q=weather", None).await;
+    assert_eq!(ids(&before, "hits"), vec![a, b], "the same text: the older first");
+    catalog.claim_with(&second.url("/weather"), "evm", EVM_KEY, EVM_ADDRESS).await;
+    let (_, after) = catalog.get("/api/v1/services?q=weather", None).await;
+    assert_eq!(ids(&after, "hits"), vec![b, a], "verified, it ranks first: {after}");
+}
+
+#[tokio::test]
+async fn a_pinned_icon_is_fetched_checked_and_served_by_agora() {
+    let icons = crate::support::Switchable::start(
+        [127, 0, 0, 90],
+        agora_crawler::testkit::Reply::new(200).header("content-type", "image/png").body(png(32)),
+    )
+    .await;
+    let resolver = agora_crawler::StaticResolver::new()
+        .with("icons.test", &[[127, 0, 0, 90].into()])
+        .with("private.test", &[[10, 0, 0, 1].into()]);
+    let catalog = Catalog::open_with(None, Some(std::sync::Arc::new(resolver))).await;
+    let seller = OwnedSeller::start([127, 0, 0, 80]).await;
+    seller.pays("/weather", EVM_ADDRESS);
+    let id = catalog.register(&seller.url("/weather")).await;
+    let token = catalog.claim_with(&seller.url("/weather"), "evm", EVM_KEY, EVM_ADDRESS).await;
+    let pins = format!("/api/v1/owner/services/{id}/pins");
+
+    let icon_url = format!("http://icons.test:{}/logo.png", icons.seller.addr().port());
+    let (status, pinned) = catalog.post(&pins, Some(&token), &json!({"icon_url": icon_url})).await;
+    assert_eq!(status, 200, "{pinned}");
+    let (_, detail) = catalog.get(&format!("/api/v1/services/{id}"), None).await;
+    let icon = detail["icon"].as_str().expect("the pinned icon").to_string();
+    assert_eq!(detail["pinned"]["icon"].as_str(), Some(icon.as_str()));
+    let served = reqwest::get(format!("{}{icon}", catalog.base)).await.expect("get");
+    assert_eq!((served.status().as_u16(), served.headers()["content-type"].to_str().ok()), (200, Some("image/png")));
+
+    let (status, refused) =
+        catalog.post(&pins, Some(&token), &json!({"icon_url": "http://private.test/logo.png"})).await;
+    assert_eq!((status, refused["param"].as_str()), (400, Some("icon_url")), "{refused}");
+}
+
+/// The header of a `side`×`side` PNG: all a size check reads.
+fn png(side: u32) -> Vec<u8> {
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+    bytes.extend_from_slice(&side.to_be_bytes());
+    bytes.extend_from_slice(&side.to_be_bytes());
+    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    bytes
+}

@@ -90,12 +90,21 @@ pub struct Catalog {
 
 impl Catalog {
     pub async fn open(operator: Option<&str>) -> Catalog {
+        Catalog::open_with(operator, None).await
+    }
+
+    /// [`Catalog::open`] resolving host names with `resolver` (icon hosts must be names).
+    pub async fn open_with(operator: Option<&str>, resolver: Option<Arc<dyn agora_crawler::Resolver>>) -> Catalog {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = ManualClock::new(T0);
         let mut ownership = OwnershipSettings::new(url::Url::parse(AGORA).expect("url"));
         ownership.operator = operator.map(|t| agora::ownership::token::OperatorToken::new(t).expect("long token"));
-        let config =
-            AppConfig { clock: Arc::new(clock.clone()), ownership, ..AppConfig::new(loopback_options(dir.path())) };
+        let config = AppConfig {
+            clock: Arc::new(clock.clone()),
+            ownership,
+            resolver,
+            ..AppConfig::new(loopback_options(dir.path()))
+        };
         let app = build_app(config).await.expect("app opens");
         let base = serve_state(app.state.clone()).await;
         Catalog { app, base, clock, http: reqwest::Client::new(), _dir: dir }
