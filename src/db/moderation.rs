@@ -7,17 +7,20 @@ use super::StoreError;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 
-/// Display metadata an owner pinned (`None`: the challenge's own value shows).
+/// Display metadata an owner pinned (`None`: the challenge's own value shows); also the body of
+/// `POST /api/v1/owner/services/{id}/pins`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Pins {
     pub name: Option<String>,
     pub description: Option<String>,
     pub tags: Option<Vec<String>>,
     pub category: Option<String>,
     pub docs_url: Option<String>,
+    /// Fetched and checked like a seller's icon; served from `/icons/{hash}`.
     pub icon_url: Option<String>,
-    /// The pinned icon as kept (`/icons/{hash}`).
-    #[serde(default)]
+    /// The pinned icon as kept (`/icons/{hash}`): Agora's, never taken from a request.
+    #[serde(default, skip_deserializing)]
     pub icon_hash: Option<String>,
 }
 

@@ -5,7 +5,7 @@
 //! address policy refuses IP-literal icon hosts, as the spec says).
 
 use crate::api::serve_state;
-use crate::support::{Switchable, T0, loopback_options};
+use crate::support::{Switchable, T0, loopback_options, png};
 use agora::clock::ManualClock;
 use agora::db::icons;
 use agora::db::services::DueService;
@@ -14,15 +14,6 @@ use agora_crawler::StaticResolver;
 use agora_crawler::testkit::{Reply, v2_challenge};
 use serde_json::Value;
 use std::sync::Arc;
-
-/// The header of a `side`×`side` PNG: all a size check reads.
-fn png(side: u32) -> Vec<u8> {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-    bytes.extend_from_slice(&side.to_be_bytes());
-    bytes.extend_from_slice(&side.to_be_bytes());
-    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    bytes
-}
 
 /// Why service `id`'s icon was not kept, as stored.
 async fn icon_problem(app: &agora::App, id: i64) -> Option<String> {

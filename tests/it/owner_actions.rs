@@ -159,7 +159,7 @@ async fn a_verified_service_wins_a_near_tie_in_relevance() {
 async fn a_pinned_icon_is_fetched_checked_and_served_by_agora() {
     let icons = crate::support::Switchable::start(
         [127, 0, 0, 90],
-        agora_crawler::testkit::Reply::new(200).header("content-type", "image/png").body(png(32)),
+        agora_crawler::testkit::Reply::new(200).header("content-type", "image/png").body(crate::support::png(32)),
     )
     .await;
     let resolver = agora_crawler::StaticResolver::new()
@@ -184,13 +184,4 @@ async fn a_pinned_icon_is_fetched_checked_and_served_by_agora() {
     let (status, refused) =
         catalog.post(&pins, Some(&token), &json!({"icon_url": "http://private.test/logo.png"})).await;
     assert_eq!((status, refused["param"].as_str()), (400, Some("icon_url")), "{refused}");
-}
-
-/// The header of a `side`×`side` PNG: all a size check reads.
-fn png(side: u32) -> Vec<u8> {
-    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-    bytes.extend_from_slice(&side.to_be_bytes());
-    bytes.extend_from_slice(&side.to_be_bytes());
-    bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
-    bytes
 }

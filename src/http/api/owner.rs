@@ -17,7 +17,7 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// An owner's view of their claim and services.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -46,20 +46,6 @@ impl From<OwnedService> for OwnedServiceView {
             offer_changes: owned.offer_changes,
         }
     }
-}
-
-/// The body of `POST /api/v1/owner/services/{id}/pins`: every field (absent or null: the
-/// challenge's own value shows; all absent: unpin).
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PinsBody {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub tags: Option<Vec<String>>,
-    pub category: Option<String>,
-    pub docs_url: Option<String>,
-    /// Fetched and checked like a seller's icon; served from `/icons/{hash}`.
-    pub icon_url: Option<String>,
 }
 
 /// A new owner token (the old one no longer works).
@@ -122,25 +108,16 @@ pub async fn relist(
 /// Pin display metadata that later probes and imports never overwrite.
 #[utoipa::path(post, path = "/api/v1/owner/services/{id}/pins", tag = "owners",
     params(("id" = i64, Path, description = "Service id")),
-    request_body(content = PinsBody, description = "Every pinned field"),
+    request_body(content = Pins, description = "Every pinned field (absent or null: the challenge's own value shows; all absent: unpin)"),
     responses((status = 200, description = "Pinned", body = Pins)))]
 pub async fn pin(
     State(state): State<AppState>,
     Bearer(token): Bearer,
     ServiceId(id): ServiceId,
-    body: Result<Json<PinsBody>, JsonRejection>,
+    body: Result<Json<Pins>, JsonRejection>,
 ) -> Result<Json<Pins>, Problem> {
     let owner = state.catalog.owner(&token).await?;
-    let Json(body) = body.map_err(body_problem)?;
-    let pins = Pins {
-        name: body.name,
-        description: body.description,
-        tags: body.tags,
-        category: body.category,
-        docs_url: body.docs_url,
-        icon_url: body.icon_url,
-        icon_hash: None,
-    };
+    let Json(pins) = body.map_err(body_problem)?;
     Ok(Json(state.catalog.owner_pin(&owner, id, pins).await?))
 }
 
