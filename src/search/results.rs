@@ -110,7 +110,9 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     let mut hits = Vec::with_capacity(page.len());
     for ranked in page {
         let Some(row) = rows.iter().find(|r| r.id == ranked.id) else { continue };
-        if !request.status.allows(row.status) {
+        // Withheld since the snapshot was taken (its write flushes the index, but a search may
+        // have started before): the store has the last word.
+        if !request.status.allows(row.status) || row.withheld() {
             continue;
         }
         let offers = offers.remove(&row.id).unwrap_or_default();

@@ -91,6 +91,15 @@ async fn a_seller_claims_and_manages_a_listing_with_plain_forms() {
     assert!(page.contains("Category: Weather"), "{page}");
     let search = http.get(format!("{base}/?q=deluxe")).send().await.expect("get").text().await.expect("html");
     assert!(search.contains("Weather Deluxe") && search.contains("owner verified"), "{search}");
+    let unverified = OwnedSeller::start([127, 0, 0, 99]).await;
+    unverified.pays("/weather", EVM_ADDRESS);
+    let other = catalog.register(&unverified.url("/weather")).await;
+    catalog.app.search.flush().await.expect("flush");
+    let all = http.get(format!("{base}/")).send().await.expect("get").text().await.expect("html");
+    assert!(all.contains(&format!("/services/{other}\"")), "{all}");
+    let only = http.get(format!("{base}/?verified=true")).send().await.expect("get").text().await.expect("html");
+    assert!(only.contains("name=\"verified\" value=\"true\" checked"), "the filter shows as set");
+    assert!(only.contains(&format!("/services/{id}\"")) && !only.contains(&format!("/services/{other}\"")), "{only}");
 
     // A wrong token does not sign in; signing out forgets the cookie.
     let refused = form("/owner/sign-in", &[("token", "agora_owner_1_00")], None).await.expect("post");

@@ -49,6 +49,8 @@ pub struct SearchPage {
     /// The same search without any filter (`q` kept), when a filter is set.
     clear_url: Option<String>,
     testnet: String,
+    /// `verified=true`: only services someone proved control of.
+    verified_only: bool,
     testnet_options: &'static [(&'static str, &'static str)],
     error: Option<Rich>,
     total: u64,
@@ -344,6 +346,7 @@ fn render(
         }
         .to_string(),
         testnet_options: TESTNET_OPTIONS,
+        verified_only: request.verified,
         error,
         total,
         testnets_hidden: results.map_or(0, |r| r.testnets_hidden),
