@@ -31,6 +31,7 @@ mod peers;
 mod politeness;
 mod problem_params;
 mod registration;
+mod relevance;
 mod search;
 mod search_sync;
 mod serve;
