@@ -119,7 +119,7 @@ async fn ndcg_per_query_class_does_not_regress() {
         let found = search(catalog.search(), catalog.app.store.read(), &request).await.expect("search runs");
         let ranked: Vec<u32> = found.hits.iter().map(|h| grade(by_id[&h.service.id], topic, &constraints)).collect();
         let all: Vec<u32> = labels.iter().map(|l| grade(l, topic, &constraints)).collect();
-        assert!(all.iter().any(|g| *g == 2), "{query:?}: the catalog has no fully relevant service");
+        assert!(all.contains(&2), "{query:?}: the catalog has no fully relevant service");
         per_class.entry(class.to_string()).or_default().push(ndcg(&ranked, &all));
     }
 
