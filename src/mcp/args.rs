@@ -41,6 +41,10 @@ pub struct SearchArgs {
     pub source: Option<i64>,
     /// Only services someone proved control of (their origin or the address they are paid to).
     pub verified: Option<bool>,
+    /// `false`: take `q` literally. By default price, network, asset, scheme and testnet words in
+    /// `q` ("cheap", "under $0.01", "on solana", "metered") become filters; the answer's
+    /// `interpreted_as` says what was read.
+    pub interpret: Option<bool>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`.
     pub sort: Option<String>,
     /// Hits per page, 1–100 (default 20).
@@ -73,6 +77,7 @@ impl SearchArgs {
         one("type", self.service_type.clone());
         one("source", self.source.map(|s| s.to_string()));
         one("verified", self.verified.filter(|v| *v).map(|_| "true".to_string()));
+        one("interpret", self.interpret.map(|i| i.to_string()));
         one("sort", self.sort.clone());
         one("limit", self.limit.map(|l| l.to_string()));
         one("offset", self.offset.map(|o| o.to_string()).or_else(|| self.cursor.clone()));

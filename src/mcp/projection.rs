@@ -84,7 +84,7 @@ pub fn project(results: &SearchResults, fields: &[String]) -> Result<Value, Stri
     }
     let next = results.offset + results.hits.len();
     let more = (next as u64) < results.total && next <= MAX_OFFSET;
-    Ok(json!({
+    let mut answer = json!({
         "hits": hits,
         "total": results.total,
         "testnets_hidden": results.testnets_hidden,
@@ -92,5 +92,9 @@ pub fn project(results: &SearchResults, fields: &[String]) -> Result<Value, Stri
         "offset": results.offset,
         "sort": results.sort,
         "next_cursor": more.then(|| next.to_string()),
-    }))
+    });
+    if let Some(interpreted) = &results.interpreted_as {
+        answer["interpreted_as"] = serde_json::to_value(interpreted).map_err(|e| e.to_string())?;
+    }
+    Ok(answer)
 }

@@ -174,6 +174,7 @@ pub fn compact_search() -> Arc<JsonObject> {
             "limit": member("limit"),
             "offset": member("offset"),
             "sort": member("sort"),
+            "interpreted_as": member("interpreted_as"),
             "next_cursor": {
                 "type": ["string", "null"],
                 "description": "Pass as `cursor` for the next page; null on the last.",

@@ -28,6 +28,7 @@ pub mod schema;
 pub mod snapshot;
 pub mod text;
 pub mod top;
+pub mod understand;
 
 pub use crate::params::ParamError;
 pub use request::{SearchRequest, Sort, StatusFilter, TestnetMode, TextMode};

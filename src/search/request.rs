@@ -16,7 +16,7 @@ pub const SEARCH_PARAMS: Known<'static> = Known { names: SEARCH_NAMES, repeatabl
 #[rustfmt::skip]
 pub const SEARCH_NAMES: &[&str] = &[
     "q", "network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host",
-    "type", "source", "verified", "sort", "limit", "offset",
+    "type", "source", "verified", "interpret", "sort", "limit", "offset",
 ];
 const REPEATABLE: &[&str] = &["network", "asset", "scheme"];
 
@@ -117,6 +117,8 @@ pub struct SearchRequest {
     pub min_usd_micros: Option<i64>,
     pub max_usd_micros: Option<i64>,
     pub testnet: TestnetMode,
+    /// `testnet` was given as a parameter (so the text's "testnet" does not override it).
+    pub testnet_set: bool,
     pub status: StatusFilter,
     pub version: Option<u8>,
     pub has_schema: bool,
@@ -127,6 +129,8 @@ pub struct SearchRequest {
     pub source: Option<i64>,
     /// Only services someone proved control of.
     pub verified: bool,
+    /// `interpret=false`: search `q` literally (no query understanding, `search::understand`).
+    pub literal: bool,
     /// `None`: relevance with text, newest without.
     pub sort: Option<Sort>,
     pub limit: usize,
@@ -172,6 +176,7 @@ impl SearchRequest {
                 "min_usd" => request.min_usd_micros = params.usd(name)?,
                 "max_usd" => request.max_usd_micros = params.usd(name)?,
                 "testnet" => {
+                    request.testnet_set = true;
                     request.testnet = match value {
                         "exclude" => TestnetMode::Exclude,
                         "include" => TestnetMode::Include,
@@ -208,6 +213,13 @@ impl SearchRequest {
                     })
                 }
                 "source" => request.source = Some(params.int(name, 1..=i64::MAX, 0)?),
+                "interpret" => {
+                    request.literal = match value {
+                        "true" => false,
+                        "false" => true,
+                        _ => return Err(ParamError::new(name, "expected `true` (the default) or `false`")),
+                    }
+                }
                 "verified" => {
                     if value != "true" {
                         return Err(ParamError::new(name, "expected `true` (leave it out to include every service)"));

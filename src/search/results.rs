@@ -10,6 +10,7 @@ use super::hit_offers;
 use super::request::{SearchRequest, Sort, StatusFilter};
 use super::schema::{FIELD_NAMES, analyzer, field_texts};
 use super::text::{self, QueryTerm, token_matches};
+use super::understand::{Interpretation, interpret};
 use super::{SearchError, SearchIndex, Shared};
 use crate::db::search_feed::SEARCHABLE;
 use crate::db::services::{self, ServiceRow};
@@ -36,6 +37,8 @@ pub struct Found {
     pub limit: usize,
     pub offset: usize,
     pub sort: Sort,
+    /// What was read into `q` (`search::understand`), when anything was.
+    pub interpreted_as: Option<Interpretation>,
 }
 
 /// One service found: its row (as hydrated now), the offers a hit shows (`hit_offers`) out of
@@ -94,8 +97,9 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     }
     let shared = Arc::clone(&index.shared);
     let owned = request.clone();
-    let (collected, facets, terms) =
+    let (collected, facets, terms, effective, interpreted_as) =
         tokio::task::spawn_blocking(move || run(&shared, &owned)).await.map_err(|_| SearchError::Closed)??;
+    let request = &effective;
     let page: Vec<_> = collected.top.iter().skip(request.offset).take(request.limit).collect();
     let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
     // One connection for both reads: a pool round trip each costs as much as the reads.
@@ -132,6 +136,7 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
         limit: request.limit,
         offset: request.offset,
         sort: request.sort(),
+        interpreted_as,
     })
 }
 
@@ -152,9 +157,40 @@ pub struct FilterCache {
 /// Most cached searches per snapshot.
 const FILTER_CACHE_ENTRIES: usize = 512;
 
+/// What `run` answers: the index part, the request as understood, and what was read into `q`.
+type Ran = (Collected, Facets, Vec<QueryTerm>, SearchRequest, Option<Interpretation>);
+
+/// `request` with what its text says applied (`search::understand`), unless it asks to be taken
+/// literally; a reading no filter can resolve (a network no service uses) is dropped.
+fn understood(
+    shared: &Shared,
+    searcher: &tantivy::Searcher,
+    request: &SearchRequest,
+) -> (SearchRequest, Option<Interpretation>) {
+    if request.literal {
+        return (request.clone(), None);
+    }
+    let fields = &shared.fields;
+    let used_in_text = |word: &str| {
+        [fields.name, fields.tags, fields.description]
+            .iter()
+            .any(|field| searcher.doc_freq(&Term::from_field_text(*field, word)).is_ok_and(|n| n > 0))
+    };
+    let mut effective = request.clone();
+    let interpretation = interpret(&mut effective, &used_in_text);
+    let resolves =
+        OfferFilter::resolve(&effective, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner)).is_ok();
+    if interpretation.is_none() || !resolves {
+        return (request.clone(), None);
+    }
+    (effective, interpretation)
+}
+
 /// The index part: ids, scores, counts and facets.
-fn run(shared: &Shared, request: &SearchRequest) -> Result<(Collected, Facets, Vec<QueryTerm>), SearchError> {
+fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     let snapshot = shared.snapshot();
+    let (effective, interpretation) = understood(shared, &snapshot.searcher, request);
+    let request = &effective;
     let generation = snapshot.searcher.generation().generation_id();
     let mut terms = text::terms(&request.q, request.text_mode);
     for term in &mut terms {
@@ -166,7 +202,7 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<(Collected, Facets, V
         if cache.generation == generation
             && let Some((collected, facets)) = cache.entries.get(key)
         {
-            return Ok((collected.clone(), facets.clone(), terms));
+            return Ok((collected.clone(), facets.clone(), terms, effective.clone(), interpretation));
         }
     }
     let (collected, facets) = execute(shared, &snapshot, request, &terms)?;
@@ -178,7 +214,7 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<(Collected, Facets, V
         }
         cache.entries.insert(key, (collected.clone(), facets.clone()));
     }
-    Ok((collected, facets, terms))
+    Ok((collected, facets, terms, effective, interpretation))
 }
 
 fn execute(

@@ -37,6 +37,7 @@ mod search_sync;
 mod serve;
 mod sources;
 mod support;
+mod understanding;
 mod web;
 mod web_in_browser;
 mod web_snapshots;

@@ -3,6 +3,7 @@
 //! and each answer appends its own (`http::api::search`).
 
 use super::ServiceView;
+use crate::search::understand::Interpretation;
 use crate::search::{Facets, Found, FoundHit, Matched, Sort};
 use agora_crawler::Offer;
 use serde::Serialize;
@@ -19,6 +20,10 @@ pub struct SearchResults {
     pub limit: usize,
     pub offset: usize,
     pub sort: Sort,
+    /// What Agora read into `q` (price, network, asset, scheme and testnet words taken out and
+    /// applied as parameters; docs/SEARCH.md); absent when nothing was. `interpret=false` undoes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interpreted_as: Option<Interpretation>,
     /// Milliseconds this request took on the server.
     // Always present in answers: the cache keeps them without it (`None`) and every answer
     // appends its own, last (`http::api::search`).
@@ -71,6 +76,7 @@ impl From<Found> for SearchResults {
             limit: found.limit,
             offset: found.offset,
             sort: found.sort,
+            interpreted_as: found.interpreted_as,
             processing_ms: None,
         }
     }

@@ -7,6 +7,7 @@ pub mod about;
 pub mod assets;
 pub mod claim;
 pub mod errors;
+pub mod interpreted;
 pub mod offer_rows;
 pub mod owner;
 pub mod register;

@@ -51,6 +51,9 @@ pub struct SearchPage {
     testnet: String,
     /// `verified=true`: only services someone proved control of.
     verified_only: bool,
+    /// What was read into the query, as a sentence, and the link that searches the words instead.
+    interpreted: Option<String>,
+    literal_url: String,
     testnet_options: &'static [(&'static str, &'static str)],
     error: Option<Rich>,
     total: u64,
@@ -347,6 +350,8 @@ fn render(
         .to_string(),
         testnet_options: TESTNET_OPTIONS,
         verified_only: request.verified,
+        interpreted: super::interpreted::sentence(results.and_then(|r| r.interpreted_as.as_ref())),
+        literal_url: link(&[("interpret", Some("false".into())), ("page", None)]),
         error,
         total,
         testnets_hidden: results.map_or(0, |r| r.testnets_hidden),
