@@ -195,6 +195,8 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     let mut terms = text::terms(&request.q, request.text_mode);
     for term in &mut terms {
         term.variants = expand::variants(&snapshot.searcher, shared.fields.all, term)?;
+        let exact = snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))?;
+        term.present = exact > 0 || !term.variants.typos.is_empty() || !term.variants.completions.is_empty();
     }
     let cache_key = terms.is_empty().then(|| format!("{request:?}"));
     if let Some(key) = &cache_key {

@@ -22,6 +22,10 @@ const PREFIX_MIN_CHARS: usize = 3;
 const FUZZY_BOOST: f32 = 0.3;
 const PREFIX_BOOST: f32 = 0.5;
 
+/// Queries with more required words than this are long: they match documents with enough of
+/// their words, not all of them (natural-language requests hold words no seller writes).
+pub const LONG_QUERY_WORDS: usize = 3;
+
 /// Words that may be absent from a match (they still add score where present).
 const OPTIONAL_WORDS: &[&str] =
     &["a", "an", "and", "or", "not", "the", "of", "for", "to", "in", "on", "with", "by", "api", "is", "at"];
@@ -35,6 +39,8 @@ pub struct QueryTerm {
     pub prefix: bool,
     /// The other spellings it matches in the index (filled in before the query is built).
     pub variants: Variants,
+    /// Some document holds the word or one of its variants (filled in with the variants).
+    pub present: bool,
 }
 
 /// Cuts `q` into query terms.
@@ -66,6 +72,7 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
                 prefix: forgiving && i + 1 == count && typing_last && chars >= PREFIX_MIN_CHARS,
                 word,
                 variants: Variants::default(),
+                present: true,
             }
         })
         .collect()
@@ -75,6 +82,14 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
 pub fn query(terms: &[QueryTerm], fields: &Fields) -> Option<Box<dyn Query>> {
     if terms.is_empty() {
         return None;
+    }
+    let required = terms.iter().filter(|t| t.required).count();
+    if required > LONG_QUERY_WORDS {
+        // A long query: every word may match, and at least half of the words the index knows
+        // must (so "what will the weather be like in paris tomorrow" finds weather services).
+        let known = terms.iter().filter(|t| t.required && t.present).count();
+        let clauses = terms.iter().map(|term| (Occur::Should, term_query(term, fields))).collect();
+        return Some(Box::new(BooleanQuery::with_minimum_required_clauses(clauses, known.div_ceil(2).max(1))));
     }
     let clauses = terms
         .iter()
