@@ -190,8 +190,9 @@ fn apply(request: &mut SearchRequest, param: &str) -> bool {
     let (name, value) = param.split_once('=').unwrap_or((param, ""));
     match name {
         "max_usd" if request.max_usd_micros.is_none() => {
+            // A bound the parameter itself would refuse (beyond its range) is not applied.
             request.max_usd_micros = crate::params::parse_usd(name, value).ok();
-            true
+            request.max_usd_micros.is_some()
         }
         "sort" if request.sort.is_none() => {
             request.sort = Some(Sort::PriceAsc);
@@ -252,6 +253,9 @@ mod tests {
         let (request, read) = parse("cheap ocr");
         assert_eq!((request.q.as_str(), request.sort), ("ocr", Some(Sort::PriceAsc)));
         assert_eq!(read.map(|r| r.read[0].param.clone()), Some("sort=price_asc".into()));
+        let (request, read) = parse("ocr under $1e300");
+        assert_eq!(request.max_usd_micros, None, "out of range: not applied");
+        assert!(read.is_some_and(|r| !r.read[0].applied));
         let (request, _) = parse("low cost scraping");
         assert_eq!((request.q.as_str(), request.sort), ("scraping", Some(Sort::PriceAsc)));
     }
