@@ -232,23 +232,31 @@ impl Crawler {
 
 /// Cancels `cancel` on SIGINT (Ctrl-C) or SIGTERM.
 pub fn cancel_on_signals(cancel: CancellationToken) {
+    // Registered before this returns (not in the task, which may first run later): a signal sent
+    // right after, by a script that read `serve`'s listening line, is caught, not fatal.
+    #[cfg(unix)]
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
+    };
     tokio::spawn(async move {
-        let interrupt = tokio::signal::ctrl_c();
         #[cfg(unix)]
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
+        {
+            async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-                Err(_) => std::future::pending::<()>().await,
             }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            _ = interrupt => {}
-            () = terminate => {}
+            tokio::select! {
+                () = received(&mut interrupt) => {}
+                () = received(&mut terminate) => {}
+            }
         }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down");
         cancel.cancel();
     });

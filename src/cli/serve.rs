@@ -84,9 +84,10 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
             return 2;
         }
     };
-    // One line on stdout, so scripts and tests started with `--listen 127.0.0.1:0` learn the port.
-    println!("agora listening on http://{address}");
     crate::app::cancel_on_signals(app.cancel.clone());
+    // One line on stdout, so scripts and tests started with `--listen 127.0.0.1:0` learn the port
+    // (and may signal it at once: the handlers are in place).
+    println!("agora listening on http://{address}");
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
     tokio::spawn(reimport_sources(app.state.catalog.clone(), app.cancel.clone()));
     if let Some(sellers) = demo {
