@@ -235,7 +235,10 @@ pub(super) async fn hide_matching(
     among: Option<&[i64]>,
     now: i64,
 ) -> Result<u64, StoreError> {
-    if !sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM blocks)").fetch_one(&mut *conn).await? {
+    // Called for every batch of probes: answer without a query when there is nothing to match.
+    if among.is_some_and(<[i64]>::is_empty)
+        || !sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM blocks)").fetch_one(&mut *conn).await?
+    {
         return Ok(0);
     }
     let mut builder = QueryBuilder::<Sqlite>::new(format!(
@@ -245,9 +248,6 @@ pub(super) async fn hide_matching(
         builder.push(" AND b.id = ").push_bind(block);
     }
     if let Some(ids) = among {
-        if ids.is_empty() {
-            return Ok(0);
-        }
         builder.push(" AND s.id IN ");
         super::in_list(&mut builder, ids);
     }

@@ -177,13 +177,13 @@ fn understood(
             .any(|field| searcher.doc_freq(&Term::from_field_text(*field, word)).is_ok_and(|n| n > 0))
     };
     let mut effective = request.clone();
-    let interpretation = interpret(&mut effective, &used_in_text);
-    let resolves =
-        OfferFilter::resolve(&effective, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner)).is_ok();
-    if interpretation.is_none() || !resolves {
+    // Most queries read nothing: no filter to re-resolve.
+    let Some(interpretation) = interpret(&mut effective, &used_in_text) else { return (effective, None) };
+    let vocab = shared.vocab.read().unwrap_or_else(PoisonError::into_inner);
+    if OfferFilter::resolve(&effective, &vocab).is_err() {
         return (request.clone(), None);
     }
-    (effective, interpretation)
+    (effective, Some(interpretation))
 }
 
 /// The index part: ids, scores, counts and facets.
@@ -193,10 +193,14 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     let request = &effective;
     let generation = snapshot.searcher.generation().generation_id();
     let mut terms = text::terms(&request.q, request.text_mode);
+    // Whether a word is in the index matters only to long queries (`text::query`).
+    let long = terms.iter().filter(|t| t.required).count() > text::LONG_QUERY_WORDS;
     for term in &mut terms {
         term.variants = expand::variants(&snapshot.searcher, shared.fields.all, term)?;
-        let exact = snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))?;
-        term.present = exact > 0 || !term.variants.typos.is_empty() || !term.variants.completions.is_empty();
+        if long && term.variants.typos.is_empty() && term.variants.completions.is_empty() {
+            let exact = snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))?;
+            term.present = exact > 0;
+        }
     }
     let cache_key = terms.is_empty().then(|| format!("{request:?}"));
     if let Some(key) = &cache_key {
