@@ -17,9 +17,6 @@ use url::Url;
 pub const WELL_KNOWN_TTL_MS: i64 = 60 * 60 * 1000;
 /// How long a SIWX challenge stays open (time to sign).
 pub const SIWX_TTL_MS: i64 = 10 * 60 * 1000;
-/// Most services one claim can cover when proven (an origin's services beyond are covered as
-/// they are probed or registered).
-const MAX_COVERED: i64 = 10_000;
 /// The path prefix of well-known proof files (RFC 8615).
 pub const WELL_KNOWN_PREFIX: &str = "/.well-known/agora-verification/";
 
@@ -250,7 +247,8 @@ impl Catalog {
         if String::from_utf8_lossy(&body).trim() != expected {
             return Err(refuse("proof_mismatch", format!("{url} does not contain the expected text ({expected}).")));
         }
-        let services = claims::in_scope(self.store.read(), &challenge.scope, MAX_COVERED).await?;
+        // Every service of the origin (an origin import holds at most `sources::MAX_ENTRIES`).
+        let services = claims::in_scope(self.store.read(), &challenge.scope, i64::MAX).await?;
         let claim = NewClaim {
             kind: "origin",
             method: "well_known",

@@ -95,7 +95,7 @@ impl Catalog {
     async fn owned_service(&self, owner: &Owner, id: i64) -> Result<ServiceRow, CatalogError> {
         let pool = self.store.read();
         let service = services::get(pool, id).await?.ok_or(CatalogError::NoSuchService(id))?;
-        if !claims::covered(pool, owner.claim.id).await?.contains(&id) {
+        if !claims::covers(pool, owner.claim.id, id).await? {
             return Err(CatalogError::Forbidden(format!("This owner token does not cover service {id}.")));
         }
         Ok(service)

@@ -150,6 +150,15 @@ pub async fn covered(pool: &SqlitePool, id: i64) -> Result<Vec<i64>, StoreError>
         .await?)
 }
 
+/// Whether claim `id` covers service `service` now.
+pub async fn covers(pool: &SqlitePool, id: i64, service: i64) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM claim_services WHERE claim_id = ? AND service_id = ?)")
+        .bind(id)
+        .bind(service)
+        .fetch_one(pool)
+        .await?)
+}
+
 /// What was proven about service `id`, by active claims.
 pub async fn proofs_of(db: impl sqlx::SqliteExecutor<'_>, id: i64) -> Result<Vec<Proof>, StoreError> {
     let rows = sqlx::query(
@@ -264,25 +273,22 @@ pub(super) async fn apply_rotate(
     Ok(id)
 }
 
-/// Ends claim `id` (`revoked` by its owner, `lapsed` when nothing pays its address): it covers
-/// nothing from now on.
-pub(super) async fn apply_end(conn: &mut SqliteConnection, id: i64, reason: &str, now: i64) -> Result<i64, StoreError> {
+/// Ends claim `id` at its owner's request: it covers nothing from now on. (A claim lapses in
+/// [`recheck_pay_to`], service by service.)
+pub(super) async fn apply_revoke(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<i64, StoreError> {
     let services: Vec<i64> = sqlx::query_scalar("DELETE FROM claim_services WHERE claim_id = ? RETURNING service_id")
         .bind(id)
         .fetch_all(&mut *conn)
         .await?;
-    sqlx::query("UPDATE claims SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL")
+    sqlx::query("UPDATE claims SET ended_at = ?, end_reason = 'revoked' WHERE id = ? AND ended_at IS NULL")
         .bind(now)
-        .bind(reason)
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    let actor = format!("owner:{id}");
     for service in &services {
         bump(conn, *service).await?;
     }
-    audit(conn, now, &actor, if reason == "revoked" { "claim_revoked" } else { "claim_lapsed" }, None, None, None)
-        .await?;
+    audit(conn, now, &format!("owner:{id}"), "claim_revoked", None, None, None).await?;
     Ok(id)
 }
 
@@ -310,6 +316,7 @@ pub(super) async fn recheck_pay_to(conn: &mut SqliteConnection, ids: &[i64], now
             .await?;
     }
     let mut claims: Vec<i64> = gone.iter().map(|g| g.0).collect();
+    claims.sort_unstable();
     claims.dedup();
     for claim in claims {
         sqlx::query(

@@ -86,7 +86,7 @@ pub(super) async fn apply(conn: &mut SqliteConnection, write: &OwnershipWrite) -
             claims::apply_prove(conn, nonce, claim, services, *now).await
         }
         OwnershipWrite::Rotate { claim, token_hash, now } => claims::apply_rotate(conn, *claim, token_hash, *now).await,
-        OwnershipWrite::Revoke { claim, now } => claims::apply_end(conn, *claim, "revoked", *now).await,
+        OwnershipWrite::Revoke { claim, now } => claims::apply_revoke(conn, *claim, *now).await,
         OwnershipWrite::OwnerListing { service, delist, actor, now } => {
             moderation::apply_owner_listing(conn, *service, *delist, actor, *now).await
         }

@@ -107,14 +107,7 @@ impl SiwxPayload {
             None => head.push_str("\n\n"),
             Some(statement) => head = format!("{head}\n\n{statement}\n"),
         }
-        let mut lines = vec![
-            format!("URI: {}", self.uri),
-            format!("Version: {}", self.version),
-            format!("Chain ID: {}", self.reference()),
-            format!("Nonce: {}", self.nonce),
-            format!("Issued At: {}", self.issued_at),
-        ];
-        self.push_optional_lines(&mut lines);
+        let mut lines = self.field_lines();
         if let Some(resources) = &self.resources {
             lines.push(resource_lines(resources));
         }
@@ -130,18 +123,24 @@ impl SiwxPayload {
             lines.push(statement.clone());
             lines.push(String::new());
         }
-        lines.extend([
+        lines.extend(self.field_lines());
+        if let Some(resources) = self.resources.as_ref().filter(|r| !r.is_empty()) {
+            lines.push(resource_lines(resources));
+        }
+        lines.join("\n")
+    }
+
+    /// The `Key: value` lines both formats share, in their order (resources aside).
+    fn field_lines(&self) -> Vec<String> {
+        let mut lines = vec![
             format!("URI: {}", self.uri),
             format!("Version: {}", self.version),
             format!("Chain ID: {}", self.reference()),
             format!("Nonce: {}", self.nonce),
             format!("Issued At: {}", self.issued_at),
-        ]);
+        ];
         self.push_optional_lines(&mut lines);
-        if let Some(resources) = self.resources.as_ref().filter(|r| !r.is_empty()) {
-            lines.push(resource_lines(resources));
-        }
-        lines.join("\n")
+        lines
     }
 
     fn push_optional_lines(&self, lines: &mut Vec<String>) {

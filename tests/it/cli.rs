@@ -5,10 +5,10 @@ use agora_crawler::testkit::{Reply, Seller, v2_challenge};
 use serde_json::Value;
 use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
@@ -19,7 +19,8 @@ impl Run {
     }
 }
 
-async fn agora(args: &[&str], envs: &[(&str, &str)]) -> Run {
+/// Runs the binary with `args` and `envs` (never the caller's AGORA_ALLOW_CIDRS).
+pub async fn agora(args: &[&str], envs: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_agora"));
     command.args(args).env_remove("AGORA_ALLOW_CIDRS");
     for (key, value) in envs {

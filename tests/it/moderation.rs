@@ -6,7 +6,6 @@
 
 use crate::ownership::{AGORA, Catalog, EVM_ADDRESS, EVM_KEY, OTHER_ADDRESS, OwnedSeller, sign};
 use serde_json::{Value, json};
-use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 const OPERATOR: &str = "operator-token-for-tests-0123456789abcdef";
@@ -137,19 +136,10 @@ async fn serve_never_logs_an_owner_token() {
     let dir = tempfile::tempdir().expect("temp dir");
     let seller = OwnedSeller::start([127, 0, 0, 94]).await;
     seller.pays("/weather", EVM_ADDRESS);
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agora"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0", "serve", "--listen", "127.0.0.1:0"])
-        .args(["--public-url", AGORA, "--no-rate-limits"])
+    let mut child = crate::serve::agora(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--public-url", AGORA, "--no-rate-limits"])
         .env("RUST_LOG", "trace")
         .env("AGORA_OPERATOR_TOKEN", OPERATOR)
-        .env_remove("AGORA_ALLOW_CIDRS")
-        .env_remove("AGORA_LISTEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .expect("start agora serve");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));

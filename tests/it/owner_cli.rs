@@ -2,30 +2,17 @@
 //! a claim was proven, the owner token from the environment (never an argument), exit codes that
 //! say done (0), refused (1) or unusable (2), and the audit log naming `operator:cli`.
 
+use crate::cli::Run;
 use crate::ownership::{Catalog, EVM_ADDRESS, OwnedSeller};
 use serde_json::json;
 use std::path::Path;
-use std::process::Command;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// `agora --data-dir DIR …` with the owner token in the environment (empty: none).
 async fn agora(dir: &Path, args: &[&str], token: Option<&str>) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_agora"));
-    command.arg("--data-dir").arg(dir).args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"]).args(args);
-    command.env_remove("AGORA_ALLOW_CIDRS").env_remove("AGORA_OWNER_TOKEN");
-    if let Some(token) = token {
-        command.env("AGORA_OWNER_TOKEN", token);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output().expect("run agora")).await.expect("join");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("utf8"),
-        stderr: String::from_utf8(output.stderr).expect("utf8"),
-    }
+    let dir = dir.to_str().expect("utf-8 temp path");
+    let mut all = vec!["--data-dir", dir, "--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"];
+    all.extend_from_slice(args);
+    crate::cli::agora(&all, &[("AGORA_OWNER_TOKEN", token.unwrap_or_default())]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -28,22 +28,22 @@ pub const AGORA: &str = "http://agora.test";
 pub struct OwnedSeller {
     pub seller: Seller,
     challenge: Arc<Mutex<Reply>>,
-    proof: Arc<Mutex<Option<(String, String)>>>,
+    proof: Arc<Mutex<Option<(String, Reply)>>>,
 }
 
 impl OwnedSeller {
     pub async fn start(ip: [u8; 4]) -> OwnedSeller {
         let challenge = Arc::new(Mutex::new(Reply::new(404)));
-        let proof: Arc<Mutex<Option<(String, String)>>> = Arc::default();
+        let proof: Arc<Mutex<Option<(String, Reply)>>> = Arc::default();
         let (c, p) = (Arc::clone(&challenge), Arc::clone(&proof));
         let seller = Seller::start(IpAddr::from(ip), move |request: &Request| {
             if request.path == "/robots.txt" {
                 return Reply::new(404);
             }
-            if let Some((path, content)) = p.lock().expect("lock").clone()
+            if let Some((path, reply)) = p.lock().expect("lock").clone()
                 && request.path == path
             {
-                return Reply::new(200).header("content-type", "text/plain").body(content);
+                return reply;
             }
             if request.path.starts_with("/.well-known/") {
                 return Reply::new(404);
@@ -74,8 +74,13 @@ impl OwnedSeller {
 
     /// Serves `content` at `url`'s path (the well-known proof file).
     pub fn serve_proof(&self, url: &str, content: &str) {
+        self.answer_proof(url, Reply::new(200).header("content-type", "text/plain").body(content.to_string()));
+    }
+
+    /// Answers `url`'s path (the well-known proof file) with `reply`, however it misbehaves.
+    pub fn answer_proof(&self, url: &str, reply: Reply) {
         let path = url::Url::parse(url).expect("url").path().to_string();
-        *self.proof.lock().expect("lock") = Some((path, content.to_string()));
+        *self.proof.lock().expect("lock") = Some((path, reply));
     }
 }
 
@@ -335,10 +340,18 @@ async fn a_file_on_the_origin_proves_every_service_there_including_later_ones() 
     assert!(file.starts_with(&format!("{}/.well-known/agora-verification/", seller.url(""))), "{file}");
     let nonce = challenge["nonce"].clone();
 
-    // The wrong content, then the right one.
+    // The wrong content; the right one padded past 1 KiB; the right one behind a redirect: refused,
+    // and the challenge stays open. Then the right one.
+    let content = challenge["content"].as_str().expect("content");
     seller.serve_proof(file, "agora-verification=not-it");
     let (status, wrong) = catalog.post("/api/v1/claims", None, &json!({"nonce": nonce})).await;
     assert_eq!((status, wrong["code"].as_str()), (422, Some("proof_mismatch")), "{wrong}");
+    seller.serve_proof(file, &format!("{content}{}", " ".repeat(2048)));
+    let (status, large) = catalog.post("/api/v1/claims", None, &json!({"nonce": nonce})).await;
+    assert_eq!((status, large["code"].as_str()), (422, Some("proof_unreachable")), "{large}");
+    seller.answer_proof(file, Reply::new(302).header("location", seller.url("/elsewhere")));
+    let (status, moved) = catalog.post("/api/v1/claims", None, &json!({"nonce": nonce})).await;
+    assert_eq!((status, moved["code"].as_str()), (422, Some("proof_unreachable")), "{moved}");
     seller.serve_proof(file, challenge["content"].as_str().expect("content"));
     let (status, proven) = catalog.post("/api/v1/claims", None, &json!({"nonce": nonce})).await;
     assert_eq!(status, 201, "{proven}");

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-fn agora(dir: &Path) -> tokio::process::Command {
+/// `agora --data-dir DIR` with loopback sellers allowed, pipes on stdout and stderr.
+pub fn agora(dir: &Path) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_agora"));
     command
         .arg("--data-dir")

@@ -13,7 +13,6 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "claim.html")]
@@ -36,23 +35,19 @@ pub struct ChallengeView {
     address: String,
 }
 
-fn fields(body: &[u8]) -> HashMap<String, String> {
-    url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.trim().to_string())).collect()
-}
-
 fn empty(url: String) -> ClaimPage {
     ClaimPage { url, pay_to: String::new(), challenge: None, token: None, covered: 0 }
 }
 
 /// `GET /claim` (`?url=` pre-fills the form).
 pub async fn form(RawQuery(query): RawQuery) -> ClaimPage {
-    let query = fields(query.unwrap_or_default().as_bytes());
+    let query = super::form_fields(query.unwrap_or_default().as_bytes());
     empty(view::clip(query.get("url").map_or("", String::as_str), 2048))
 }
 
 /// `POST /claim`: issues the challenge and says how to meet it.
 pub async fn start(State(state): State<AppState>, body: Bytes) -> Response {
-    let form = fields(&body);
+    let form = super::form_fields(&body);
     let url = form.get("url").cloned().unwrap_or_default();
     let pay_to = form.get("pay_to").cloned().unwrap_or_default();
     let request = if form.get("method").map(String::as_str) == Some("siwx") {
@@ -91,7 +86,7 @@ fn challenge_view(issued: IssuedChallenge, address: &str, now: i64) -> Challenge
 
 /// `POST /claim/prove`: checks the file or the pasted signature; shows the owner token once.
 pub async fn prove(State(state): State<AppState>, body: Bytes) -> Response {
-    let form = fields(&body);
+    let form = super::form_fields(&body);
     let nonce = form.get("nonce").cloned().unwrap_or_default();
     let proven = match form.get("signature").filter(|s| !s.is_empty()) {
         Some(signature) => {

@@ -58,6 +58,11 @@ pub fn routes() -> Router<AppState> {
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
 }
 
+/// The fields of a form body (or a query string), values trimmed; a repeated name keeps its last.
+pub fn form_fields(encoded: &[u8]) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(encoded).map(|(k, v)| (k.into_owned(), v.trim().to_string())).collect()
+}
+
 /// Cross-site request forgery guard for the form posts: a browser says where a request comes
 /// from (`Sec-Fetch-Site`, else `Origin`); a post from another site is refused. Requests with
 /// neither header are not from a browser page and pass (curl, scripts).

@@ -15,7 +15,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use std::collections::HashMap;
 
 const COOKIE: &str = "agora_owner";
 /// How long a sign-in lasts.
@@ -146,13 +145,9 @@ fn line(owned: &OwnedService, now: i64) -> OwnedLine {
     }
 }
 
-fn fields(body: &[u8]) -> HashMap<String, String> {
-    url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.trim().to_string())).collect()
-}
-
 /// `POST /owner/sign-in`: checks the token, keeps it in the cookie.
 pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Response {
-    let token = fields(&body).remove("token").unwrap_or_default();
+    let token = super::form_fields(&body).remove("token").unwrap_or_default();
     match state.catalog.owner(&token).await {
         Ok(_) => ([(header::SET_COOKIE, sign_in_cookie(&state, &token))], Redirect::to("/owner")).into_response(),
         Err(error) => (StatusCode::UNAUTHORIZED, signed_out(Some(error.to_string()))).into_response(),
@@ -195,7 +190,7 @@ pub async fn act(
         "relist" => catalog.owner_listing(&owner, id, false).await.map(drop),
         "recrawl" => catalog.owner_recrawl(&owner, id).await.map(drop),
         "pins" => {
-            let mut form = fields(&body);
+            let mut form = super::form_fields(&body);
             let mut take = |name: &str| form.remove(name).filter(|v| !v.is_empty());
             let tags =
                 take("tags").map(|t| t.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect());
