@@ -15,10 +15,15 @@
 //! The served HTML pages (search page over the same mix, service pages over the same ids) run in
 //! both servers too, under load and on one connection (where p50 is the time to answer one).
 //!
+//! The long tail: thousands of distinct queries of every kind (`long_tail.rs`), so every request
+//! is a miss even in the shipped server (the hit rate printed shows it), beside the trivial
+//! endpoint. `AGORA_BENCH_ONLY=long_tail` runs just that mix (for profiling).
+//!
 //! `AGORA_BENCH_SIZES=N`, `AGORA_BENCH_SECONDS=S` (per run), `AGORA_BENCH_CONNECTIONS=C`.
 
 #[path = "../search/data.rs"]
 mod data;
+mod long_tail;
 mod mcp;
 #[path = "../support/serve.rs"]
 mod serve;
@@ -179,6 +184,11 @@ fn main() {
     let pages = rotating_script(&scripts, "pages.lua", &pages);
     let service_pages: Vec<String> = ids.iter().map(|id| id.replace("/api/v1", "")).collect();
     let service_pages = rotating_script(&scripts, "service_pages.lua", &service_pages);
+    // More distinct queries than a run sends, so none repeats within the answer cache's TTL.
+    let long_tail: Vec<String> =
+        long_tail::queries(if smoke { 600 } else { 30_000 }).iter().map(|q| format!("/api/v1/services?{q}")).collect();
+    let long_tail = rotating_script(&scripts, "long_tail.lua", &long_tail);
+    let only_long_tail = std::env::var("AGORA_BENCH_ONLY").is_ok_and(|v| v == "long_tail");
     let calls: Vec<String> = SEARCHES.iter().map(|q| mcp::call_body(q)).collect();
     let mcp_search = rotating_post_script(&scripts, "mcp.lua", "/mcp", &mcp::headers(), &calls);
     let ceiling = wrk(&format!("http://{ceiling_address}"), &ping, seconds, connections);
@@ -191,8 +201,15 @@ fn main() {
         let started = Instant::now();
         let (agora, address) = start_agora(dir.path(), extra);
         println!("-- agora serve {title}: listening after {:.1} s", started.elapsed().as_secs_f64());
-        // Warm-up: the first pass of each mix fills the page cache (and the caches), as in steady state.
+        // Warm-up for the long tail: the index's pages in memory, not any answer in a cache.
         wrk(&format!("http://{address}"), &search, 1, connections);
+        let label = "search long tail";
+        measured(label, &address, &long_tail, Some("search"), &run, &ceiling);
+        if only_long_tail {
+            stop(agora);
+            continue;
+        }
+        // Warm-up: the first pass of each mix fills the page cache (and the caches), as in steady state.
         wrk(&format!("http://{address}"), &detail, 1, connections);
         let probes_before = probes_run(&address);
         measured("search (21-query mix)", &address, &search, Some("search"), &run, &ceiling);
@@ -217,6 +234,7 @@ fn main() {
         println!("crawler: {probes:.0} probes during the measured runs (1 in {DUE_EVERY} listings due at start)");
         stop(agora);
     }
-    println!("targets: search >= 3,000 req/s, detail >= 10,000 req/s, p99 <= 25 ms, zero errors;");
+    println!("targets: search long tail >= 2,000 req/s with p99 <= 25 ms (every request a miss);");
+    println!("         search >= 3,000 req/s, detail >= 10,000 req/s, p99 <= 25 ms, zero errors;");
     println!("         a search page in a few ms (search page, 1 conn: p50)");
 }

@@ -5,9 +5,12 @@
 //! in the same run, with equal hit counts checked in exact-term mode; and registration-to-
 //! searchable latency through the real writer and indexer.
 //! `AGORA_BENCH_SIZES=100000` picks sizes; `AGORA_BENCH_DETAIL=1` prints each query's figures;
-//! `AGORA_BENCH_PROFILE=<query>` loops one query for a profiler instead.
+//! `AGORA_BENCH_PROFILE=<query>` loops one query for a profiler instead (`long_tail`: the API
+//! benchmark's long-tail mix, one search each, printing the slowest).
 
 mod data;
+#[path = "../api/long_tail.rs"]
+mod long_tail;
 
 #[path = "../support/memory.rs"]
 mod memory;
@@ -214,20 +217,60 @@ async fn profile(n: usize, query: &str) {
     };
     let (index, open_s) = open_index(&dir, &store).await;
     println!("index opened in {open_s:.2} s, {} documents", index.num_docs());
+    if query == "long_tail" {
+        profile_long_tail(&index, &store).await;
+    } else {
+        profile_one(&index, &store, query).await;
+    }
+    index.stop().await;
+    store.close().await;
+}
+
+/// Each query of the long-tail mix once (twice over: the first pass warms the page cache), then
+/// the distribution and the slowest.
+async fn profile_long_tail(index: &SearchIndex, store: &Store) {
+    let queries = long_tail::queries(3_000);
+    let mut timed = Vec::new();
+    for pass in 0..2 {
+        for query in &queries {
+            let t = Instant::now();
+            std::hint::black_box(
+                search(index, store.read(), &request(query, TextMode::Forgiving)).await.expect("search"),
+            );
+            if pass == 1 {
+                timed.push((t.elapsed().as_secs_f64() * 1000.0, query));
+            }
+        }
+    }
+    let mean = timed.iter().map(|t| t.0).sum::<f64>() / timed.len() as f64;
+    timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let at = |p: f64| timed[((timed.len() - 1) as f64 * p) as usize].0;
+    println!(
+        "long tail, {} queries: mean {mean:.3} ms, p50 {:.3}, p90 {:.3}, p99 {:.3}, max {:.3}",
+        timed.len(),
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        at(1.0)
+    );
+    for (ms, query) in timed.iter().rev().take(40) {
+        println!("  {ms:7.3} ms  {query}");
+    }
+}
+
+async fn profile_one(index: &SearchIndex, store: &Store, query: &str) {
     let mut request = request(query, TextMode::Forgiving);
     let (started, mut count) = (Instant::now(), 0);
     while started.elapsed() < Duration::from_secs(10) {
         // A new offset each time: searches without text are otherwise answered from the cache.
         request.offset = count % 1_000;
-        std::hint::black_box(search(&index, store.read(), &request).await.expect("search"));
+        std::hint::black_box(search(index, store.read(), &request).await.expect("search"));
         count += 1;
     }
     println!(
         "{query}: {:.3} ms per search ({count} searches)",
         started.elapsed().as_secs_f64() * 1000.0 / count as f64
     );
-    index.stop().await;
-    store.close().await;
 }
 
 async fn bench_size(n: usize, rounds: usize, fts_rounds: usize, registrations: usize) {
