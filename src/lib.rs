@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod mcp;
 pub mod ownership;
 pub mod params;
+pub mod quality;
 pub mod search;
 pub mod sources;
 

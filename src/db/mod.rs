@@ -18,6 +18,7 @@ pub mod maintain;
 pub mod moderation;
 pub mod ownership;
 pub mod probes;
+pub mod quality;
 pub mod record;
 pub mod register;
 pub mod search_feed;

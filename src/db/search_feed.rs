@@ -4,9 +4,11 @@
 
 use super::history::Uptime;
 use super::maintain::DAY_MS;
+use super::quality::{self, LatencyNorms};
 use super::services::{SERVICE_COLUMNS, ServiceRow, offers_many, service_row};
 use super::{StoreError, in_list};
 use crate::lifecycle::Status;
+use crate::quality::Signals;
 use agora_crawler::Offer;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -32,6 +34,8 @@ pub struct FeedService {
     pub sources: Vec<i64>,
     /// Whether someone proved control of it (`db::claims`).
     pub verified: bool,
+    /// What its probes measured, scored (`crate::quality`).
+    pub quality: crate::quality::Parts,
 }
 
 impl FeedService {
@@ -43,12 +47,18 @@ impl FeedService {
 
 /// Services changed after `seq` (any status: a delisted one must leave the index), in change
 /// order, at most `limit`.
-pub async fn changed_since(pool: &SqlitePool, seq: i64, limit: i64, now: i64) -> Result<Vec<FeedService>, StoreError> {
+pub async fn changed_since(
+    pool: &SqlitePool,
+    seq: i64,
+    limit: i64,
+    now: i64,
+    norms: &LatencyNorms,
+) -> Result<Vec<FeedService>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {SERVICE_COLUMNS} FROM services WHERE change_seq > ? ORDER BY change_seq LIMIT ?"
     ));
     let rows = sqlx::query(sql).bind(seq).bind(limit).fetch_all(pool).await?;
-    complete(pool, &rows, now).await
+    complete(pool, &rows, now, norms).await
 }
 
 /// Searchable services with an id above `after_id`, in id order, at most `limit` (a rebuild).
@@ -57,12 +67,13 @@ pub async fn searchable_after(
     after_id: i64,
     limit: i64,
     now: i64,
+    norms: &LatencyNorms,
 ) -> Result<Vec<FeedService>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
         "SELECT {SERVICE_COLUMNS} FROM services WHERE {SEARCHABLE_SQL} AND id > ? ORDER BY id LIMIT ?"
     ));
     let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(pool).await?;
-    complete(pool, &rows, now).await
+    complete(pool, &rows, now, norms).await
 }
 
 /// How many services search should hold.
@@ -77,7 +88,12 @@ pub async fn max_change_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
     Ok(seq.unwrap_or(0))
 }
 
-async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec<FeedService>, StoreError> {
+async fn complete(
+    pool: &SqlitePool,
+    rows: &[SqliteRow],
+    now: i64,
+    norms: &LatencyNorms,
+) -> Result<Vec<FeedService>, StoreError> {
     let none = Uptime { probes: 0, successes: 0 };
     let mut services: Vec<FeedService> = rows
         .iter()
@@ -88,6 +104,7 @@ async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec
                 uptime: none,
                 sources: Vec::new(),
                 verified: false,
+                quality: crate::quality::Parts::of(&Signals::default()),
             })
         })
         .collect::<Result<_, StoreError>>()?;
@@ -100,11 +117,29 @@ async fn complete(pool: &SqlitePool, rows: &[SqliteRow], now: i64) -> Result<Vec
     let mut sources = sources_of(pool, &ids).await?;
     let verified: std::collections::HashSet<i64> =
         super::claims::verified_among(pool, &ids).await?.into_iter().collect();
+    let measured = quality::measure(pool, Some(&ids), now).await?;
+    let warnings = quality::warnings_of(pool, &ids).await?;
+    let changes = quality::changes_of(pool, &ids, now).await?;
     for feed in services.iter_mut().filter(|s| s.searchable()) {
-        feed.offers = offers.remove(&feed.service.id).unwrap_or_default();
-        feed.uptime = uptimes.get(&feed.service.id).copied().unwrap_or(none);
-        feed.sources = sources.remove(&feed.service.id).unwrap_or_default();
-        feed.verified = verified.contains(&feed.service.id);
+        let id = feed.service.id;
+        feed.offers = offers.remove(&id).unwrap_or_default();
+        feed.uptime = uptimes.get(&id).copied().unwrap_or(none);
+        feed.sources = sources.remove(&id).unwrap_or_default();
+        feed.verified = verified.contains(&id);
+        let measured = measured.get(&id);
+        let (price_changes, pay_to_changes) = changes.get(&id).copied().unwrap_or_default();
+        feed.quality = crate::quality::Parts::of(&Signals {
+            probes: feed.uptime.probes,
+            successes: feed.uptime.successes,
+            latency_ms: measured.and_then(|m| m.latency_ms),
+            category_latency_ms: measured.and_then(|m| norms.norm(m)),
+            warnings: warnings.get(&id).copied().unwrap_or_default(),
+            offers: feed.offers.len() as i64,
+            payable_offers: feed.offers.iter().filter(|o| o.payable).count() as i64,
+            price_changes,
+            pay_to_changes,
+            verified: feed.verified,
+        });
     }
     Ok(services)
 }

@@ -45,7 +45,8 @@ pub struct SearchArgs {
     /// `q` ("cheap", "under $0.01", "on solana", "metered") become filters; the answer's
     /// `interpreted_as` says what was read.
     pub interpret: Option<bool>,
-    /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`.
+    /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`, `quality`
+    /// (what Agora's probes measured; docs/SEARCH.md "Quality").
     pub sort: Option<String>,
     /// Hits per page, 1–100 (default 20).
     pub limit: Option<u32>,

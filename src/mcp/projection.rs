@@ -22,6 +22,7 @@ pub const COMPACT: &[&str] = &[
     "offers_total",
     "matched",
     "verified",
+    "quality_score",
 ];
 
 /// The hit members `fields` may add (the API's search hit).
@@ -58,6 +59,7 @@ pub const HIT_MEMBERS: &[&str] = &[
     "score",
     "matched",
     "verified",
+    "quality",
 ];
 
 /// The answer: compact hits plus the requested `fields`, totals, and where the next page starts.
@@ -75,6 +77,7 @@ pub fn project(results: &SearchResults, fields: &[String]) -> Result<Value, Stri
         for name in COMPACT.iter().copied().chain(fields.iter().map(String::as_str)) {
             let value = match name {
                 "price" => json!(best_price(&hit.offers)),
+                "quality_score" => json!(hit.quality.score),
                 "networks" => json!(networks(&hit.offers).into_iter().map(|n| n.label).collect::<Vec<_>>()),
                 _ => full.get(name).cloned().unwrap_or(Value::Null),
             };

@@ -163,6 +163,11 @@ pub fn compact_search() -> Arc<JsonObject> {
         "networks".into(),
         json!({"type": "array", "items": {"type": "string"}, "description": "Networks paid on, by name."}),
     );
+    hit_properties.insert(
+        "quality_score".into(),
+        json!({"type": "integer", "minimum": 0, "maximum": 100,
+               "description": "What Agora's probes measured, 0-100 (`fields: [\"quality\"]` adds its parts)."}),
+    );
     let member = |name: &str| results.get(name).cloned().unwrap_or_else(|| json!({}));
     self_contained(json!({
         "type": "object",

@@ -99,7 +99,14 @@ pub(crate) fn open_shared(index: &Index) -> Result<Shared, Unusable> {
     let vocab = RwLock::default();
     // Decodes every stored document: a damaged store shows up here, not in a later search.
     let snapshot = Snapshot::build(reader.searcher(), None, fields.facts, &vocab)?;
-    Ok(Shared { fields, reader, snapshot: RwLock::new(Arc::new(snapshot)), vocab, filter_cache: Default::default() })
+    Ok(Shared {
+        fields,
+        reader,
+        snapshot: RwLock::new(Arc::new(snapshot)),
+        vocab,
+        filter_cache: Default::default(),
+        running: Default::default(),
+    })
 }
 
 /// Opens (rebuilding if needed) the index under `data_dir`, catches it up with the store and
@@ -153,6 +160,7 @@ pub async fn open(
             clock: Arc::clone(&clock),
             applied: opened.seq,
             publish,
+            norms: Default::default(),
         };
         indexer.catch_up().await?;
         let expected = search_feed::searchable_count(pool).await?;
@@ -230,8 +238,10 @@ pub async fn rebuild(
     let total = u64::try_from(search_feed::searchable_count(pool).await?).unwrap_or(0);
     let (mut after, mut done) = (0, 0u64);
     progress(0, total);
+    let now = clock.now_ms();
+    let norms = crate::db::quality::latency_norms(pool, now).await?;
     loop {
-        let rows = search_feed::searchable_after(pool, after, FEED_BATCH, clock.now_ms()).await?;
+        let rows = search_feed::searchable_after(pool, after, FEED_BATCH, now, &norms).await?;
         let Some(last) = rows.last() else { break };
         after = last.service.id;
         done += rows.len() as u64;

@@ -37,6 +37,8 @@ pub struct Ranked {
     pub uptime: f32,
     /// Someone proved control of it.
     pub owner_verified: bool,
+    /// Its quality parts in percent (`crate::quality`).
+    pub quality: [u8; 6],
 }
 
 impl Eq for Ranked {}
@@ -197,9 +199,16 @@ impl Counters {
     }
 }
 
-/// Relevance of a service someone proved control of, relative to one nobody did: a bounded nudge
-/// (docs/SEARCH.md), so a verified service wins near-ties but never buries a better text match.
-pub const VERIFIED_BOOST: f32 = 1.1;
+/// Relevance is multiplied by `QUALITY_BLEND.0` at quality 0, rising evenly to `QUALITY_BLEND.1` at
+/// quality 100: a bounded nudge (docs/SEARCH.md "Quality"), so a measured-better service wins
+/// near-ties but never buries a clearly better text match.
+pub const QUALITY_BLEND: (f32, f32) = (0.9, 1.1);
+
+/// Relevance blended with quality (0–100).
+pub fn blended(score: Score, quality: u8) -> Score {
+    let (low, high) = QUALITY_BLEND;
+    score * (low + (high - low) * f32::from(quality.min(100)) / 100.0)
+}
 
 /// The sort keys of a matching document, read only for documents that pass the filters.
 fn sort_keys(sort: Sort, facts: &SegmentFacts, doc: DocId, score: Score, best_price: Option<i64>) -> (u64, u64) {
@@ -207,10 +216,10 @@ fn sort_keys(sort: Sort, facts: &SegmentFacts, doc: DocId, score: Score, best_pr
     match sort {
         // Scores are non-negative, so their bit patterns order like the floats.
         Sort::Relevance => {
-            let verified = facts.owner_verified(doc);
-            let score = if verified { score * VERIFIED_BOOST } else { score };
-            (u64::from(score.max(0.0).to_bits()), u64::from(verified))
+            let quality = facts.quality(doc);
+            (u64::from(blended(score, quality).max(0.0).to_bits()), u64::from(quality))
         }
+        Sort::Quality => (u64::from(facts.quality(doc)), plus_one(facts.verified_at(doc))),
         Sort::PriceAsc => (best_price.map_or(0, |p| u64::MAX - plus_one(p)), 0),
         Sort::PriceDesc => (best_price.map_or(0, plus_one), 0),
         Sort::Newest => (plus_one(facts.registered_at(doc)), 0),
@@ -266,7 +275,7 @@ impl CatalogSegmentCollector {
         // Disjoint borrows of the fields: no reference counting per document.
         let Self { plan, facts, collected, counters, top, .. } = self;
         let Some(doc) = facts.doc(doc_id) else { return };
-        if !doc.readable {
+        if !doc.readable() {
             return;
         }
         let version_ok = plan.version.is_none_or(|v| doc.version == v);
@@ -320,7 +329,8 @@ impl CatalogSegmentCollector {
                 id: facts.id(doc_id),
                 score,
                 uptime: facts.uptime(doc_id),
-                owner_verified: facts.owner_verified(doc_id),
+                owner_verified: doc.owner_verified(),
+                quality: facts.quality_parts(doc_id),
             });
         }
     }

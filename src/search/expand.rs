@@ -7,11 +7,13 @@
 //! by nature: typos, longer words), and cap them, most frequent first, so a short prefix in a
 //! large catalog cannot turn into thousands of terms.
 
+use super::snapshot::Snapshot;
+use super::spellings::Kind;
 use super::text::QueryTerm;
 use std::collections::HashMap;
+use tantivy::Term;
 use tantivy::query::FuzzyTermQuery;
 use tantivy::schema::Field;
-use tantivy::{Searcher, Term};
 
 /// Most variants kept per word and kind.
 pub const MAX_VARIANTS: usize = 64;
@@ -31,17 +33,18 @@ impl Variants {
     }
 }
 
-/// Reads the variants of `term` from every segment of `searcher` (document frequencies summed
-/// across segments decide which are kept).
-pub fn variants(searcher: &Searcher, all: Field, term: &QueryTerm) -> tantivy::Result<Variants> {
+/// Reads the variants of `term` from every segment of `snapshot` (document frequencies summed
+/// across segments decide which are kept); each segment's walk is memoized.
+pub fn variants(snapshot: &Snapshot, all: Field, term: &QueryTerm) -> tantivy::Result<Variants> {
     let word = Term::from_field_text(all, &term.word);
     let typos = if term.fuzzy {
-        accepted(searcher, all, &FuzzyTermQuery::new(word.clone(), 1, true), &term.word)?
+        accepted(snapshot, all, &FuzzyTermQuery::new(word.clone(), 1, true), &term.word, Kind::Typo)?
     } else {
         Vec::new()
     };
     let completions = if term.prefix {
-        let completions = accepted(searcher, all, &FuzzyTermQuery::new_prefix(word, 0, true), &term.word)?;
+        let query = FuzzyTermQuery::new_prefix(word, 0, true);
+        let completions = accepted(snapshot, all, &query, &term.word, Kind::Prefix)?;
         completions.into_iter().filter(|c| !typos.contains(c)).collect()
     } else {
         Vec::new()
@@ -50,16 +53,30 @@ pub fn variants(searcher: &Searcher, all: Field, term: &QueryTerm) -> tantivy::R
 }
 
 /// The terms `query`'s automaton accepts in `field`, minus `word`, the most frequent first.
-fn accepted(searcher: &Searcher, field: Field, query: &FuzzyTermQuery, word: &str) -> tantivy::Result<Vec<String>> {
+fn accepted(
+    snapshot: &Snapshot,
+    field: Field,
+    query: &FuzzyTermQuery,
+    word: &str,
+    kind: Kind,
+) -> tantivy::Result<Vec<String>> {
     let mut frequency: HashMap<String, u64> = HashMap::new();
-    for segment in searcher.segment_readers() {
-        let inverted = segment.inverted_index(field)?;
-        let mut stream = inverted.terms().search(query.automaton()?).into_stream()?;
-        while stream.advance() {
-            let Ok(key) = std::str::from_utf8(stream.key()) else { continue };
-            if key != word {
-                *frequency.entry(key.to_string()).or_default() += u64::from(stream.value().doc_freq);
+    for segment in snapshot.searcher.segment_readers() {
+        let walk = || {
+            let inverted = segment.inverted_index(field)?;
+            let mut stream = inverted.terms().search(query.automaton()?).into_stream()?;
+            let mut found = Vec::new();
+            while stream.advance() {
+                let Ok(key) = std::str::from_utf8(stream.key()) else { continue };
+                if key != word {
+                    found.push((key.to_string(), stream.value().doc_freq));
+                }
             }
+            Ok(found)
+        };
+        let spellings = snapshot.spellings(segment.segment_id()).get_or_walk(word, kind, walk)?;
+        for (key, freq) in spellings.iter() {
+            *frequency.entry(key.clone()).or_default() += u64::from(*freq);
         }
     }
     let mut ranked: Vec<(String, u64)> = frequency.into_iter().collect();
@@ -73,13 +90,15 @@ mod tests {
     use super::*;
     use crate::search::request::TextMode;
     use crate::search::text::terms;
-    use tantivy::schema::{Schema, TEXT};
+    use std::sync::RwLock;
+    use tantivy::schema::{STORED, Schema, TEXT};
     use tantivy::{Index, TantivyDocument};
 
     #[test]
     fn variants_leave_out_the_word_itself_and_keep_the_most_frequent() {
         let mut builder = Schema::builder();
         let all = builder.add_text_field("all", TEXT);
+        let facts = builder.add_text_field("facts", STORED);
         let index = Index::create_in_ram(builder.build());
         let mut writer = index.writer_with_num_threads(1, 15 << 20).expect("writer");
         let add = |text: &str| {
@@ -99,20 +118,23 @@ mod tests {
         }
         writer.commit().expect("commit");
         let searcher = index.reader().expect("reader").searcher();
+        let snapshot = Snapshot::build(searcher, None, facts, &RwLock::default()).expect("snapshot");
         let term = |q: &str| terms(q, TextMode::Forgiving).remove(0);
 
-        let weather = variants(&searcher, all, &term("weather ")).expect("variants");
+        let weather = variants(&snapshot, all, &term("weather ")).expect("variants");
         assert_eq!(weather.typos, ["weathers", "feather", "wether"]);
         assert!(weather.completions.is_empty(), "a finished word is no prefix");
 
-        let typing = variants(&searcher, all, &term("weathe")).expect("variants");
+        let typing = variants(&snapshot, all, &term("weathe")).expect("variants");
         assert_eq!(typing.typos, ["weather"]);
         assert_eq!(typing.completions, ["weathers", "weatherproof"], "typos are not repeated as completions");
 
-        let dat = variants(&searcher, all, &term("dat")).expect("variants");
+        let dat = variants(&snapshot, all, &term("dat")).expect("variants");
         assert_eq!(dat.completions.len(), MAX_VARIANTS);
         assert_eq!(dat.completions[0], "data");
         assert!(!dat.contains("dat"));
-        assert!(variants(&searcher, all, &term("we")).expect("variants") == Variants::default());
+        assert!(variants(&snapshot, all, &term("we")).expect("variants") == Variants::default());
+        // Asked again, the memo answers the same.
+        assert_eq!(variants(&snapshot, all, &term("weathe")).expect("variants"), typing);
     }
 }

@@ -8,6 +8,7 @@
 
 use super::filters::price_bucket;
 use crate::db::search_feed::FeedService;
+use crate::quality::Quality;
 use agora_crawler::x402::price::usd_to_micros;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -36,6 +37,9 @@ pub struct StoredFacts {
     /// Someone proved control of it (a ranking signal and the hits' badge).
     #[serde(rename = "k", default)]
     pub owner_verified: bool,
+    /// The quality parts in percent (`crate::quality::Parts::to_percent`).
+    #[serde(rename = "q", default)]
+    pub quality: [u8; 6],
 }
 
 /// (network, asset address, asset symbol, scheme, testnet, USD micro-dollars): a tuple, so the
@@ -52,6 +56,7 @@ impl StoredFacts {
             verified_at: service.last_listed_at,
             uptime: (feed.uptime.probes, feed.uptime.successes),
             owner_verified: feed.verified,
+            quality: feed.quality.to_percent(),
             offers: feed
                 .offers
                 .iter()
@@ -140,8 +145,24 @@ pub struct DocFacts {
     first_offer: u32,
     offer_count: u16,
     pub version: u8,
-    /// False for a document whose facts could not be read: no filter matches it.
-    pub readable: bool,
+    /// [`READABLE`], [`OWNER_VERIFIED`]: read with the rest, not from a column of their own (a
+    /// second cache miss for every match under relevance).
+    flags: u8,
+}
+
+/// The document's facts could be read (otherwise no filter matches it).
+const READABLE: u8 = 1;
+/// Someone proved control of the document's service.
+const OWNER_VERIFIED: u8 = 2;
+
+impl DocFacts {
+    pub fn readable(&self) -> bool {
+        self.flags & READABLE != 0
+    }
+
+    pub fn owner_verified(&self) -> bool {
+        self.flags & OWNER_VERIFIED != 0
+    }
 }
 
 /// The facts of one segment, indexed by `DocId`.
@@ -155,7 +176,11 @@ pub struct SegmentFacts {
     verified_at: Vec<i64>,
     /// Successes per probe in the window, or -1 before any probe.
     uptime: Vec<f32>,
-    owner_verified: Vec<bool>,
+    /// The quality score (0–100), read for every match under relevance (one byte: the column of
+    /// a large catalog stays in cache).
+    quality: Vec<u8>,
+    /// Its parts in percent, read only for hits.
+    quality_parts: Vec<[u8; 6]>,
 }
 
 impl SegmentFacts {
@@ -173,7 +198,8 @@ impl SegmentFacts {
             registered_at: Vec::with_capacity(capacity),
             verified_at: Vec::with_capacity(capacity),
             uptime: Vec::with_capacity(capacity),
-            owner_verified: Vec::with_capacity(capacity),
+            quality: Vec::with_capacity(capacity),
+            quality_parts: Vec::with_capacity(capacity),
             offers: Vec::new(),
         };
         for doc in store.iter::<TantivyDocument>(None) {
@@ -191,12 +217,13 @@ impl SegmentFacts {
         let first_offer = u32::try_from(self.offers.len()).unwrap_or(u32::MAX);
         // Unreadable facts (never written by this version): a document no filter matches.
         let Some(stored) = stored.filter(|s| s.id >= 0) else {
-            self.docs.push(DocFacts { first_offer, offer_count: 0, version: 0, readable: false });
+            self.docs.push(DocFacts { first_offer, offer_count: 0, version: 0, flags: 0 });
             self.ids.push(-1);
             self.registered_at.push(0);
             self.verified_at.push(-1);
             self.uptime.push(-1.0);
-            self.owner_verified.push(false);
+            self.quality.push(0);
+            self.quality_parts.push([0; 6]);
             return;
         };
         // The challenge size cap keeps `accepts` far below this; a document beyond it keeps the first.
@@ -217,18 +244,15 @@ impl SegmentFacts {
             first_offer,
             offer_count: u16::try_from(kept).unwrap_or(u16::MAX),
             version: stored.version,
-            readable: true,
+            flags: READABLE | if stored.owner_verified { OWNER_VERIFIED } else { 0 },
         });
         self.ids.push(stored.id);
         self.registered_at.push(stored.registered_at);
         self.verified_at.push(stored.verified_at.unwrap_or(-1));
         self.uptime.push(if probes > 0 { successes as f32 / probes as f32 } else { -1.0 });
-        self.owner_verified.push(stored.owner_verified);
-    }
-
-    /// Whether someone proved control of the document's service.
-    pub fn owner_verified(&self, doc: u32) -> bool {
-        self.owner_verified.get(doc as usize).copied().unwrap_or(false)
+        // Scored here, not stored: a change of weights needs no reindex.
+        self.quality.push(Quality::from_percent(stored.quality).score);
+        self.quality_parts.push(stored.quality);
     }
 
     pub fn doc(&self, doc: u32) -> Option<&DocFacts> {
@@ -257,11 +281,21 @@ impl SegmentFacts {
         self.uptime.get(doc as usize).copied().unwrap_or(-1.0)
     }
 
+    pub fn quality(&self, doc: u32) -> u8 {
+        self.quality.get(doc as usize).copied().unwrap_or(0)
+    }
+
+    pub fn quality_parts(&self, doc: u32) -> [u8; 6] {
+        self.quality_parts.get(doc as usize).copied().unwrap_or([0; 6])
+    }
+
     /// Approximate heap bytes (for the benchmark's memory figures).
     pub fn heap_bytes(&self) -> usize {
         self.docs.capacity() * size_of::<DocFacts>()
             + self.offers.capacity() * size_of::<OfferFacts>()
             + (self.ids.capacity() + self.registered_at.capacity() + self.verified_at.capacity()) * size_of::<i64>()
             + self.uptime.capacity() * size_of::<f32>()
+            + self.quality.capacity()
+            + self.quality_parts.capacity() * size_of::<[u8; 6]>()
     }
 }

@@ -63,6 +63,7 @@ pub(crate) struct Indexer {
     /// Highest change sequence committed to the index.
     pub(crate) applied: i64,
     pub(crate) publish: watch::Sender<i64>,
+    pub(crate) norms: super::norms::NormsCache,
 }
 
 impl Indexer {
@@ -70,8 +71,13 @@ impl Indexer {
     /// snapshot. Returns the sequence now searchable.
     pub(crate) async fn catch_up(&mut self) -> Result<i64, SearchError> {
         let mut read = self.applied;
+        if search_feed::max_change_seq(&self.pool).await? <= read {
+            return Ok(self.applied);
+        }
+        let now = self.clock.now_ms();
+        let norms = self.norms.get(&self.pool, now).await?;
         loop {
-            let rows = search_feed::changed_since(&self.pool, read, FEED_BATCH, self.clock.now_ms()).await?;
+            let rows = search_feed::changed_since(&self.pool, read, FEED_BATCH, now, norms).await?;
             let Some(last) = rows.last() else { break };
             read = last.service.change_seq;
             let full = rows.len() as i64 == FEED_BATCH;

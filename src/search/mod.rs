@@ -2,7 +2,9 @@
 //! sorting and near-real-time sync.
 //!
 //! - [`schema`]: fields, analyzer, service → document.
-//! - [`facts`], [`snapshot`]: per-document offer facts, decoded once per segment.
+//! - [`facts`], [`snapshot`], [`spellings`]: per-document offer facts, decoded once per segment,
+//!   and each segment's memo of typo and prefix spellings.
+//! - [`norms`]: the latency yardsticks the indexer scores quality against.
 //! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
 //!   commits (the store publishes its highest committed `change_seq`) and commits ≤ 1 s later.
 //! - [`build`]: open, verify, catch up, or rebuild from scratch; [`follow`]: read an index
@@ -22,10 +24,12 @@ pub mod filters;
 pub mod follow;
 pub mod hit_offers;
 pub mod indexer;
+pub mod norms;
 pub mod request;
 pub mod results;
 pub mod schema;
 pub mod snapshot;
+pub mod spellings;
 pub mod text;
 pub mod top;
 pub mod understand;
@@ -69,6 +73,9 @@ pub(crate) struct Shared {
     pub(crate) vocab: RwLock<Vocab>,
     /// Results of text-free searches, valid for one snapshot (see `results`).
     pub(crate) filter_cache: std::sync::Mutex<results::FilterCache>,
+    /// Searches running now: one alone may spread its segments over the cores; under load each
+    /// runs on its own thread, since the others keep the cores busy and the hand-offs only cost.
+    pub(crate) running: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {

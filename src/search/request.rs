@@ -80,16 +80,19 @@ pub enum Sort {
     Newest,
     Verified,
     Uptime,
+    /// The quality score (`crate::quality`), best first.
+    Quality,
 }
 
 impl Sort {
-    pub const ALL: [(Sort, &'static str); 6] = [
+    pub const ALL: [(Sort, &'static str); 7] = [
         (Sort::Relevance, "relevance"),
         (Sort::PriceAsc, "price_asc"),
         (Sort::PriceDesc, "price_desc"),
         (Sort::Newest, "newest"),
         (Sort::Verified, "verified"),
         (Sort::Uptime, "uptime"),
+        (Sort::Quality, "quality"),
     ];
 
     pub fn as_str(self) -> &'static str {

@@ -18,6 +18,7 @@ use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use agora_crawler::x402::networks;
 use sqlx::SqlitePool;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, PoisonError};
 use tantivy::collector::Collector;
 use tantivy::query::EnableScoring;
@@ -54,6 +55,8 @@ pub struct FoundHit {
     pub matched: Vec<Matched>,
     /// Someone proved control of it (`db::claims`).
     pub verified: bool,
+    /// What its probes measured, scored (`crate::quality`).
+    pub quality: crate::quality::Quality,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -125,7 +128,8 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
         let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
         let uptime = (ranked.uptime >= 0.0).then(|| round_ratio(ranked.uptime));
         let verified = ranked.owner_verified;
-        hits.push(FoundHit { service: row.clone(), offers, offers_total, uptime, score, matched, verified });
+        let quality = crate::quality::Quality::from_percent(ranked.quality);
+        hits.push(FoundHit { service: row.clone(), offers, offers_total, uptime, score, matched, verified, quality });
     }
     drop(vocab);
     Ok(Found {
@@ -195,11 +199,14 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     let mut terms = text::terms(&request.q, request.text_mode);
     // Whether a word is in the index matters only to long queries (`text::query`).
     let long = terms.iter().filter(|t| t.required).count() > text::LONG_QUERY_WORDS;
+    let documents = snapshot.searcher.num_docs() as f64;
     for term in &mut terms {
-        term.variants = expand::variants(&snapshot.searcher, shared.fields.all, term)?;
-        if long && term.variants.typos.is_empty() && term.variants.completions.is_empty() {
+        term.variants = expand::variants(&snapshot, shared.fields.all, term)?;
+        if long {
             let exact = snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))?;
-            term.present = exact > 0;
+            let variants = !term.variants.typos.is_empty() || !term.variants.completions.is_empty();
+            term.present = exact > 0 || variants;
+            term.common = exact as f64 > documents * text::COMMON_SHARE;
         }
     }
     let cache_key = terms.is_empty().then(|| format!("{request:?}"));
@@ -278,9 +285,13 @@ fn execute(
     let plan = Plan { filter, version: request.version, sort: request.sort(), keep: request.offset + request.limit };
     let collector = CatalogCollector { plan: Arc::new(plan), snapshot: Arc::clone(snapshot) };
     let searcher = &snapshot.searcher;
-    // Segments are searched in parallel; with one segment the hop to the pool only costs.
+    // Segments are searched in parallel when this search runs alone; with one segment, or with
+    // other searches running, the hops to the pool only cost.
     let single = Executor::single_thread();
-    let executor = if searcher.segment_readers().len() > 1 { searcher.index().search_executor() } else { &single };
+    let running = Running::enter(&shared.running);
+    let alone = running.others == 0;
+    let executor =
+        if alone && searcher.segment_readers().len() > 1 { searcher.index().search_executor() } else { &single };
     let scoring = if collector.requires_scoring() {
         EnableScoring::enabled_from_searcher(searcher)
     } else {
@@ -289,6 +300,25 @@ fn execute(
     let collected = searcher.search_with_executor(&query, &collector, executor, scoring)?;
     let facets = label_facets(&collected, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner));
     Ok((collected, facets))
+}
+
+/// Counts a search as running for as long as it lives.
+struct Running<'a> {
+    counter: &'a AtomicUsize,
+    /// Searches that were running when this one started.
+    others: usize,
+}
+
+impl<'a> Running<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        Running { counter, others: counter.fetch_add(1, AtomicOrdering::AcqRel) }
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, AtomicOrdering::AcqRel);
+    }
 }
 
 fn label_facets(collected: &Collected, vocab: &Vocab) -> Facets {

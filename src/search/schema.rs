@@ -11,7 +11,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 use tantivy::{Index, TantivyDocument, Term};
 
 /// Version of the schema, the analyzer and the stored facts format.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// The analyzer of every text field and of query text.
 pub const ANALYZER: &str = "agora";

@@ -1,8 +1,10 @@
 //! A searchable moment of the index: one tantivy searcher plus the decoded facts of each of its
 //! segments. A new snapshot is made after each commit; segments it shares with the previous one
-//! keep their facts (segments are immutable), so only new segments are decoded.
+//! keep their facts and their memo of spellings (segments are immutable), so only new segments
+//! are decoded.
 
 use super::facts::{SegmentFacts, Vocab};
+use super::spellings::SegmentSpellings;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use tantivy::Searcher;
@@ -12,6 +14,7 @@ use tantivy::schema::Field;
 pub struct Snapshot {
     pub searcher: Searcher,
     facts: HashMap<SegmentId, Arc<SegmentFacts>>,
+    spellings: HashMap<SegmentId, Arc<SegmentSpellings>>,
 }
 
 impl Snapshot {
@@ -24,6 +27,7 @@ impl Snapshot {
         vocab: &RwLock<Vocab>,
     ) -> tantivy::Result<Snapshot> {
         let mut facts = HashMap::new();
+        let mut spellings = HashMap::new();
         for segment in searcher.segment_readers() {
             let id = segment.segment_id();
             let decoded = match previous.and_then(|p| p.facts.get(&id)) {
@@ -31,8 +35,15 @@ impl Snapshot {
                 None => Arc::new(SegmentFacts::load(segment, facts_field, vocab)?),
             };
             facts.insert(id, decoded);
+            let memo = previous.and_then(|p| p.spellings.get(&id)).cloned().unwrap_or_default();
+            spellings.insert(id, memo);
         }
-        Ok(Snapshot { searcher, facts })
+        Ok(Snapshot { searcher, facts, spellings })
+    }
+
+    /// The memo of accepted spellings for a segment of this snapshot.
+    pub fn spellings(&self, segment: SegmentId) -> Arc<SegmentSpellings> {
+        self.spellings.get(&segment).cloned().unwrap_or_default()
     }
 
     pub fn facts(&self, segment: SegmentId) -> Option<Arc<SegmentFacts>> {

@@ -26,6 +26,11 @@ const PREFIX_BOOST: f32 = 0.5;
 /// their words, not all of them (natural-language requests hold words no seller writes).
 pub const LONG_QUERY_WORDS: usize = 3;
 
+/// In a long query, a word more than this share of the catalog holds is *common*: it adds score
+/// but does not count toward "enough of the words" ("service", "data" say little about a request,
+/// and requiring them would match most of the catalog).
+pub const COMMON_SHARE: f64 = 0.5;
+
 /// Words that may be absent from a match (they still add score where present).
 const OPTIONAL_WORDS: &[&str] =
     &["a", "an", "and", "or", "not", "the", "of", "for", "to", "in", "on", "with", "by", "api", "is", "at"];
@@ -41,6 +46,8 @@ pub struct QueryTerm {
     pub variants: Variants,
     /// Some document holds the word or one of its variants (filled in with the variants).
     pub present: bool,
+    /// More than [`COMMON_SHARE`] of the documents hold the word (filled in for long queries).
+    pub common: bool,
 }
 
 /// Cuts `q` into query terms.
@@ -73,6 +80,7 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
                 word,
                 variants: Variants::default(),
                 present: true,
+                common: false,
             }
         })
         .collect()
@@ -87,9 +95,22 @@ pub fn query(terms: &[QueryTerm], fields: &Fields) -> Option<Box<dyn Query>> {
     if required > LONG_QUERY_WORDS {
         // A long query: every word may match, and at least half of the words the index knows
         // must (so "what will the weather be like in paris tomorrow" finds weather services).
-        let known = terms.iter().filter(|t| t.required && t.present).count();
-        let clauses = terms.iter().map(|term| (Occur::Should, term_query(term, fields))).collect();
-        return Some(Box::new(BooleanQuery::with_minimum_required_clauses(clauses, known.div_ceil(2).max(1))));
+        // Common words count only when the query has nothing else.
+        let counts = |t: &QueryTerm| !t.common;
+        let (counted, scored): (Vec<&QueryTerm>, Vec<&QueryTerm>) = if terms.iter().any(|t| counts(t) && t.present) {
+            terms.iter().partition(|t| counts(t))
+        } else {
+            (terms.iter().collect(), Vec::new())
+        };
+        let known = counted.iter().filter(|t| t.required && t.present).count();
+        let enough = counted.iter().map(|term| (Occur::Should, term_query(term, fields))).collect();
+        let enough = BooleanQuery::with_minimum_required_clauses(enough, known.div_ceil(2).max(1));
+        if scored.is_empty() {
+            return Some(Box::new(enough));
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(enough))];
+        clauses.extend(scored.into_iter().map(|term| (Occur::Should, term_query(term, fields))));
+        return Some(Box::new(BooleanQuery::new(clauses)));
     }
     let clauses = terms
         .iter()

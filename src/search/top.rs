@@ -58,7 +58,7 @@ mod tests {
     use super::*;
 
     fn hit(primary: u64, id: i64) -> Ranked {
-        Ranked { primary, secondary: 0, id, score: 0.0, uptime: -1.0, owner_verified: false }
+        Ranked { primary, secondary: 0, id, score: 0.0, uptime: -1.0, owner_verified: false, quality: [0; 6] }
     }
 
     #[test]

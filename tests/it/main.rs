@@ -30,6 +30,7 @@ mod payment_terms;
 mod peers;
 mod politeness;
 mod problem_params;
+mod quality;
 mod registration;
 mod relevance;
 mod search;

@@ -157,7 +157,7 @@ fn random_queries(n: usize) -> Vec<Q> {
     let assets =
         ["USDC", "usdc", "0x1111111111111111111111111111111111111111", "0x833589FCD6EDB6E08F4C7C32D4F71B54BDA02913"];
     let prices = ["0", "0.0005", "0.001", "0.005", "0.01", "0.1", "1", "2"];
-    let sorts = ["relevance", "price_asc", "price_desc", "newest", "verified", "uptime"];
+    let sorts = ["relevance", "price_asc", "price_desc", "newest", "verified", "uptime", "quality"];
     (0..n)
         .map(|_| {
             let mut q = Q::default().with("limit", "100");
@@ -213,11 +213,18 @@ async fn filters_facets_and_sorts_match_a_brute_force_computation() {
     let mut compared = 0;
     for q in random_queries(80).into_iter().chain([Q::default().with("limit", "100")]) {
         let mut want = expected(&catalog.specs, &q);
-        let mut got = found(&run(&catalog, &q).await);
-        if q.get("sort") == ["relevance"] && !q.get("q").is_empty() {
-            // BM25 order is not the brute force's business: compare the sets.
+        let results = run(&catalog, &q).await;
+        let mut got = found(&results);
+        let sort = q.get("sort");
+        if sort == ["relevance"] || sort == ["quality"] {
+            // BM25 and quality (measured by probes) are not the brute force's business: compare
+            // the sets; without text both order by quality alone.
             want.order.sort_unstable();
             got.order.sort_unstable();
+            if sort == ["quality"] || q.get("q").is_empty() {
+                let scores: Vec<u8> = results.hits.iter().map(|h| h.quality.score).collect();
+                assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{q:?}: {scores:?}");
+            }
         }
         assert_eq!(got, want, "{q:?}");
         compared += usize::from(want.total > 0);

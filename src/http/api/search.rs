@@ -36,7 +36,7 @@ use std::time::Instant;
         ("source" = Option<i64>, Query, minimum = 1, description = "Only services this source (by id) lists"),
         ("verified" = Option<bool>, Query, description = "`true`: only services someone proved control of (docs/OWNERSHIP.md)"),
         ("interpret" = Option<bool>, Query, description = "`false`: take `q` literally (by default price, network, asset, scheme and testnet words become parameters; see `interpreted_as`)"),
-        ("sort" = Option<String>, Query, description = "`relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`"),
+        ("sort" = Option<String>, Query, description = "`relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`, `quality`"),
         ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Hits per page (default 20)"),
         ("offset" = Option<i64>, Query, minimum = 0, maximum = 10000, description = "Hits to skip"),
     ),

@@ -50,6 +50,9 @@ pub struct Hit {
     pub matched: Vec<Matched>,
     /// Someone proved control of its origin or of the address it is paid to (docs/OWNERSHIP.md).
     pub verified: bool,
+    /// What Agora's probes measured, 0–100 with its parts (docs/SEARCH.md "Quality"; as of the
+    /// index's last update). Relevance is blended with it; `sort=quality` orders by it.
+    pub quality: crate::quality::Quality,
 }
 
 impl From<FoundHit> for Hit {
@@ -62,6 +65,7 @@ impl From<FoundHit> for Hit {
             score: hit.score,
             matched: hit.matched,
             verified: hit.verified,
+            quality: hit.quality,
         }
     }
 }

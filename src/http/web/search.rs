@@ -108,6 +108,9 @@ pub struct HitView {
     pub verified: Option<String>,
     /// Someone proved control of it.
     pub owned: bool,
+    /// The quality score, 0–100, and its parts as a tooltip.
+    pub quality: u8,
+    pub quality_parts: String,
 }
 
 const TESTNET_OPTIONS: &[(&str, &str)] =
@@ -119,6 +122,7 @@ const SORT_OPTIONS: &[(&str, &str)] = &[
     ("newest", "Newest"),
     ("verified", "Recently verified"),
     ("uptime", "Uptime"),
+    ("quality", "Quality"),
 ];
 
 /// The sort menu: the default for `q` first (blank value), then every other order.
@@ -387,7 +391,23 @@ pub fn hit_view(hit: &FoundHit, now: i64) -> HitView {
         uptime: hit.uptime.map(view::percent),
         verified: service.last_listed_at.map(|at| view::ago(at, now)),
         owned: hit.verified,
+        quality: hit.quality.score,
+        quality_parts: quality_summary(&hit.quality.parts),
     }
+}
+
+/// The parts of a quality score in words, for the score's tooltip.
+fn quality_summary(parts: &crate::quality::Parts) -> String {
+    let p = |v: f64| (v * 100.0).round();
+    format!(
+        "uptime {}, latency {}, integrity {}, price stability {}, payTo stability {}, owner verified {}",
+        p(parts.uptime),
+        p(parts.latency),
+        p(parts.integrity),
+        p(parts.price_stability),
+        p(parts.pay_to_stability),
+        p(parts.verified)
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,145 @@
+//! What the quality score reads from the store (`crate::quality`): each service's latency and
+//! category, the latency norms of every category, warnings on the latest challenge, and price and
+//! payTo changes — for a batch of services at once, as the search feed needs them.
+
+use super::maintain::DAY_MS;
+use super::search_feed::SEARCHABLE_SQL;
+use super::{StoreError, in_list};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::collections::HashMap;
+
+/// Latency is judged over this many days of probes.
+pub const LATENCY_WINDOW_DAYS: i64 = 7;
+/// Price and payTo changes count over this many days.
+pub const CHANGES_WINDOW_DAYS: i64 = 30;
+/// A category needs this many measured services to be its own yardstick; smaller ones are judged
+/// against every service of their type (`http`, `mcp`).
+pub const MIN_CATEGORY_PEERS: usize = 3;
+
+/// The category a service is judged in: its owner's pinned category, else its first tag, else its
+/// type — lowercased. SQL over `services`, so one rule serves batches and norms.
+const CATEGORY_SQL: &str = "LOWER(COALESCE(s.pin_category,
+        CASE WHEN json_valid(COALESCE(s.pin_tags, s.tags)) THEN json_extract(COALESCE(s.pin_tags, s.tags), '$[0]') END,
+        s.service_type))";
+
+/// A service's measured latency and where it is judged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measured {
+    pub category: String,
+    pub service_type: String,
+    /// Mean over the window of daily median latencies (finished days) and raw successful probes
+    /// (days not rolled up yet); `None` without any.
+    pub latency_ms: Option<f64>,
+}
+
+/// The median latency of each category and of each type, over searchable services.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LatencyNorms {
+    pub categories: HashMap<String, f64>,
+    pub types: HashMap<String, f64>,
+    /// Searchable services measured (what the norms cost to compute grows with).
+    pub measured: usize,
+}
+
+impl LatencyNorms {
+    /// The yardstick of a service measured as `measured`.
+    pub fn norm(&self, measured: &Measured) -> Option<f64> {
+        self.categories.get(&measured.category).or_else(|| self.types.get(&measured.service_type)).copied()
+    }
+}
+
+/// Reads the norms now (a pass over the window's rollups and recent probes of every searchable
+/// service; callers keep them for a while).
+pub async fn latency_norms(pool: &SqlitePool, now: i64) -> Result<LatencyNorms, StoreError> {
+    let measured = measure(pool, None, now).await?;
+    let mut categories: HashMap<String, Vec<f64>> = HashMap::new();
+    let mut types: HashMap<String, Vec<f64>> = HashMap::new();
+    let count = measured.len();
+    for m in measured.into_values() {
+        if let Some(latency) = m.latency_ms {
+            categories.entry(m.category).or_default().push(latency);
+            types.entry(m.service_type).or_default().push(latency);
+        }
+    }
+    let medians = |groups: HashMap<String, Vec<f64>>, least: usize| {
+        groups.into_iter().filter(|(_, v)| v.len() >= least).filter_map(|(k, v)| median(v).map(|m| (k, m))).collect()
+    };
+    Ok(LatencyNorms { categories: medians(categories, MIN_CATEGORY_PEERS), types: medians(types, 1), measured: count })
+}
+
+/// Latency and category of each of `ids` (or of every searchable service).
+pub async fn measure(pool: &SqlitePool, ids: Option<&[i64]>, now: i64) -> Result<HashMap<i64, Measured>, StoreError> {
+    let first_day = (now - LATENCY_WINDOW_DAYS * DAY_MS).div_euclid(DAY_MS);
+    let mut builder = QueryBuilder::<Sqlite>::new(format!(
+        "WITH samples AS (
+             SELECT service_id, latency_p50_ms AS ms FROM probe_daily
+             WHERE day >= {first_day} AND latency_p50_ms IS NOT NULL
+             UNION ALL
+             SELECT p.service_id, p.total_ms FROM probes p
+             WHERE p.probed_at >= {since} AND p.verdict = 'listed' AND p.total_ms IS NOT NULL
+               AND p.probed_at >= COALESCE((SELECT (MAX(d.day) + 1) * {DAY_MS} FROM probe_daily d
+                                            WHERE d.service_id = p.service_id AND d.day >= {first_day}), 0))
+         SELECT s.id, {CATEGORY_SQL}, s.service_type, (SELECT AVG(ms) FROM samples WHERE samples.service_id = s.id)
+         FROM services s WHERE ",
+        since = first_day * DAY_MS,
+    ));
+    match ids {
+        Some(ids) => {
+            builder.push("s.id IN ");
+            in_list(&mut builder, ids);
+        }
+        None => {
+            builder.push(SEARCHABLE_SQL);
+        }
+    }
+    let mut out = HashMap::new();
+    for row in builder.build().fetch_all(pool).await? {
+        let category: Option<String> = row.try_get(1)?;
+        let service_type: String = row.try_get(2)?;
+        out.insert(
+            row.try_get(0)?,
+            Measured {
+                category: category.unwrap_or_else(|| service_type.clone()),
+                service_type,
+                latency_ms: row.try_get(3)?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Warnings on the latest report of each of `ids` (its latest challenge, valid or not).
+pub async fn warnings_of(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, i64>, StoreError> {
+    let mut builder = QueryBuilder::<Sqlite>::new(
+        "SELECT service_id, COALESCE(json_array_length(report, '$.warnings'), 0)
+                + COALESCE(json_extract(report, '$.warnings_omitted'), 0)
+         FROM latest_reports WHERE json_valid(report) AND service_id IN ",
+    );
+    in_list(&mut builder, ids);
+    let rows: Vec<(i64, i64)> = builder.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Price and payTo changes per service of `ids` in the changes window: (price, payTo).
+pub async fn changes_of(pool: &SqlitePool, ids: &[i64], now: i64) -> Result<HashMap<i64, (i64, i64)>, StoreError> {
+    let mut builder = QueryBuilder::<Sqlite>::new(
+        "SELECT service_id, COALESCE(SUM(kind = 'price'), 0), COALESCE(SUM(kind = 'pay_to'), 0)
+         FROM offer_changes WHERE changed_at >= ",
+    );
+    builder.push_bind(now - CHANGES_WINDOW_DAYS * DAY_MS).push(" AND service_id IN ");
+    in_list(&mut builder, ids);
+    builder.push(" GROUP BY service_id");
+    let rows: Vec<(i64, i64, i64)> = builder.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(id, price, pay_to)| (id, (price, pay_to))).collect())
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.retain(|v| v.is_finite());
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(values[mid]),
+        _ => Some((values[mid - 1] + values[mid]) / 2.0),
+    }
+}
