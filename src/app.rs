@@ -141,6 +141,9 @@ pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
 impl App {
     /// Stops the crawler, commits the store, lets the index catch up, closes the store.
     pub async fn shutdown(self) {
+        if let Err(error) = self.state.catalog.flush_demand().await {
+            tracing::warn!(%error, "zero-result counts not written");
+        }
         let App { store, search, dispatcher, cancel, retention, .. } = self;
         let crawler = Crawler { store, dispatcher, cancel, retention };
         crawler.stop_crawling().await;
@@ -179,6 +182,9 @@ impl Companion {
 
     /// Lets in-flight probes finish, commits, closes.
     pub async fn shutdown(self) {
+        if let Err(error) = self.catalog.flush_demand().await {
+            tracing::warn!(%error, "zero-result counts not written");
+        }
         self.search.stop().await;
         self.crawler.shutdown().await;
     }

@@ -1,6 +1,6 @@
 //! The catalog core: the use cases every front end calls — [`search`], service [`detail`],
 //! [`register`] and lookup, [`recrawl`], the [`changes`] feed, the [`export`], Bazaar
-//! [`discovery`], [`sources`] and [`stats`] — over the store, the crawl service (jobs), the search index and
+//! [`discovery`], [`sources`], [`stats`] and search [`demand`] — over the store, the crawl service (jobs), the search index and
 //! the clock. The JSON API, the web pages, `/discovery/*` (and MCP next) call only these and
 //! differ only in how they read a request and render an answer; every failure is one
 //! [`CatalogError`].
@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod changes;
 pub mod claims;
+pub mod demand;
 pub mod detail;
 pub mod discovery;
 pub mod error;
@@ -40,11 +41,16 @@ pub struct Catalog {
     recrawls: Arc<recrawl::RecrawlClaims>,
     sources: Arc<sources::SourceRuns>,
     ownership: Arc<OwnershipSettings>,
+    demand: Arc<demand::DemandCounter>,
 }
 
 impl Catalog {
+    /// The catalog over its parts; starts writing zero-result counts in the background.
     pub fn new(store: Store, jobs: Dispatcher, index: SearchIndex, clock: Arc<dyn Clock>) -> Catalog {
+        let demand = Arc::new(demand::DemandCounter::default());
+        demand::spawn_flusher(Arc::downgrade(&demand), store.clone(), Arc::clone(&clock));
         Catalog {
+            demand,
             store,
             jobs,
             index,

@@ -1,6 +1,7 @@
 //! Keeping history bounded: raw probes of finished UTC days are rolled up into `probe_daily`
 //! (probes, successes, latency percentiles), and raw probes older than the retention window are
 //! deleted once their day is rolled up. Uptime figures read the rollups plus today's raw probes.
+//! Zero-result search counts older than `demand::KEEP_DAYS` go too.
 
 use super::StoreError;
 use sqlx::SqliteConnection;
@@ -68,6 +69,7 @@ pub(super) async fn apply(conn: &mut SqliteConnection, retention: &Retention) ->
         .bind(today_start / DAY_MS - ROLLUP_KEEP_DAYS)
         .execute(&mut *conn)
         .await?;
+    super::demand::prune(conn, retention.now).await?;
     Ok(report)
 }
 

@@ -9,6 +9,7 @@
 
 pub mod claims;
 pub mod connect;
+pub mod demand;
 pub mod discovery;
 pub mod events;
 pub mod history;

@@ -33,6 +33,8 @@ enum Op {
     Icon(Box<IconOutcome>, oneshot::Sender<Result<(), StoreError>>),
     Source(Box<SourceWrite>, oneshot::Sender<Result<i64, StoreError>>),
     Ownership(Box<OwnershipWrite>, oneshot::Sender<Result<i64, StoreError>>),
+    /// Zero-result search counts of a day (`db::demand`).
+    Demand(i64, Vec<(String, u32)>, oneshot::Sender<Result<u64, StoreError>>),
     /// Finish what is queued before this, then close the connection.
     Stop(oneshot::Sender<()>),
 }
@@ -102,6 +104,11 @@ impl Writer {
         self.ask(|reply| Op::Ownership(Box::new(write), reply)).await?
     }
 
+    /// Adds zero-result search counts to `day`; answers how many queries were stored.
+    pub async fn demand(&self, day: i64, counts: Vec<(String, u32)>) -> Result<u64, StoreError> {
+        self.ask(|reply| Op::Demand(day, counts, reply)).await?
+    }
+
     pub async fn stop(&self) {
         let _ = self.ask(Op::Stop).await;
     }
@@ -122,6 +129,7 @@ enum Answer {
     Icon,
     Source(i64),
     Ownership(i64),
+    Demand(u64),
 }
 
 impl Op {
@@ -148,6 +156,9 @@ impl Op {
                 .map_err(drop),
             Op::Ownership(_, reply) => reply
                 .send(result.and_then(|a| if let Answer::Ownership(v) = a { Ok(v) } else { Err(wrong()) }))
+                .map_err(drop),
+            Op::Demand(_, _, reply) => reply
+                .send(result.and_then(|a| if let Answer::Demand(v) = a { Ok(v) } else { Err(wrong()) }))
                 .map_err(drop),
             Op::Icon(_, reply) => {
                 reply.send(result.and_then(|a| if let Answer::Icon = a { Ok(()) } else { Err(wrong()) })).map_err(drop)
@@ -235,6 +246,7 @@ async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, Store
         }
         Op::Source(write, _) => Answer::Source(super::sources::apply(conn, write).await?),
         Op::Ownership(write, _) => Answer::Ownership(super::ownership::apply(conn, write).await?),
+        Op::Demand(day, counts, _) => Answer::Demand(super::demand::apply(conn, *day, counts).await?),
         Op::Stop(_) => return Err(StoreError::Closed),
     })
 }

@@ -5,7 +5,7 @@
 //! The problem answers every operation can give (400, 404, 429, 503, ...) are added here, in
 //! one place, rather than repeated on each handler.
 
-use super::api::{admin, changes, claims, detail, export, owner, recrawl, register, search, sources};
+use super::api::{admin, changes, claims, demand, detail, export, owner, recrawl, register, search, sources};
 use super::{discovery, health};
 use axum::Router;
 use utoipa::OpenApi;
@@ -27,6 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
         register::lookup,
         recrawl::recrawl,
         changes::changes,
+        demand::demand,
         export::export,
         discovery::resources,
         discovery::search_resources,

@@ -10,6 +10,7 @@ mod conformance;
 mod connections;
 mod contract;
 mod crash;
+mod demand;
 mod discovery_honest;
 mod docs_links;
 mod front_door;

@@ -6,6 +6,7 @@ pub(crate) mod admin;
 mod bearer;
 pub(crate) mod changes;
 pub(crate) mod claims;
+pub(crate) mod demand;
 pub(crate) mod detail;
 pub(crate) mod export;
 pub(crate) mod owner;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/services/{id}", get(detail::service))
         .route("/services/{id}/recrawl", post(recrawl::recrawl))
         .route("/changes", get(changes::changes))
+        .route("/demand", get(demand::demand))
         .route("/export.ndjson", get(export::export))
         .route("/sources", get(sources::list).post(sources::create))
         .route("/sources/{id}", get(sources::one))

@@ -1,6 +1,6 @@
 //! `GET /about`: what Agora is, how listing works (the figures come from the lifecycle policy the
-//! crawler runs, flags included, so the page cannot drift from it), and where the machine
-//! interfaces are.
+//! crawler runs, flags included, so the page cannot drift from it), what searchers did not find
+//! (demand a seller can meet), and where the machine interfaces are.
 
 use crate::app::AppState;
 use askama::Template;
@@ -19,12 +19,51 @@ pub struct AboutPage {
     recheck: String,
     degrade_after: u32,
     delist_after: String,
+    /// The most-missed searches of the last [`DEMAND_DAYS`] days (`None`: could not be read).
+    demand: Option<Vec<MissedRow>>,
+    demand_days: i64,
+    demand_from: i64,
 }
+
+/// One zero-result search, with the link that searches it again.
+pub struct MissedRow {
+    q: String,
+    link: String,
+    misses: i64,
+    days: i64,
+}
+
+/// Days of zero-result searches the page lists, and how many.
+const DEMAND_DAYS: i64 = 7;
+const DEMAND_SHOWN: i64 = 20;
 
 /// `GET /about`.
 pub async fn page(State(state): State<AppState>) -> AboutPage {
+    let demand = match state.catalog.demand(DEMAND_DAYS, DEMAND_SHOWN).await {
+        Ok(demand) => Some(
+            demand
+                .into_iter()
+                .map(|m| MissedRow {
+                    link: format!(
+                        "/?{}",
+                        url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &m.q).finish()
+                    ),
+                    q: m.q,
+                    misses: m.misses,
+                    days: m.days,
+                })
+                .collect(),
+        ),
+        Err(error) => {
+            tracing::warn!(%error, "zero-result searches could not be read");
+            None
+        }
+    };
     let policy = state.catalog.policy();
     AboutPage {
+        demand,
+        demand_days: DEMAND_DAYS,
+        demand_from: crate::catalog::demand::SHOWN_FROM,
         base: span(policy.base_interval),
         min: span(policy.min_interval),
         max: span(policy.max_interval),
