@@ -99,11 +99,13 @@ pub(crate) fn open_shared(index: &Index) -> Result<Shared, Unusable> {
     let vocab = RwLock::default();
     // Decodes every stored document: a damaged store shows up here, not in a later search.
     let snapshot = Snapshot::build(reader.searcher(), None, fields.facts, &vocab)?;
+    let related = super::related::RelatedTerms::build(&snapshot.searcher, &fields)?;
     Ok(Shared {
         fields,
         reader,
         snapshot: RwLock::new(Arc::new(snapshot)),
         vocab,
+        related: RwLock::new(Arc::new(related)),
         filter_cache: Default::default(),
         running: Default::default(),
     })

@@ -1,5 +1,5 @@
-//! Typo and prefix variants of a query word, read from the term dictionary of the catch-all
-//! field before the query runs.
+//! Typo, prefix and form variants of a query word, read from the term dictionary of the
+//! catch-all field before the query runs.
 //!
 //! Tantivy's fuzzy and prefix queries build a bitset over the postings of *every* term their
 //! automaton accepts — the word itself included, so a common word walks its long posting list
@@ -7,6 +7,7 @@
 //! by nature: typos, longer words), and cap them, most frequent first, so a short prefix in a
 //! large catalog cannot turn into thousands of terms.
 
+use super::forms;
 use super::snapshot::Snapshot;
 use super::spellings::Kind;
 use super::text::QueryTerm;
@@ -17,19 +18,27 @@ use tantivy::schema::Field;
 
 /// Most variants kept per word and kind.
 pub const MAX_VARIANTS: usize = 64;
+/// Most other forms kept per word (they are scored like the word itself, so they cost more).
+pub const MAX_FORMS: usize = 4;
 
 /// The spellings a word also matches, other than itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Variants {
     /// One edit away (insertion, deletion, substitution, transposition).
     pub typos: Vec<String>,
-    /// Longer words it begins (search-as-you-type), not already among `typos`.
+    /// Longer words it begins (search-as-you-type), not already among `typos` or `forms`.
     pub completions: Vec<String>,
+    /// Other forms of the same word (`forms`): "currencies" for "currency".
+    pub forms: Vec<String>,
 }
 
 impl Variants {
     pub fn contains(&self, token: &str) -> bool {
-        self.typos.iter().chain(&self.completions).any(|v| v == token)
+        self.typos.iter().chain(&self.completions).chain(&self.forms).any(|v| v == token)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.typos.is_empty() && self.completions.is_empty() && self.forms.is_empty()
     }
 }
 
@@ -37,28 +46,43 @@ impl Variants {
 /// across segments decide which are kept); each segment's walk is memoized.
 pub fn variants(snapshot: &Snapshot, all: Field, term: &QueryTerm) -> tantivy::Result<Variants> {
     let word = Term::from_field_text(all, &term.word);
+    let not_the_word = |key: &str| key != term.word;
+    let mut forms = match forms::stem_to_walk(&term.word) {
+        Some(stem) => {
+            let query = FuzzyTermQuery::new_prefix(Term::from_field_text(all, &stem), 0, true);
+            let same_stem = |key: &str| forms::is_form(key, &stem);
+            accepted(snapshot, all, &query, &stem, Kind::Form, &same_stem)?
+        }
+        None => Vec::new(),
+    };
+    forms.retain(|f| *f != term.word);
+    forms.truncate(MAX_FORMS);
     let typos = if term.fuzzy {
-        accepted(snapshot, all, &FuzzyTermQuery::new(word.clone(), 1, true), &term.word, Kind::Typo)?
+        let query = FuzzyTermQuery::new(word.clone(), 1, true);
+        let typos = accepted(snapshot, all, &query, &term.word, Kind::Typo, &not_the_word)?;
+        typos.into_iter().filter(|t| !forms.contains(t)).collect()
     } else {
         Vec::new()
     };
     let completions = if term.prefix {
         let query = FuzzyTermQuery::new_prefix(word, 0, true);
-        let completions = accepted(snapshot, all, &query, &term.word, Kind::Prefix)?;
-        completions.into_iter().filter(|c| !typos.contains(c)).collect()
+        let completions = accepted(snapshot, all, &query, &term.word, Kind::Prefix, &not_the_word)?;
+        completions.into_iter().filter(|c| !typos.contains(c) && !forms.contains(c)).collect()
     } else {
         Vec::new()
     };
-    Ok(Variants { typos, completions })
+    Ok(Variants { typos, completions, forms })
 }
 
-/// The terms `query`'s automaton accepts in `field`, minus `word`, the most frequent first.
+/// The terms `query`'s automaton accepts in `field` that `keep` keeps, the most frequent first.
+/// `walked` names the walk in the memo (the word, or the stem of a form walk).
 fn accepted(
     snapshot: &Snapshot,
     field: Field,
     query: &FuzzyTermQuery,
-    word: &str,
+    walked: &str,
     kind: Kind,
+    keep: &dyn Fn(&str) -> bool,
 ) -> tantivy::Result<Vec<String>> {
     let mut frequency: HashMap<String, u64> = HashMap::new();
     for segment in snapshot.searcher.segment_readers() {
@@ -68,13 +92,13 @@ fn accepted(
             let mut found = Vec::new();
             while stream.advance() {
                 let Ok(key) = std::str::from_utf8(stream.key()) else { continue };
-                if key != word {
+                if keep(key) {
                     found.push((key.to_string(), stream.value().doc_freq));
                 }
             }
             Ok(found)
         };
-        let spellings = snapshot.spellings(segment.segment_id()).get_or_walk(word, kind, walk)?;
+        let spellings = snapshot.spellings(segment.segment_id()).get_or_walk(walked, kind, walk)?;
         for (key, freq) in spellings.iter() {
             *frequency.entry(key.clone()).or_default() += u64::from(*freq);
         }
@@ -122,7 +146,8 @@ mod tests {
         let term = |q: &str| terms(q, TextMode::Forgiving).remove(0);
 
         let weather = variants(&snapshot, all, &term("weather ")).expect("variants");
-        assert_eq!(weather.typos, ["weathers", "feather", "wether"]);
+        assert_eq!(weather.forms, ["weathers"], "a form of the word, not a typo of it");
+        assert_eq!(weather.typos, ["feather", "wether"]);
         assert!(weather.completions.is_empty(), "a finished word is no prefix");
 
         let typing = variants(&snapshot, all, &term("weathe")).expect("variants");

@@ -5,12 +5,13 @@
 //! - [`facts`], [`snapshot`], [`spellings`]: per-document offer facts, decoded once per segment,
 //!   and each segment's memo of typo and prefix spellings.
 //! - [`norms`]: the latency yardsticks the indexer scores quality against.
+//! - [`related`]: the catalog's vocabulary of words sellers use together (query recall).
 //! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
 //!   commits (the store publishes its highest committed `change_seq`) and commits ≤ 1 s later.
 //! - [`build`]: open, verify, catch up, or rebuild from scratch; [`follow`]: read an index
 //!   another process writes (`agora mcp` beside `serve`).
-//! - [`request`], [`filters`], [`text`], [`expand`], [`collect`], [`top`], [`results`]: one
-//!   search function for the API and the web pages.
+//! - [`request`], [`filters`], [`text`], [`expand`], [`forms`], [`collect`], [`top`], [`results`]:
+//!   one search function for the API and the web pages.
 //!
 //! The index records how far it has caught up in each commit's payload (`{"schema", "seq"}`):
 //! every service change bumps `services.change_seq` in the same SQLite transaction, and the
@@ -22,9 +23,11 @@ pub mod expand;
 pub mod facts;
 pub mod filters;
 pub mod follow;
+pub mod forms;
 pub mod hit_offers;
 pub mod indexer;
 pub mod norms;
+pub mod related;
 pub mod request;
 pub mod results;
 pub mod schema;
@@ -71,6 +74,8 @@ pub(crate) struct Shared {
     pub(crate) reader: IndexReader,
     pub(crate) snapshot: RwLock<Arc<Snapshot>>,
     pub(crate) vocab: RwLock<Vocab>,
+    /// Words sellers use together, rebuilt from the index (see `related`).
+    pub(crate) related: RwLock<Arc<related::RelatedTerms>>,
     /// Results of text-free searches, valid for one snapshot (see `results`).
     pub(crate) filter_cache: std::sync::Mutex<results::FilterCache>,
     /// Searches running now: one alone may spread its segments over the cores; under load each
@@ -88,8 +93,16 @@ impl Shared {
         self.reader.reload()?;
         let previous = self.snapshot();
         let next = Snapshot::build(self.reader.searcher(), Some(&previous), self.fields.facts, &self.vocab)?;
+        if self.related().stale(next.num_docs()) {
+            let rebuilt = related::RelatedTerms::build(&next.searcher, &self.fields)?;
+            *self.related.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rebuilt);
+        }
         *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
         Ok(())
+    }
+
+    pub(crate) fn related(&self) -> Arc<related::RelatedTerms> {
+        Arc::clone(&self.related.read().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

@@ -9,7 +9,7 @@ use super::filters::{OfferFilter, PRICE_BUCKETS};
 use super::hit_offers;
 use super::request::{SearchRequest, Sort, StatusFilter};
 use super::schema::{FIELD_NAMES, analyzer, field_texts};
-use super::text::{self, QueryTerm, token_matches};
+use super::text::{self, QueryTerm, matched_word};
 use super::understand::{Interpretation, interpret};
 use super::{SearchError, SearchIndex, Shared};
 use crate::db::search_feed::SEARCHABLE;
@@ -200,12 +200,13 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     // Whether a word is in the index matters only to long queries (`text::query`).
     let long = terms.iter().filter(|t| t.required).count() > text::LONG_QUERY_WORDS;
     let documents = snapshot.searcher.num_docs() as f64;
+    let related = shared.related();
     for term in &mut terms {
         term.variants = expand::variants(&snapshot, shared.fields.all, term)?;
+        term.related = related.of(&term.word).to_vec();
         if long {
             let exact = snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))?;
-            let variants = !term.variants.typos.is_empty() || !term.variants.completions.is_empty();
-            term.present = exact > 0 || variants;
+            term.present = exact > 0 || !term.variants.is_empty() || !term.related.is_empty();
             term.common = exact as f64 > documents * text::COMMON_SHARE;
         }
     }
@@ -362,8 +363,8 @@ pub fn micros_to_usd(micros: i64) -> String {
     format!("{whole}.{fraction:06}").trim_end_matches('0').to_string()
 }
 
-/// For each field of a hit, the query words it matches (the same rules as the query: exact,
-/// prefix for the last word, one typo for long words).
+/// For each field of a hit, the query words it matches (the same rules as the query: exact, other
+/// forms, prefix for the last word, one typo for long words), or the related word it was found by.
 pub fn matched_fields(terms: &[QueryTerm], row: &ServiceRow, offers: &[Offer]) -> Vec<Matched> {
     if terms.is_empty() {
         return Vec::new();
@@ -377,8 +378,7 @@ pub fn matched_fields(terms: &[QueryTerm], row: &ServiceRow, offers: &[Offer]) -
         while let Some(token) = stream.next() {
             tokens.push(token.text.clone());
         }
-        let words: Vec<String> =
-            terms.iter().filter(|t| tokens.iter().any(|tok| token_matches(t, tok))).map(|t| t.word.clone()).collect();
+        let words: Vec<String> = terms.iter().filter_map(|t| matched_word(t, &tokens)).collect();
         if !words.is_empty() {
             matched.push(Matched { field, terms: words });
         }

@@ -1,4 +1,4 @@
-//! A memo, per segment, of the spellings a word's typo or prefix automaton accepts in the
+//! A memo, per segment, of the spellings a word's typo, prefix or form walk accepts in the
 //! catch-all field's term dictionary, with their document frequencies. Walking the dictionary
 //! with a Levenshtein automaton is a tenth of a search's work, the same words come back in query
 //! after query, and a segment never changes: so each (segment, word, kind) is walked once.
@@ -24,6 +24,8 @@ pub enum Kind {
     Typo,
     /// Words it begins.
     Prefix,
+    /// Words that share its stem (the word walked is the stem; see `forms`).
+    Form,
 }
 
 /// Accepted spellings (the word itself left out) and their document frequency in the segment.

@@ -1,12 +1,14 @@
 //! Free text → query. User text is never parsed as query syntax: it is cut into words by the same
 //! analyzer as the documents, so `AND`, quotes, `field:` prefixes and brackets are just words or
 //! separators. Each word must match somewhere (common English words only add score); exact
-//! matches score by BM25 with field boosts, while the last word also matches as a prefix
+//! matches score by BM25 with field boosts, other forms of the word ("currencies" for
+//! "currency") score the same way a little lower, while the last word also matches as a prefix
 //! (search-as-you-type) and longer words tolerate one typo, both at a low constant score so an
 //! exact match always ranks above them. The prefix and typo spellings are read from the index
 //! first ([`super::expand`]).
 
 use super::expand::Variants;
+use super::related::Related;
 use super::request::TextMode;
 use super::schema::{Fields, analyzer, boosted_text_fields};
 use tantivy::Term;
@@ -21,6 +23,11 @@ const FUZZY_MIN_CHARS: usize = 5;
 const PREFIX_MIN_CHARS: usize = 3;
 const FUZZY_BOOST: f32 = 0.3;
 const PREFIX_BOOST: f32 = 0.5;
+/// A form of the word scores like the word on the same field, times this: the form the query
+/// used ranks first among equals.
+const FORM_WEIGHT: f32 = 0.85;
+/// A related word (`related`) scores this times its relation's weight: below a typo.
+const RELATED_BOOST: f32 = 0.25;
 
 /// Queries with more required words than this are long: they match documents with enough of
 /// their words, not all of them (natural-language requests hold words no seller writes).
@@ -36,7 +43,7 @@ const OPTIONAL_WORDS: &[&str] =
     &["a", "an", "and", "or", "not", "the", "of", "for", "to", "in", "on", "with", "by", "api", "is", "at"];
 
 /// One word of the query and how it may match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueryTerm {
     pub word: String,
     pub required: bool,
@@ -44,6 +51,8 @@ pub struct QueryTerm {
     pub prefix: bool,
     /// The other spellings it matches in the index (filled in before the query is built).
     pub variants: Variants,
+    /// Words sellers use together with it (filled in with the variants).
+    pub related: Vec<Related>,
     /// Some document holds the word or one of its variants (filled in with the variants).
     pub present: bool,
     /// More than [`COMMON_SHARE`] of the documents hold the word (filled in for long queries).
@@ -79,6 +88,7 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
                 prefix: forgiving && i + 1 == count && typing_last && chars >= PREFIX_MIN_CHARS,
                 word,
                 variants: Variants::default(),
+                related: Vec::new(),
                 present: true,
                 common: false,
             }
@@ -122,19 +132,30 @@ pub fn query(terms: &[QueryTerm], fields: &Fields) -> Option<Box<dyn Query>> {
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// One word against every text field: boosted exact terms, plus its typo and prefix variants
-/// on the catch-all field at a low constant score.
+/// One word against every text field: boosted exact terms and its other forms, plus its typo
+/// and prefix variants on the catch-all field at a low constant score.
 fn term_query(term: &QueryTerm, fields: &Fields) -> Box<dyn Query> {
-    let mut alternatives: Vec<(Occur, Box<dyn Query>)> = boosted_text_fields(fields)
-        .into_iter()
-        .map(|(field, boost)| {
-            let exact = TermQuery::new(Term::from_field_text(field, &term.word), IndexRecordOption::WithFreqs);
-            (Occur::Should, Box::new(BoostQuery::new(Box::new(exact), boost)) as Box<dyn Query>)
-        })
-        .collect();
+    let scored = |field, word: &str, boost: f32| {
+        let exact = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
+        (Occur::Should, Box::new(BoostQuery::new(Box::new(exact), boost)) as Box<dyn Query>)
+    };
+    let mut alternatives: Vec<(Occur, Box<dyn Query>)> =
+        boosted_text_fields(fields).into_iter().map(|(field, boost)| scored(field, &term.word, boost)).collect();
+    // Forms on the fields the seller writes in words (name, tags, description): the others hold
+    // identifiers, where another form of a word is another word.
+    for form in &term.variants.forms {
+        for (field, boost) in boosted_text_fields(fields).into_iter().take(3) {
+            alternatives.push(scored(field, form, boost * FORM_WEIGHT));
+        }
+    }
     for (spellings, score) in [(&term.variants.typos, FUZZY_BOOST), (&term.variants.completions, PREFIX_BOOST)] {
         if let Some(any) = any_of(fields.all, spellings) {
             alternatives.push((Occur::Should, Box::new(ConstScoreQuery::new(any, score))));
+        }
+    }
+    for related in &term.related {
+        if let Some(any) = any_of(fields.all, &related.words) {
+            alternatives.push((Occur::Should, Box::new(ConstScoreQuery::new(any, RELATED_BOOST * related.weight))));
         }
     }
     Box::new(BooleanQuery::new(alternatives))
@@ -158,6 +179,15 @@ fn any_of(field: Field, words: &[String]) -> Option<Box<dyn Query>> {
 /// Does `token` (an analyzed document word) match `term` the way the query does?
 pub fn token_matches(term: &QueryTerm, token: &str) -> bool {
     token == term.word || term.variants.contains(token)
+}
+
+/// The word a hit was found by for `term` among the document's `tokens`: the query word when it
+/// (or a variant) is there, else the related word that is ("currency" for "money").
+pub fn matched_word(term: &QueryTerm, tokens: &[String]) -> Option<String> {
+    if tokens.iter().any(|token| token_matches(term, token)) {
+        return Some(term.word.clone());
+    }
+    tokens.iter().find(|token| term.related.iter().any(|r| r.words.contains(token))).cloned()
 }
 
 #[cfg(test)]
@@ -193,5 +223,16 @@ mod tests {
         // Only optional words: they are required, or everything would match.
         assert_eq!(words("the api"), [("the".into(), true, false, false), ("api".into(), true, false, true)]);
         assert_eq!(words(&"word ".repeat(40)).len(), 1);
+    }
+
+    #[test]
+    fn a_hit_is_explained_by_the_word_or_the_related_word_it_holds() {
+        let mut term = terms("money", TextMode::Forgiving).remove(0);
+        term.variants.forms = vec!["moneys".into()];
+        term.related = vec![Related { words: vec!["currency".into(), "currencies".into()], weight: 0.8 }];
+        let tokens = |text: &str| text.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(matched_word(&term, &tokens("live currencies")), Some("currencies".into()));
+        assert_eq!(matched_word(&term, &tokens("moneys and currency")), Some("money".into()), "the word first");
+        assert_eq!(matched_word(&term, &tokens("weather")), None);
     }
 }
