@@ -37,12 +37,15 @@ pub struct SearchArgs {
     /// `http` (endpoints) or `mcp` (MCP tools sold through x402).
     #[serde(rename = "type")]
     pub service_type: Option<String>,
+    /// Output formats their `mimeType` declares: `json`, `csv`, `xml`, `html`, `text`, `pdf`,
+    /// `image`, `audio`, `video`, `binary`; any of them.
+    pub format: Option<Vec<String>>,
     /// Only services this source (an id from `agora sources` or `/api/v1/sources`) lists.
     pub source: Option<i64>,
     /// Only services someone proved control of (their origin or the address they are paid to).
     pub verified: Option<bool>,
-    /// `false`: take `q` literally. By default price, network, asset, scheme and testnet words in
-    /// `q` ("cheap", "under $0.01", "on solana", "metered") become filters; the answer's
+    /// `false`: take `q` literally. By default price, network, asset, scheme, testnet and output
+    /// format words in `q` ("cheap", "under $0.01", "on solana", "metered", "json output") become filters; the answer's
     /// `interpreted_as` says what was read.
     pub interpret: Option<bool>,
     /// `relevance` (default with `q`), `price_asc`, `price_desc`, `newest`, `verified`, `uptime`, `quality`
@@ -82,7 +85,9 @@ impl SearchArgs {
         one("sort", self.sort.clone());
         one("limit", self.limit.map(|l| l.to_string()));
         one("offset", self.offset.map(|o| o.to_string()).or_else(|| self.cursor.clone()));
-        for (name, values) in [("network", &self.network), ("asset", &self.asset), ("scheme", &self.scheme)] {
+        for (name, values) in
+            [("network", &self.network), ("asset", &self.asset), ("scheme", &self.scheme), ("format", &self.format)]
+        {
             for value in values.iter().flatten() {
                 pairs.push((name.to_string(), value.clone()));
             }

@@ -47,7 +47,7 @@ impl Variants {
 pub fn variants(snapshot: &Snapshot, all: Field, term: &QueryTerm) -> tantivy::Result<Variants> {
     let word = Term::from_field_text(all, &term.word);
     let not_the_word = |key: &str| key != term.word;
-    let mut forms = match forms::stem_to_walk(&term.word) {
+    let mut forms = match forms::stem_to_walk(&term.word).filter(|_| term.widen) {
         Some(stem) => {
             let query = FuzzyTermQuery::new_prefix(Term::from_field_text(all, &stem), 0, true);
             let same_stem = |key: &str| forms::is_form(key, &stem);

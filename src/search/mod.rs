@@ -23,6 +23,7 @@ pub mod expand;
 pub mod facts;
 pub mod filters;
 pub mod follow;
+pub mod formats;
 pub mod forms;
 pub mod hit_offers;
 pub mod indexer;

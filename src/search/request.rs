@@ -16,9 +16,9 @@ pub const SEARCH_PARAMS: Known<'static> = Known { names: SEARCH_NAMES, repeatabl
 #[rustfmt::skip]
 pub const SEARCH_NAMES: &[&str] = &[
     "q", "network", "asset", "scheme", "min_usd", "max_usd", "testnet", "status", "version", "has_schema", "host",
-    "type", "source", "verified", "interpret", "sort", "limit", "offset",
+    "type", "format", "source", "verified", "interpret", "sort", "limit", "offset",
 ];
-const REPEATABLE: &[&str] = &["network", "asset", "scheme"];
+const REPEATABLE: &[&str] = &["network", "asset", "scheme", "format"];
 
 /// What a service is: an HTTP endpoint or an MCP tool sold through x402.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -128,6 +128,8 @@ pub struct SearchRequest {
     pub host: Option<String>,
     /// `http` or `mcp`: only services of that type.
     pub service_type: Option<ServiceType>,
+    /// Output formats (`search::formats`), any of them.
+    pub formats: Vec<String>,
     /// Only services a source (by id) lists.
     pub source: Option<i64>,
     /// Only services someone proved control of.
@@ -214,6 +216,15 @@ impl SearchRequest {
                         "mcp" => ServiceType::Mcp,
                         _ => return Err(ParamError::new(name, "expected `http` or `mcp`")),
                     })
+                }
+                "format" => {
+                    let Some(format) = super::formats::FORMATS.iter().find(|f| **f == value) else {
+                        let known = super::formats::FORMATS.join(", ");
+                        return Err(ParamError::new(name, format!("expected one of {known}")));
+                    };
+                    if !request.formats.iter().any(|f| f == format) {
+                        request.formats.push(format.to_string());
+                    }
                 }
                 "source" => request.source = Some(params.int(name, 1..=i64::MAX, 0)?),
                 "interpret" => {

@@ -10,7 +10,7 @@ use super::hit_offers;
 use super::request::{SearchRequest, Sort, StatusFilter};
 use super::schema::{FIELD_NAMES, analyzer, field_texts};
 use super::text::{self, QueryTerm, matched_word};
-use super::understand::{Interpretation, interpret};
+use super::understand::{self, Interpretation};
 use super::{SearchError, SearchIndex, Shared};
 use crate::db::search_feed::SEARCHABLE;
 use crate::db::services::{self, ServiceRow};
@@ -164,36 +164,10 @@ const FILTER_CACHE_ENTRIES: usize = 512;
 /// What `run` answers: the index part, the request as understood, and what was read into `q`.
 type Ran = (Collected, Facets, Vec<QueryTerm>, SearchRequest, Option<Interpretation>);
 
-/// `request` with what its text says applied (`search::understand`), unless it asks to be taken
-/// literally; a reading no filter can resolve (a network no service uses) is dropped.
-fn understood(
-    shared: &Shared,
-    searcher: &tantivy::Searcher,
-    request: &SearchRequest,
-) -> (SearchRequest, Option<Interpretation>) {
-    if request.literal {
-        return (request.clone(), None);
-    }
-    let fields = &shared.fields;
-    let used_in_text = |word: &str| {
-        [fields.name, fields.tags, fields.description]
-            .iter()
-            .any(|field| searcher.doc_freq(&Term::from_field_text(*field, word)).is_ok_and(|n| n > 0))
-    };
-    let mut effective = request.clone();
-    // Most queries read nothing: no filter to re-resolve.
-    let Some(interpretation) = interpret(&mut effective, &used_in_text) else { return (effective, None) };
-    let vocab = shared.vocab.read().unwrap_or_else(PoisonError::into_inner);
-    if OfferFilter::resolve(&effective, &vocab).is_err() {
-        return (request.clone(), None);
-    }
-    (effective, Some(interpretation))
-}
-
 /// The index part: ids, scores, counts and facets.
 fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     let snapshot = shared.snapshot();
-    let (effective, interpretation) = understood(shared, &snapshot.searcher, request);
+    let (effective, interpretation) = understand::understood(shared, &snapshot.searcher, request);
     let request = &effective;
     let generation = snapshot.searcher.generation().generation_id();
     let mut terms = text::terms(&request.q, request.text_mode);
@@ -203,7 +177,9 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     let related = shared.related();
     for term in &mut terms {
         term.variants = expand::variants(&snapshot, shared.fields.all, term)?;
-        term.related = related.of(&term.word).to_vec();
+        if term.widen {
+            term.related = related.of(&term.word).to_vec();
+        }
         if long {
             let exact = snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))?;
             term.present = exact > 0 || !term.variants.is_empty() || !term.related.is_empty();
@@ -275,6 +251,9 @@ fn execute(
     }
     if let Some(kind) = request.service_type {
         filters.push(Box::new(TermQuery::new(raw(fields.service_type, kind.as_str()), IndexRecordOption::Basic)));
+    }
+    if !request.formats.is_empty() {
+        filters.push(Box::new(TermSetQuery::new(request.formats.iter().map(|f| raw(fields.format, f)))));
     }
     // Filters add no score: relevance is the text's alone.
     clauses

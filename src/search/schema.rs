@@ -11,7 +11,7 @@ use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, RemoveLongFilter, Simpl
 use tantivy::{Index, TantivyDocument, Term};
 
 /// Version of the schema, the analyzer and the stored facts format.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The analyzer of every text field and of query text.
 pub const ANALYZER: &str = "agora";
@@ -53,6 +53,8 @@ pub struct Fields {
     pub has_schema: Field,
     /// `http` or `mcp` (raw).
     pub service_type: Field,
+    /// The output format its `mimeType` declares (`formats`; raw, absent when none).
+    pub format: Field,
     /// Ids of the sources listing it (raw, one value each).
     pub sources: Field,
     /// `true` when someone proved control of it (`db::claims`; raw).
@@ -98,6 +100,7 @@ pub fn build_schema() -> (Schema, Fields) {
         service_type: builder.add_text_field("service_type", STRING),
         sources: builder.add_text_field("sources", STRING),
         verified: builder.add_text_field("verified", STRING),
+        format: builder.add_text_field("format", STRING),
         facts: builder.add_text_field("facts", STORED),
     };
     (builder.build(), fields)
@@ -143,6 +146,9 @@ pub fn document(fields: &Fields, feed: &FeedService) -> TantivyDocument {
     doc.add_text(fields.host, service.host.to_ascii_lowercase());
     doc.add_text(fields.has_schema, if service.has_schema { "true" } else { "false" });
     doc.add_text(fields.service_type, &service.service_type);
+    if let Some(format) = super::formats::of_mime(service.mime_type.as_deref()) {
+        doc.add_text(fields.format, format);
+    }
     for source in &feed.sources {
         doc.add_text(fields.sources, source.to_string());
     }

@@ -49,6 +49,8 @@ pub struct QueryTerm {
     pub required: bool,
     pub fuzzy: bool,
     pub prefix: bool,
+    /// It also matches its other forms and related words (off in exact mode).
+    pub widen: bool,
     /// The other spellings it matches in the index (filled in before the query is built).
     pub variants: Variants,
     /// Words sellers use together with it (filled in with the variants).
@@ -86,6 +88,7 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
                 required: all_optional || !OPTIONAL_WORDS.contains(&word.as_str()),
                 fuzzy: forgiving && chars >= FUZZY_MIN_CHARS && !word.bytes().all(|b| b.is_ascii_digit()),
                 prefix: forgiving && i + 1 == count && typing_last && chars >= PREFIX_MIN_CHARS,
+                widen: forgiving,
                 word,
                 variants: Variants::default(),
                 related: Vec::new(),

@@ -9,8 +9,13 @@
 //! says so): "Polygon Area Calculator" stays findable by its name. Phrases ("on polygon", "under 1
 //! cent") are read always.
 
+use super::Shared;
+use super::filters::OfferFilter;
+use super::formats;
 use super::request::{SearchRequest, Sort, TestnetMode};
 use agora_crawler::x402::networks;
+use std::sync::PoisonError;
+use tantivy::Term;
 
 /// What was read into `q`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -75,6 +80,8 @@ pub fn interpret(request: &mut SearchRequest, used_in_text: &dyn Fn(&str) -> boo
             reading = Some((len, "scheme=upto".into()));
         } else if let Some((len, param)) = network_or_asset(&words[i..], used_in_text) {
             reading = Some((len, param));
+        } else if let Some((len, format)) = formats::phrase(&words[i..], used_in_text) {
+            reading = Some((len, format!("format={format}")));
         } else if matches!(word, "testnet" | "testnets") && single() {
             reading = Some((1, "testnet=only".into()));
         } else if ON.contains(&word) && matches!(next(1), "testnet" | "testnets") {
@@ -98,6 +105,37 @@ pub fn interpret(request: &mut SearchRequest, used_in_text: &dyn Fn(&str) -> boo
     let text: Vec<&str> = original.iter().zip(&taken).filter(|(_, t)| !**t).map(|(w, _)| *w).collect();
     request.q = text.join(" ");
     Some(Interpretation { text: request.q.clone(), read })
+}
+
+/// `request` with what its text says applied (`search::understand`), unless it asks to be taken
+/// literally; a reading no filter can resolve (a network, or a format, no service has) is dropped.
+pub(crate) fn understood(
+    shared: &Shared,
+    searcher: &tantivy::Searcher,
+    request: &SearchRequest,
+) -> (SearchRequest, Option<Interpretation>) {
+    if request.literal {
+        return (request.clone(), None);
+    }
+    let fields = &shared.fields;
+    let used_in_text = |word: &str| {
+        [fields.name, fields.tags, fields.description]
+            .iter()
+            .any(|field| searcher.doc_freq(&Term::from_field_text(*field, word)).is_ok_and(|n| n > 0))
+    };
+    let mut effective = request.clone();
+    // Most queries read nothing: no filter to re-resolve.
+    let Some(interpretation) = interpret(&mut effective, &used_in_text) else { return (effective, None) };
+    let vocab = shared.vocab.read().unwrap_or_else(PoisonError::into_inner);
+    let unknown_format =
+        |format: &String| !searcher.doc_freq(&Term::from_field_text(fields.format, format)).is_ok_and(|n| n > 0);
+    let read_format = interpretation.read.iter().any(|r| r.applied && r.param.starts_with("format="));
+    if OfferFilter::resolve(&effective, &vocab).is_err()
+        || (read_format && effective.formats.iter().any(unknown_format))
+    {
+        return (request.clone(), None);
+    }
+    (effective, Some(interpretation))
 }
 
 /// Lowercased, without the punctuation that ends a word in prose.
@@ -210,6 +248,10 @@ fn apply(request: &mut SearchRequest, param: &str) -> bool {
             request.assets.push(value.to_string());
             true
         }
+        "format" if request.formats.is_empty() => {
+            request.formats.push(value.to_string());
+            true
+        }
         "testnet" if !request.testnet_set => {
             request.testnet = TestnetMode::Only;
             true
@@ -312,5 +354,23 @@ mod tests {
         assert!(seen.read.iter().all(|r| !r.applied), "{seen:?}");
         let (request, read) = parse("weather");
         assert_eq!((request.q.as_str(), read), ("weather", None));
+    }
+
+    #[test]
+    fn output_formats_are_read_and_names_keep_their_words() {
+        let (request, read) = parse("translate text to french, json output");
+        assert_eq!((request.q.as_str(), request.formats.clone()), ("translate text to french,", vec!["json".into()]));
+        assert_eq!(read.map(|r| r.read[0].words.clone()), Some("json output".into()));
+        let (request, _) = parse("stock quotes as csv");
+        assert_eq!((request.q.as_str(), request.formats.clone()), ("stock quotes", vec!["csv".into()]));
+        // "JSON Formatter" is a service: the word alone stays; "image" alone is a kind of service.
+        let (request, read) = read_with("json formatter", &["json"]);
+        assert_eq!((request.q.as_str(), read.is_none()), ("json formatter", true));
+        let (request, _) = parse("image generation");
+        assert!(request.formats.is_empty());
+        let mut request = SearchRequest::new("weather as csv");
+        request.formats = vec!["json".into()];
+        let seen = interpret(&mut request, &|_| false).expect("read");
+        assert_eq!((request.formats.clone(), seen.read[0].applied), (vec!["json".to_string()], false));
     }
 }

@@ -85,6 +85,8 @@ pub struct ServiceSpec {
     /// Sold as an MCP tool of this name (its bazaar metadata says `type: "mcp"`).
     pub mcp_tool: Option<String>,
     pub offers: Vec<OfferSpec>,
+    /// The `mimeType` its challenge declares.
+    pub mime_type: &'static str,
     pub id: i64,
     pub registered_at: i64,
     /// Probes and successes.
@@ -104,6 +106,7 @@ impl ServiceSpec {
             schema: true,
             mcp_tool: None,
             offers: vec![BASE_USDC],
+            mime_type: "application/json",
             id: 0,
             registered_at: 0,
             uptime: (0, 0),
@@ -131,7 +134,7 @@ pub fn challenge(spec: &ServiceSpec, url: &str) -> Value {
             .map(|o| {
                 let mut entry = json!({
                     "scheme": o.scheme, "network": o.v1, "maxAmountRequired": o.amount.to_string(),
-                    "resource": url, "description": spec.description, "mimeType": "application/json",
+                    "resource": url, "description": spec.description, "mimeType": spec.mime_type,
                     "payTo": PAY_TO, "maxTimeoutSeconds": 60, "asset": o.asset, "extra": extra(o)
                 });
                 if spec.schema {
@@ -154,7 +157,7 @@ pub fn challenge(spec: &ServiceSpec, url: &str) -> Value {
     let mut challenge = json!({
         "x402Version": 2,
         "error": "Payment required",
-        "resource": {"url": url, "description": spec.description, "mimeType": "application/json",
+        "resource": {"url": url, "description": spec.description, "mimeType": spec.mime_type,
                      "serviceName": spec.name, "tags": spec.tags},
         "accepts": accepts,
     });

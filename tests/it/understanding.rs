@@ -68,3 +68,46 @@ async fn the_words_of_a_query_become_filters_the_answer_states() {
     assert!(page.contains("Read “cheap” as cheapest first, “on polygon” as network polygon."), "{page}");
     assert!(page.contains("interpret=false"), "{page}");
 }
+
+#[tokio::test]
+async fn output_format_words_filter_by_the_declared_mime_type() {
+    let mut specs = vec![
+        spec("/json", "Rates JSON", "Exchange rates", POLYGON_USDC, 500),
+        spec("/csv", "Rates Export", "Exchange rates", POLYGON_USDC, 500),
+        spec("/png", "Rates Chart", "Exchange rates", POLYGON_USDC, 500),
+        spec("/fmt", "JSON Formatter", "Pretty-prints documents", POLYGON_USDC, 500),
+    ];
+    specs[1].mime_type = "text/csv; charset=utf-8";
+    specs[2].mime_type = "image/png";
+    let catalog = Catalog::build(specs).await;
+    catalog.search().flush().await.expect("flush");
+    let base = serve(&catalog).await;
+    let [json, csv, png, formatter] = [0, 1, 2, 3].map(|i| catalog.specs[i].id);
+
+    let answer = get(format!("{base}/api/v1/services?q=exchange+rates+as+csv")).await;
+    assert_eq!(ids(&answer), vec![csv], "{answer}");
+    assert_eq!(answer["interpreted_as"]["read"], json!([{"words": "as csv", "param": "format=csv", "applied": true}]));
+    let answer = get(format!("{base}/api/v1/services?q=exchange+rates+png+output")).await;
+    assert_eq!(ids(&answer), vec![png], "{answer}");
+    // Explicit parameters: repeatable, any of them; an explicit one wins over the words.
+    let mut found = ids(&get(format!("{base}/api/v1/services?q=exchange+rates&format=json&format=image")).await);
+    found.sort_unstable();
+    assert_eq!(found, {
+        let mut want = vec![json, png];
+        want.sort_unstable();
+        want
+    });
+    let answer = get(format!("{base}/api/v1/services?q=exchange+rates+as+csv&format=image")).await;
+    assert_eq!((ids(&answer), &answer["interpreted_as"]["read"][0]["applied"]), (vec![png], &json!(false)));
+    // "json" alone is a service's name here: it stays a word.
+    let answer = get(format!("{base}/api/v1/services?q=json+formatter")).await;
+    assert_eq!((ids(&answer)[0], answer.get("interpreted_as")), (formatter, None), "{answer}");
+    // A format no service declares is not read: the words stay text rather than match nothing.
+    let answer = get(format!("{base}/api/v1/services?q=exchange+rates+as+pdf")).await;
+    assert!(answer.get("interpreted_as").is_none(), "{answer}");
+    // A format Agora does not know is a problem naming the parameter.
+    let bad = reqwest::get(format!("{base}/api/v1/services?format=yaml")).await.expect("get");
+    assert_eq!(bad.status(), 400);
+    let problem: Value = bad.json().await.expect("problem");
+    assert_eq!(problem["param"], "format", "{problem}");
+}

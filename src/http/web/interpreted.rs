@@ -14,6 +14,7 @@ pub fn sentence(interpretation: Option<&Interpretation>) -> Option<String> {
                 Some(("max_usd", usd)) => format!("at most ${usd} per call"),
                 Some(("scheme", scheme)) => format!("scheme {scheme} (usage-based)"),
                 Some(("testnet", _)) => "testnets only".to_string(),
+                Some(("format", format)) => format!("{format} output"),
                 Some((name, value)) => format!("{name} {value}"),
                 None => r.param.clone(),
             };

@@ -34,6 +34,7 @@ const FILTERS: &[&str] = &[
     "version",
     "has_schema",
     "host",
+    "format",
     "verified",
 ];
 
