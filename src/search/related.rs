@@ -220,7 +220,11 @@ impl Sample {
         related
             .into_iter()
             .map(|(from, mut to)| {
-                to.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+                // Ties go by the word, not its id: ids follow the order segments were read in, and
+                // the same catalog must relate the same words however it was committed.
+                to.sort_unstable_by(|x, y| {
+                    y.0.total_cmp(&x.0).then_with(|| self.stems[x.1 as usize].cmp(&self.stems[y.1 as usize]))
+                });
                 to.truncate(MAX_RELATED);
                 let to = to
                     .into_iter()
@@ -265,18 +269,27 @@ mod tests {
     use tantivy::{Index, TantivyDocument};
 
     fn index(docs: &[(&str, &str, &str)]) -> (Searcher, Fields) {
+        index_in_segments(&[docs])
+    }
+
+    /// Each group of documents committed as a segment of its own.
+    fn index_in_segments(groups: &[&[(&str, &str, &str)]]) -> (Searcher, Fields) {
         let (schema, fields) = build_schema();
         let index = Index::create_in_ram(schema);
         register_analyzer(&index);
         let mut writer = index.writer_with_num_threads(1, 15 << 20).expect("writer");
-        for (host, name, description) in docs {
-            let mut doc = TantivyDocument::default();
-            doc.add_text(fields.host, host);
-            doc.add_text(fields.name, name);
-            doc.add_text(fields.description, description);
-            writer.add_document(doc).expect("add");
+        // Segments as committed: merging them would read the words back in one order.
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        for group in groups {
+            for (host, name, description) in *group {
+                let mut doc = TantivyDocument::default();
+                doc.add_text(fields.host, host);
+                doc.add_text(fields.name, name);
+                doc.add_text(fields.description, description);
+                writer.add_document(doc).expect("add");
+            }
+            writer.commit().expect("commit");
         }
-        writer.commit().expect("commit");
         (index.reader().expect("reader").searcher(), fields)
     }
 
@@ -314,6 +327,27 @@ mod tests {
         assert!(words(&terms, "casino").is_empty(), "one host, however many listings");
         assert!(terms.of("weather").iter().all(|r| !r.words.contains(&"casino".to_string())));
         assert!(terms.of("money").iter().all(|r| r.weight > 0.0 && r.weight <= 1.0));
+    }
+
+    #[test]
+    fn the_same_catalog_relates_the_same_words_however_it_was_committed() {
+        // "alpha" goes with eight words equally: which six are kept must not depend on the
+        // order a reader meets the words in. One segment lists them alphabetically; split, the
+        // reader goes through the larger segment first, where one listing uses "papa".."sierra".
+        let words = ["kilo", "lima", "mike", "oscar", "papa", "quebec", "romeo", "sierra"];
+        let mut first = filler();
+        first.push(("x.example", "other", "papa quebec romeo sierra"));
+        let mut second = vec![("y.example", "other", "kilo lima mike oscar")];
+        for host in ["a.example", "b.example", "c.example"] {
+            second.push((host, "alpha", "kilo lima mike oscar papa quebec romeo sierra"));
+        }
+        let all: Vec<_> = first.iter().chain(&second).copied().collect();
+        let (one, fields) = index(&all);
+        let one = RelatedTerms::build(&one, &fields).expect("build");
+        assert_eq!(self::words(&one, "alpha"), words[..MAX_RELATED], "equals go by the word");
+        let (split, _) = index_in_segments(&[&first, &second]);
+        assert_eq!(split.segment_readers().len(), 2);
+        assert_eq!(RelatedTerms::build(&split, &fields).expect("build").by_stem, one.by_stem);
     }
 
     #[test]
