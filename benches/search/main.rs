@@ -231,17 +231,24 @@ async fn profile(n: usize, query: &str) {
 async fn profile_long_tail(index: &SearchIndex, store: &Store) {
     let queries = long_tail::queries(3_000);
     let mut timed = Vec::new();
+    let (mut hits, mut distinct, mut matches) = (0usize, std::collections::HashSet::new(), 0u64);
     for pass in 0..2 {
         for query in &queries {
             let t = Instant::now();
-            std::hint::black_box(
-                search(index, store.read(), &request(query, TextMode::Forgiving)).await.expect("search"),
-            );
+            let found = search(index, store.read(), &request(query, TextMode::Forgiving)).await.expect("search");
             if pass == 1 {
                 timed.push((t.elapsed().as_secs_f64() * 1000.0, query));
+                hits += found.hits.len();
+                distinct.extend(found.hits.iter().map(|h| h.service.id));
+                matches += found.total;
             }
         }
     }
+    println!(
+        "matches per query: mean {:.0}; hits shown: {hits}, {} distinct services",
+        matches as f64 / queries.len() as f64,
+        distinct.len()
+    );
     let mean = timed.iter().map(|t| t.0).sum::<f64>() / timed.len() as f64;
     timed.sort_by(|a, b| a.0.total_cmp(&b.0));
     let at = |p: f64| timed[((timed.len() - 1) as f64 * p) as usize].0;

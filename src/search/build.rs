@@ -107,6 +107,8 @@ pub(crate) fn open_shared(index: &Index) -> Result<Shared, Unusable> {
         vocab,
         related: RwLock::new(Arc::new(related)),
         filter_cache: Default::default(),
+        words: Default::default(),
+        rows: Default::default(),
         running: Default::default(),
     })
 }

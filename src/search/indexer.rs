@@ -81,6 +81,8 @@ impl Indexer {
             let Some(last) = rows.last() else { break };
             read = last.service.change_seq;
             let full = rows.len() as i64 == FEED_BATCH;
+            // Before the commit that makes the change searchable: no search shows the old row.
+            self.shared.rows.forget(rows.iter().map(|r| r.service.id));
             let fields = self.shared.fields;
             let applied = with_writer(&self.writer, move |writer| {
                 for service in &rows {

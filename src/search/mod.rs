@@ -3,15 +3,16 @@
 //!
 //! - [`schema`]: fields, analyzer, service → document.
 //! - [`facts`], [`snapshot`], [`spellings`]: per-document offer facts, decoded once per segment,
-//!   and each segment's memo of typo and prefix spellings.
+//!   and each segment's memo of typo and prefix spellings; [`word_cache`]: query words' scored
+//!   matches, kept per snapshot.
 //! - [`norms`]: the latency yardsticks the indexer scores quality against.
 //! - [`related`]: the catalog's vocabulary of words sellers use together (query recall).
 //! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
 //!   commits (the store publishes its highest committed `change_seq`) and commits ≤ 1 s later.
 //! - [`build`]: open, verify, catch up, or rebuild from scratch; [`follow`]: read an index
 //!   another process writes (`agora mcp` beside `serve`).
-//! - [`request`], [`filters`], [`text`], [`expand`], [`forms`], [`collect`], [`top`], [`results`]:
-//!   one search function for the API and the web pages.
+//! - [`request`], [`filters`], [`text`], [`expand`], [`forms`], [`collect`], [`top`], [`results`],
+//!   [`hydrate`]: one search function for the API and the web pages.
 //!
 //! The index records how far it has caught up in each commit's payload (`{"schema", "seq"}`):
 //! every service change bumps `services.change_seq` in the same SQLite transaction, and the
@@ -26,6 +27,7 @@ pub mod follow;
 pub mod formats;
 pub mod forms;
 pub mod hit_offers;
+pub mod hydrate;
 pub mod indexer;
 pub mod norms;
 pub mod related;
@@ -37,6 +39,7 @@ pub mod spellings;
 pub mod text;
 pub mod top;
 pub mod understand;
+pub mod word_cache;
 
 pub use crate::params::ParamError;
 pub use request::{SearchRequest, Sort, StatusFilter, TestnetMode, TextMode};
@@ -79,6 +82,10 @@ pub(crate) struct Shared {
     pub(crate) related: RwLock<Arc<related::RelatedTerms>>,
     /// Results of text-free searches, valid for one snapshot (see `results`).
     pub(crate) filter_cache: std::sync::Mutex<results::FilterCache>,
+    /// Query words' scored matches per segment (`word_cache`).
+    pub(crate) words: Arc<word_cache::WordCache>,
+    /// Hits' rows, recently read (`hydrate`).
+    pub(crate) rows: hydrate::RowMemo,
     /// Searches running now: one alone may spread its segments over the cores; under load each
     /// runs on its own thread, since the others keep the cores busy and the hand-offs only cost.
     pub(crate) running: std::sync::atomic::AtomicUsize,
@@ -98,6 +105,8 @@ impl Shared {
             let rebuilt = related::RelatedTerms::build(&next.searcher, &self.fields)?;
             *self.related.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(rebuilt);
         }
+        let alive = next.searcher.segment_readers().iter().map(|s| s.segment_id()).collect();
+        self.words.retain_segments(&alive);
         *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
         Ok(())
     }

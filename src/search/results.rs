@@ -7,13 +7,16 @@ use super::expand;
 use super::facts::Vocab;
 use super::filters::{OfferFilter, PRICE_BUCKETS};
 use super::hit_offers;
+use super::hydrate::hydrate;
+use super::related::Related;
 use super::request::{SearchRequest, Sort, StatusFilter};
-use super::schema::{FIELD_NAMES, analyzer, field_texts};
+use super::schema::FIELD_NAMES;
+use super::snapshot::Snapshot;
 use super::text::{self, QueryTerm, matched_word};
 use super::understand::{self, Interpretation};
 use super::{SearchError, SearchIndex, Shared};
 use crate::db::search_feed::SEARCHABLE;
-use crate::db::services::{self, ServiceRow};
+use crate::db::services::ServiceRow;
 use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use agora_crawler::x402::networks;
@@ -100,31 +103,25 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     }
     let shared = Arc::clone(&index.shared);
     let owned = request.clone();
-    let (collected, facets, terms, effective, interpreted_as) =
+    let Ran { collected, facets, terms, request: effective, interpreted_as } =
         tokio::task::spawn_blocking(move || run(&shared, &owned)).await.map_err(|_| SearchError::Closed)??;
     let request = &effective;
     let page: Vec<_> = collected.top.iter().skip(request.offset).take(request.limit).collect();
     let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
-    // One connection for both reads: a pool round trip each costs as much as the reads.
-    let (rows, mut offers) = if ids.is_empty() {
-        Default::default()
-    } else {
-        let mut conn = pool.acquire().await.map_err(crate::db::StoreError::from)?;
-        (services::get_many(&mut conn, &ids).await?, services::offers_many(&mut conn, &ids).await?)
-    };
+    let rows = if ids.is_empty() { Default::default() } else { hydrate(pool, &index.shared.rows, &ids).await? };
     let vocab = index.shared.vocab.read().unwrap_or_else(PoisonError::into_inner);
     let filter = OfferFilter::resolve(request, &vocab)?;
     let mut hits = Vec::with_capacity(page.len());
     for ranked in page {
-        let Some(row) = rows.iter().find(|r| r.id == ranked.id) else { continue };
+        let Some(hydrated) = rows.get(&ranked.id) else { continue };
+        let row = &hydrated.row;
         // Withheld since the snapshot was taken (its write flushes the index, but a search may
         // have started before): the store has the last word.
         if !request.status.allows(row.status) || row.withheld() {
             continue;
         }
-        let offers = offers.remove(&row.id).unwrap_or_default();
-        let matched = matched_fields(&terms, row, &offers);
-        let (offers, offers_total) = hit_offers::select(offers, &filter, &vocab);
+        let matched = matched_fields(&terms, &hydrated.words);
+        let (offers, offers_total) = hit_offers::select(hydrated.offers.clone(), &filter, &vocab);
         let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
         let uptime = (ranked.uptime >= 0.0).then(|| round_ratio(ranked.uptime));
         let verified = ranked.owner_verified;
@@ -162,7 +159,13 @@ pub struct FilterCache {
 const FILTER_CACHE_ENTRIES: usize = 512;
 
 /// What `run` answers: the index part, the request as understood, and what was read into `q`.
-type Ran = (Collected, Facets, Vec<QueryTerm>, SearchRequest, Option<Interpretation>);
+struct Ran {
+    collected: Collected,
+    facets: Facets,
+    terms: Vec<QueryTerm>,
+    request: SearchRequest,
+    interpreted_as: Option<Interpretation>,
+}
 
 /// The index part: ids, scores, counts and facets.
 fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
@@ -171,31 +174,37 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
     let request = &effective;
     let generation = snapshot.searcher.generation().generation_id();
     let mut terms = text::terms(&request.q, request.text_mode);
-    // Whether a word is in the index matters only to long queries (`text::query`).
     let long = terms.iter().filter(|t| t.required).count() > text::LONG_QUERY_WORDS;
     let documents = snapshot.searcher.num_docs() as f64;
     let related = shared.related();
+    // Per word: how many documents hold it exactly (long queries only) and its related words.
+    let mut known = Vec::with_capacity(terms.len());
     for term in &mut terms {
         term.variants = expand::variants(&snapshot, shared.fields.all, term)?;
-        if term.widen {
-            term.related = related.of(&term.word).to_vec();
-        }
-        if long {
-            let exact = snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))?;
-            term.present = exact > 0 || !term.variants.is_empty() || !term.related.is_empty();
-            term.common = exact as f64 > documents * text::COMMON_SHARE;
-        }
+        let exact =
+            if long { snapshot.searcher.doc_freq(&Term::from_field_text(shared.fields.all, &term.word))? } else { 0 };
+        term.common = exact as f64 > documents * text::COMMON_SHARE;
+        let widened = if term.widen { related.of(&term.word).to_vec() } else { Vec::new() };
+        known.push((exact, widened));
     }
+    // Related words first stay out: they only widen a search that finds few services.
+    with_related(&mut terms, &known, long, false);
     let cache_key = terms.is_empty().then(|| format!("{request:?}"));
     if let Some(key) = &cache_key {
         let cache = shared.filter_cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.generation == generation
             && let Some((collected, facets)) = cache.entries.get(key)
         {
-            return Ok((collected.clone(), facets.clone(), terms, effective.clone(), interpretation));
+            let (collected, facets) = (collected.clone(), facets.clone());
+            drop(cache);
+            return Ok(Ran { collected, facets, terms, request: effective, interpreted_as: interpretation });
         }
     }
-    let (collected, facets) = execute(shared, &snapshot, request, &terms)?;
+    let (mut collected, mut facets) = execute(shared, &snapshot, request, &terms)?;
+    if collected.total < RELATED_BELOW && known.iter().any(|(_, related)| !related.is_empty()) {
+        with_related(&mut terms, &known, long, true);
+        (collected, facets) = execute(shared, &snapshot, request, &terms)?;
+    }
     if let Some(key) = cache_key {
         let mut cache = shared.filter_cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.generation != generation || cache.entries.len() >= FILTER_CACHE_ENTRIES {
@@ -204,19 +213,34 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
         }
         cache.entries.insert(key, (collected.clone(), facets.clone()));
     }
-    Ok((collected, facets, terms, effective, interpretation))
+    Ok(Ran { collected, facets, terms, request: effective, interpreted_as: interpretation })
+}
+
+/// A search whose words (with their forms, typos and completions) find fewer services than this
+/// runs again with related words. With more, a service found only by a related word ranks below
+/// all of them (its constant score is below any word's), so it would not reach the first pages —
+/// and every related word widens the matches each search must count.
+pub const RELATED_BELOW: u64 = 50;
+
+/// Gives each term its related words (or none) and says whether the index knows it at all.
+/// (Whether a word is in the index matters only to long queries, `text::query`.)
+fn with_related(terms: &mut [QueryTerm], known: &[(u64, Vec<Related>)], long: bool, on: bool) {
+    for (term, (exact, related)) in terms.iter_mut().zip(known) {
+        term.related = if on { related.clone() } else { Vec::new() };
+        term.present = !long || *exact > 0 || !term.variants.is_empty() || !term.related.is_empty();
+    }
 }
 
 fn execute(
     shared: &Shared,
-    snapshot: &Arc<super::snapshot::Snapshot>,
+    snapshot: &Arc<Snapshot>,
     request: &SearchRequest,
     terms: &[QueryTerm],
 ) -> Result<(Collected, Facets), SearchError> {
     let filter = OfferFilter::resolve(request, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner))?;
     let fields = &shared.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if let Some(text) = text::query(terms, fields) {
+    if let Some(text) = text::query(terms, fields, Some(&shared.words)) {
         clauses.push((Occur::Must, text));
     }
     let raw = |field, value: &str| Term::from_field_text(field, value);
@@ -342,27 +366,21 @@ pub fn micros_to_usd(micros: i64) -> String {
     format!("{whole}.{fraction:06}").trim_end_matches('0').to_string()
 }
 
-/// For each field of a hit, the query words it matches (the same rules as the query: exact, other
-/// forms, prefix for the last word, one typo for long words), or the related word it was found by.
-pub fn matched_fields(terms: &[QueryTerm], row: &ServiceRow, offers: &[Offer]) -> Vec<Matched> {
+/// For each field of a hit (its analyzed `words`, `hydrate::Hydrated`), the query words it
+/// matches (the same rules as the query: exact, other forms, prefix for the last word, one typo
+/// for long words), or the related word it was found by.
+fn matched_fields(terms: &[QueryTerm], words: &[Vec<String>; 6]) -> Vec<Matched> {
     if terms.is_empty() {
         return Vec::new();
     }
-    let mut analyzer = analyzer();
-    let mut matched = Vec::new();
-    for (field, values) in FIELD_NAMES.into_iter().zip(field_texts(row, offers)) {
-        let value = values.join(" ");
-        let mut tokens = Vec::new();
-        let mut stream = analyzer.token_stream(&value);
-        while let Some(token) = stream.next() {
-            tokens.push(token.text.clone());
-        }
-        let words: Vec<String> = terms.iter().filter_map(|t| matched_word(t, &tokens)).collect();
-        if !words.is_empty() {
-            matched.push(Matched { field, terms: words });
-        }
-    }
-    matched
+    FIELD_NAMES
+        .into_iter()
+        .zip(words)
+        .filter_map(|(field, tokens)| {
+            let terms: Vec<String> = terms.iter().filter_map(|t| matched_word(t, tokens)).collect();
+            (!terms.is_empty()).then_some(Matched { field, terms })
+        })
+        .collect()
 }
 
 #[cfg(test)]

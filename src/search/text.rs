@@ -11,6 +11,8 @@ use super::expand::Variants;
 use super::related::Related;
 use super::request::TextMode;
 use super::schema::{Fields, analyzer, boosted_text_fields};
+use super::word_cache::{CachedWord, WordCache};
+use std::sync::Arc;
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -61,6 +63,15 @@ pub struct QueryTerm {
     pub common: bool,
 }
 
+impl QueryTerm {
+    /// What its query depends on besides the snapshot (the variants and related words are read
+    /// from the snapshot by these).
+    pub fn cache_key(&self) -> String {
+        let flags = [self.fuzzy, self.prefix, self.widen, !self.related.is_empty()].map(u8::from);
+        format!("{}\u{0}{flags:?}", self.word)
+    }
+}
+
 /// Cuts `q` into query terms.
 pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
     let mut analyzer = analyzer();
@@ -99,8 +110,16 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
         .collect()
 }
 
-/// The query for `terms`, or `None` when there is no text.
-pub fn query(terms: &[QueryTerm], fields: &Fields) -> Option<Box<dyn Query>> {
+/// The query for `terms`, or `None` when there is no text. Each word's part is answered from
+/// `words` when an earlier query of the snapshot computed it.
+pub fn query(terms: &[QueryTerm], fields: &Fields, words: Option<&Arc<WordCache>>) -> Option<Box<dyn Query>> {
+    let term_query = |term: &QueryTerm| -> Box<dyn Query> {
+        let query = term_query(term, fields);
+        match words {
+            Some(cache) => Box::new(CachedWord::new(term.cache_key(), query, Arc::clone(cache))),
+            None => query,
+        }
+    };
     if terms.is_empty() {
         return None;
     }
@@ -116,20 +135,20 @@ pub fn query(terms: &[QueryTerm], fields: &Fields) -> Option<Box<dyn Query>> {
             (terms.iter().collect(), Vec::new())
         };
         let known = counted.iter().filter(|t| t.required && t.present).count();
-        let enough = counted.iter().map(|term| (Occur::Should, term_query(term, fields))).collect();
+        let enough = counted.iter().map(|term| (Occur::Should, term_query(term))).collect();
         let enough = BooleanQuery::with_minimum_required_clauses(enough, known.div_ceil(2).max(1));
         if scored.is_empty() {
             return Some(Box::new(enough));
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(enough))];
-        clauses.extend(scored.into_iter().map(|term| (Occur::Should, term_query(term, fields))));
+        clauses.extend(scored.into_iter().map(|term| (Occur::Should, term_query(term))));
         return Some(Box::new(BooleanQuery::new(clauses)));
     }
     let clauses = terms
         .iter()
         .map(|term| {
             let occur = if term.required { Occur::Must } else { Occur::Should };
-            (occur, term_query(term, fields))
+            (occur, term_query(term))
         })
         .collect();
     Some(Box::new(BooleanQuery::new(clauses)))
