@@ -179,4 +179,9 @@ impl SearchIndex {
     pub fn facts_bytes(&self) -> usize {
         self.shared.snapshot().facts_bytes()
     }
+
+    /// The word cache's (hits, misses, resets) and pairs held (`word_cache`).
+    pub fn word_cache_counts(&self) -> ((u64, u64, u64), usize) {
+        (self.shared.words.counts(), self.shared.words.pairs())
+    }
 }

@@ -16,14 +16,15 @@
 //! dropped at refresh.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 use tantivy::index::SegmentId;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
-/// Most (document, score) pairs one snapshot keeps (8 bytes each: 32 MiB); when full, the cache
-/// starts over. A word matching more than a quarter of that is not kept at all.
+/// Most (document, score) pairs kept (8 bytes each: 32 MiB); when full, the least recently used
+/// words go until a quarter is free. A word matching more than a quarter is not kept at all.
 pub const MAX_PAIRS: usize = 4 << 20;
 
 /// How long a word's matches answer for later searches.
@@ -56,10 +57,15 @@ impl Stats {
 #[derive(Default)]
 pub struct WordCache {
     entries: Mutex<Entries>,
+    /// Lookups answered, lookups computed, times words were evicted.
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
 }
 
 struct Entry {
     computed: Instant,
+    used: Instant,
     stats: Stats,
     matches: Arc<Matches>,
 }
@@ -68,6 +74,23 @@ struct Entry {
 struct Entries {
     map: HashMap<(Arc<str>, SegmentId), Entry>,
     pairs: usize,
+}
+
+impl Entries {
+    /// Drops the least recently used entries until at most `pairs` are held.
+    fn evict_until(&mut self, pairs: usize) {
+        let mut by_use: Vec<(Instant, (Arc<str>, SegmentId))> =
+            self.map.iter().map(|(key, entry)| (entry.used, key.clone())).collect();
+        by_use.sort_unstable_by_key(|(used, _)| *used);
+        for (_, key) in by_use {
+            if self.pairs <= pairs {
+                break;
+            }
+            if let Some(entry) = self.map.remove(&key) {
+                self.pairs -= entry.matches.docs.len();
+            }
+        }
+    }
 }
 
 /// One word's matches in one segment, in document order.
@@ -79,9 +102,17 @@ pub struct Matches {
 
 impl WordCache {
     fn get(&self, key: &Arc<str>, segment: SegmentId, stats: Stats) -> Option<Arc<Matches>> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = entries.map.get(&(Arc::clone(key), segment))?;
-        (entry.computed.elapsed() < WORD_TTL && stats.close_to(entry.stats)).then(|| Arc::clone(&entry.matches))
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let found = entries
+            .map
+            .get_mut(&(Arc::clone(key), segment))
+            .filter(|entry| entry.computed.elapsed() < WORD_TTL && stats.close_to(entry.stats));
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found.map(|entry| {
+            entry.used = Instant::now();
+            Arc::clone(&entry.matches)
+        })
     }
 
     fn put(&self, key: &Arc<str>, segment: SegmentId, stats: Stats, matches: &Arc<Matches>) {
@@ -91,10 +122,11 @@ impl WordCache {
         }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         if entries.pairs + size > MAX_PAIRS {
-            entries.map.clear();
-            entries.pairs = 0;
+            entries.evict_until(MAX_PAIRS * 3 / 4 - size);
+            self.evictions.fetch_add(1, Ordering::Relaxed);
         }
-        let entry = Entry { computed: Instant::now(), stats, matches: Arc::clone(matches) };
+        let now = Instant::now();
+        let entry = Entry { computed: now, used: now, stats, matches: Arc::clone(matches) };
         let replaced = entries.map.insert((Arc::clone(key), segment), entry);
         entries.pairs = entries.pairs + size - replaced.map_or(0, |old| old.matches.docs.len());
     }
@@ -104,6 +136,12 @@ impl WordCache {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.map.retain(|(_, segment), _| alive.contains(segment));
         entries.pairs = entries.map.values().map(|e| e.matches.docs.len()).sum();
+    }
+
+    /// Lookups answered from the cache, lookups computed, and times words were evicted.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        (load(&self.hits), load(&self.misses), load(&self.evictions))
     }
 
     /// (document, score) pairs held.
@@ -327,24 +365,30 @@ mod tests {
     }
 
     #[test]
-    fn a_full_cache_starts_over_and_huge_words_are_not_kept() {
+    fn a_full_cache_evicts_the_least_recently_used_and_huge_words_are_not_kept() {
         let cache = WordCache::default();
         let segment = SegmentId::generate_random();
-        let key: Arc<str> = "w".into();
         let stats = Stats { alive: 1_000, all: 1_000 };
-        let huge = Arc::new(Matches { docs: vec![0; MAX_PAIRS / 4 + 1], scores: vec![0.0; MAX_PAIRS / 4 + 1] });
-        cache.put(&key, segment, stats, &huge);
+        let list = |n: usize| Arc::new(Matches { docs: vec![0; n], scores: vec![0.0; n] });
+        cache.put(&"huge".into(), segment, stats, &list(MAX_PAIRS / 4 + 1));
         assert_eq!(cache.pairs(), 0);
-        let quarter = Arc::new(Matches { docs: vec![0; MAX_PAIRS / 4], scores: vec![0.0; MAX_PAIRS / 4] });
-        for n in 0..5 {
-            cache.put(&format!("w{n}").into(), segment, stats, &quarter);
+        let eighth = MAX_PAIRS / 8;
+        for n in 0..8 {
+            cache.put(&format!("w{n}").into(), segment, stats, &list(eighth));
         }
-        assert_eq!(cache.pairs(), MAX_PAIRS / 4, "the fifth started a new cache");
-        assert!(cache.get(&"w4".into(), segment, stats).is_some());
-        assert!(cache.get(&"w0".into(), segment, stats).is_none());
+        assert_eq!(cache.pairs(), MAX_PAIRS);
+        // w0 was just used: w1 and w2 are the least recently used.
+        assert!(cache.get(&"w0".into(), segment, stats).is_some());
+        cache.put(&"w8".into(), segment, stats, &list(eighth));
+        assert_eq!(cache.pairs(), MAX_PAIRS * 6 / 8, "a quarter free after the new word");
+        for (word, kept) in [("w0", true), ("w1", false), ("w2", false), ("w3", false), ("w4", true), ("w8", true)] {
+            assert_eq!(cache.get(&word.into(), segment, stats).is_some(), kept, "{word}");
+        }
+        assert_eq!(cache.counts().2, 1, "one eviction");
         // The index moved on: a word's scores are computed again.
-        assert!(cache.get(&"w4".into(), segment, Stats { alive: 1_010, all: 1_010 }).is_some(), "1 %");
-        assert!(cache.get(&"w4".into(), segment, Stats { alive: 1_000, all: 1_011 }).is_none(), "deleted ones count");
-        assert!(cache.get(&"w4".into(), segment, Stats { alive: 989, all: 1_000 }).is_none());
+        let w8: Arc<str> = "w8".into();
+        assert!(cache.get(&w8, segment, Stats { alive: 1_010, all: 1_010 }).is_some(), "1 %");
+        assert!(cache.get(&w8, segment, Stats { alive: 1_000, all: 1_011 }).is_none(), "deleted ones count");
+        assert!(cache.get(&w8, segment, Stats { alive: 989, all: 1_000 }).is_none());
     }
 }
