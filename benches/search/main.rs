@@ -244,8 +244,8 @@ async fn profile_long_tail(index: &SearchIndex, store: &Store) {
             }
         }
     }
-    let ((hits_cached, computed, resets), pairs) = index.word_cache_counts();
-    println!("word cache: {hits_cached} hits, {computed} computed, {resets} resets, {pairs} pairs held");
+    let ((hits_cached, computed, evictions), pairs) = index.word_cache_counts();
+    println!("word cache: {hits_cached} hits, {computed} computed, {evictions} evictions, {pairs} pairs held");
     println!(
         "matches per query: mean {:.0}; hits shown: {hits}, {} distinct services",
         matches as f64 / queries.len() as f64,

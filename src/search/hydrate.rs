@@ -55,15 +55,6 @@ pub struct RowMemo {
 }
 
 impl RowMemo {
-    /// Rows held now (fresh or not).
-    pub fn len(&self) -> usize {
-        self.rows.lock().unwrap_or_else(PoisonError::into_inner).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Forgets these services' rows (they changed).
     pub fn forget(&self, ids: impl IntoIterator<Item = i64>) {
         let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);

@@ -4,7 +4,7 @@
 //! - [`schema`]: fields, analyzer, service → document.
 //! - [`facts`], [`snapshot`], [`spellings`]: per-document offer facts, decoded once per segment,
 //!   and each segment's memo of typo and prefix spellings; [`word_cache`]: query words' scored
-//!   matches, kept per snapshot.
+//!   matches per segment, reused while the index statistics hold.
 //! - [`norms`]: the latency yardsticks the indexer scores quality against.
 //! - [`related`]: the catalog's vocabulary of words sellers use together (query recall).
 //! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
@@ -180,7 +180,7 @@ impl SearchIndex {
         self.shared.snapshot().facts_bytes()
     }
 
-    /// The word cache's (hits, misses, resets) and pairs held (`word_cache`).
+    /// The word cache's (hits, computed, evictions) and pairs held (`word_cache`).
     pub fn word_cache_counts(&self) -> ((u64, u64, u64), usize) {
         (self.shared.words.counts(), self.shared.words.pairs())
     }

@@ -240,7 +240,7 @@ fn execute(
     let filter = OfferFilter::resolve(request, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner))?;
     let fields = &shared.fields;
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    if let Some(text) = text::query(terms, fields, Some(&shared.words)) {
+    if let Some(text) = text::query(terms, fields, &shared.words) {
         clauses.push((Occur::Must, text));
     }
     let raw = |field, value: &str| Term::from_field_text(field, value);

@@ -111,14 +111,10 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
 }
 
 /// The query for `terms`, or `None` when there is no text. Each word's part is answered from
-/// `words` when an earlier query of the snapshot computed it.
-pub fn query(terms: &[QueryTerm], fields: &Fields, words: Option<&Arc<WordCache>>) -> Option<Box<dyn Query>> {
+/// `words` when an earlier query computed it (`word_cache`).
+pub fn query(terms: &[QueryTerm], fields: &Fields, words: &Arc<WordCache>) -> Option<Box<dyn Query>> {
     let term_query = |term: &QueryTerm| -> Box<dyn Query> {
-        let query = term_query(term, fields);
-        match words {
-            Some(cache) => Box::new(CachedWord::new(term.cache_key(), query, Arc::clone(cache))),
-            None => query,
-        }
+        Box::new(CachedWord::new(term.cache_key(), term_query(term, fields), Arc::clone(words)))
     };
     if terms.is_empty() {
         return None;

@@ -1,9 +1,9 @@
-//! The scored matches of one query word, kept for the snapshot they were computed on.
+//! The scored matches of one query word in one segment, kept for later queries.
 //!
 //! Agent traffic is a long tail of distinct queries (the answer cache rarely helps), built from a
 //! far smaller vocabulary: "weather", "forecast", "stock" come back in query after query. A word's
 //! part of a query — six fields, its other forms, typos, completions and related words, a union of
-//! dozens of posting lists scored by BM25 — is computed once per snapshot and segment into a flat
+//! dozens of posting lists scored by BM25 — is computed once per segment into a flat
 //! list of (document, score); later queries intersect and rank these lists instead of walking
 //! the postings again (Lucene's query cache keeps filter clauses the same way).
 //!
