@@ -99,12 +99,21 @@ impl Store {
     }
 }
 
-/// Appends `(?, ?, …)` binding `ids`, for `… IN` clauses (callers keep lists ≤ 1,000 ids).
+/// Appends `(SELECT value FROM json_each(?))` binding `ids` as one JSON array, for `… IN`
+/// clauses. One parameter whatever the length: one cached statement serves every list, and the
+/// bound value cannot steer the plan (with a parameter per id, SQLite's STAT4 statistics made it
+/// recompile the statement on every run once `PRAGMA optimize` had gathered them).
 pub(crate) fn in_list(builder: &mut sqlx::QueryBuilder<sqlx::Sqlite>, ids: &[i64]) {
-    builder.push("(");
-    let mut list = builder.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
+    let mut json = String::with_capacity(ids.len() * 8 + 2);
+    json.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(&id.to_string());
     }
-    builder.push(")");
+    json.push(']');
+    builder.push("(SELECT value FROM json_each(");
+    builder.push_bind(json);
+    builder.push("))");
 }

@@ -5,13 +5,14 @@
 //! filter except that dimension's own, so a page can offer "also Solana (12)" next to a chosen
 //! Base. A service counts once per value, and only through offers that pass the other filters.
 
+use super::facet_counts::{Counters, FacetCounts};
 use super::facts::{OfferFacts, SegmentFacts};
-use super::filters::{OfferFilter, PRICE_BUCKETS, Passes};
+use super::filters::{OfferFilter, Passes};
+use super::plain::PlainState;
 use super::request::{Sort, TestnetMode};
 use super::snapshot::Snapshot;
 use super::top::TopK;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 use std::sync::Arc;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
@@ -55,34 +56,6 @@ impl PartialOrd for Ranked {
     }
 }
 
-/// Facet counts: value code → services.
-#[derive(Debug, Default, Clone)]
-pub struct FacetCounts {
-    pub networks: HashMap<u32, u64>,
-    pub assets: HashMap<u32, u64>,
-    pub schemes: HashMap<u32, u64>,
-    pub versions: HashMap<u8, u64>,
-    pub prices: [u64; PRICE_BUCKETS.len()],
-}
-
-impl FacetCounts {
-    fn merge(&mut self, other: FacetCounts) {
-        for (mine, theirs) in
-            [(&mut self.networks, other.networks), (&mut self.assets, other.assets), (&mut self.schemes, other.schemes)]
-        {
-            for (code, n) in theirs {
-                *mine.entry(code).or_default() += n;
-            }
-        }
-        for (version, n) in other.versions {
-            *self.versions.entry(version).or_default() += n;
-        }
-        for (mine, theirs) in self.prices.iter_mut().zip(other.prices) {
-            *mine += theirs;
-        }
-    }
-}
-
 /// Everything the pass found.
 #[derive(Debug, Default, Clone)]
 pub struct Collected {
@@ -105,14 +78,8 @@ impl Collector for CatalogCollector {
 
     fn for_segment(&self, _ord: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
         let facts = self.snapshot.facts(segment.segment_id()).unwrap_or_default();
-        Ok(CatalogSegmentCollector {
-            plan: Arc::clone(&self.plan),
-            facts,
-            collected: Collected::default(),
-            counters: Counters::default(),
-            top: TopK::new(self.plan.keep),
-            batch: Vec::with_capacity(BATCH),
-        })
+        let plain = self.plan.filter.is_plain() && self.plan.version.is_none();
+        Ok(CatalogSegmentCollector::new(Arc::clone(&self.plan), facts, plain))
     }
 
     fn requires_scoring(&self) -> bool {
@@ -137,6 +104,8 @@ impl Collector for CatalogCollector {
 
 pub struct CatalogSegmentCollector {
     plan: Arc<Plan>,
+    /// No offer or version filter: each match's part is read from `plain` (`search::plain`).
+    plain: bool,
     facts: Arc<SegmentFacts>,
     collected: Collected,
     counters: Counters,
@@ -149,55 +118,6 @@ pub struct CatalogSegmentCollector {
 /// the document, then its offers); touching a whole batch first in a tight loop of independent
 /// loads lets the CPU fetch them in parallel instead of one after another.
 const BATCH: usize = 64;
-
-/// Facet counters indexed by interned code (codes are small and dense), turned into maps once
-/// per segment: the per-document work is array increments.
-struct Counters {
-    /// network, asset, scheme, price bucket.
-    dims: [Vec<u64>; 4],
-    /// Per dimension and code, the last document counted (+1): a service counts once per value
-    /// however many of its offers carry it.
-    counted: [Vec<u32>; 4],
-    versions: Vec<u64>,
-}
-
-impl Default for Counters {
-    fn default() -> Self {
-        let mut dims: [Vec<u64>; 4] = Default::default();
-        dims[3] = vec![0; PRICE_BUCKETS.len()];
-        Counters { dims, counted: Default::default(), versions: vec![0; 256] }
-    }
-}
-
-impl Counters {
-    /// Counts `code` in dimension `dim` (0–2 codes, 3 price buckets) for document `doc`.
-    #[inline]
-    fn once(&mut self, dim: usize, code: u32, doc: DocId) {
-        let at = code as usize;
-        let (counts, counted) = (&mut self.dims[dim], &mut self.counted[dim]);
-        if counted.len() <= at {
-            counted.resize(at + 1, 0);
-            counts.resize(at + 1, 0);
-        }
-        if counted[at] != doc + 1 {
-            counted[at] = doc + 1;
-            counts[at] += 1;
-        }
-    }
-
-    fn into_facets(self) -> FacetCounts {
-        let versions = self.versions.iter().enumerate().filter(|(_, n)| **n > 0).map(|(v, n)| (v as u8, *n)).collect();
-        let [networks, assets, schemes, prices] = self.dims;
-        let [networks, assets, schemes] = [networks, assets, schemes].map(|counts| {
-            counts.into_iter().enumerate().filter(|(_, n)| *n > 0).map(|(code, n)| (code as u32, n)).collect()
-        });
-        let mut buckets = [0; PRICE_BUCKETS.len()];
-        for (bucket, n) in buckets.iter_mut().zip(prices) {
-            *bucket = n;
-        }
-        FacetCounts { networks, assets, schemes, versions, prices: buckets }
-    }
-}
 
 /// Relevance is multiplied by `QUALITY_BLEND.0` at quality 0, rising evenly to `QUALITY_BLEND.1` at
 /// quality 100: a bounded nudge (docs/SEARCH.md "Quality"), so a measured-better service wins
@@ -252,7 +172,28 @@ impl SegmentCollector for CatalogSegmentCollector {
 }
 
 impl CatalogSegmentCollector {
+    fn new(plan: Arc<Plan>, facts: Arc<SegmentFacts>, plain: bool) -> Self {
+        let mut counters = Counters::default();
+        if plain {
+            counters.size_for(facts.plain().sizes);
+        }
+        let top = TopK::new(plan.keep);
+        CatalogSegmentCollector {
+            plan,
+            plain,
+            facts,
+            collected: Collected::default(),
+            counters,
+            top,
+            batch: Vec::with_capacity(BATCH),
+        }
+    }
+
     fn flush(&mut self) {
+        if self.plain {
+            self.flush_plain();
+            return;
+        }
         let mut touched = 0i64;
         for (doc_id, _) in &self.batch {
             if let Some(doc) = self.facts.doc(*doc_id) {
@@ -269,6 +210,59 @@ impl CatalogSegmentCollector {
         }
         self.batch = batch;
         self.batch.clear();
+    }
+
+    /// [`Self::flush`] for a plain search: the same answer from the precomputed parts.
+    fn flush_plain(&mut self) {
+        let plain = self.facts.plain();
+        let mut touched = 0u32;
+        for (doc_id, _) in &self.batch {
+            touched ^= plain.first_value(plain.doc(*doc_id));
+        }
+        std::hint::black_box(touched);
+        let batch = std::mem::take(&mut self.batch);
+        for (doc_id, score) in &batch {
+            self.count_plain(*doc_id, *score);
+        }
+        self.batch = batch;
+        self.batch.clear();
+    }
+
+    fn count_plain(&mut self, doc_id: DocId, score: Score) {
+        let Self { plan, facts, collected, counters, top, .. } = self;
+        let plain = facts.plain();
+        let doc = plain.doc(doc_id);
+        match doc.state {
+            PlainState::Out => return,
+            PlainState::TestnetOnly => {
+                collected.hidden_testnet += 1;
+                return;
+            }
+            PlainState::Matches => {}
+        }
+        counters.versions[usize::from(doc.version)] += 1;
+        for (dimension, code) in plain.values(doc) {
+            counters.add(dimension, code);
+        }
+        collected.total += 1;
+        let best_price = match plan.sort {
+            Sort::PriceAsc | Sort::PriceDesc => {
+                facts.doc(doc_id).and_then(|d| facts.offers_of(d).iter().filter(|o| !o.testnet).fold(None, min_price))
+            }
+            _ => None,
+        };
+        let (primary, secondary) = sort_keys(plan.sort, facts, doc_id, score, best_price);
+        if top.admits(primary, secondary) {
+            top.push(Ranked {
+                primary,
+                secondary,
+                id: facts.id(doc_id),
+                score,
+                uptime: facts.uptime(doc_id),
+                owner_verified: facts.doc(doc_id).is_some_and(|d| d.owner_verified()),
+                quality: facts.quality_parts(doc_id),
+            });
+        }
     }
 
     fn count(&mut self, doc_id: DocId, score: Score) {
@@ -340,5 +334,76 @@ fn min_price(best: Option<i64>, offer: &OfferFacts) -> Option<i64> {
     match (best, offer.usd()) {
         (Some(b), Some(p)) => Some(b.min(p)),
         (b, p) => b.or(p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::SearchRequest;
+    use crate::search::facts::{StoredFacts, Vocab};
+
+    /// A segment of random services: several offers each, some on testnets, some unpriced, a
+    /// few unreadable or without offers.
+    fn random_segment(rng: &mut fastrand::Rng, docs: usize) -> SegmentFacts {
+        let networks = ["eip155:8453", "eip155:84532", "solana:mainnet", "eip155:137"];
+        let assets = ["USDC", "EURC", "0xabc"];
+        let stored: Vec<Option<StoredFacts>> = (0..docs)
+            .map(|id| {
+                (rng.u8(..20) != 0).then(|| StoredFacts {
+                    id: id as i64,
+                    version: 1 + rng.u8(..2),
+                    registered_at: rng.i64(..1_000),
+                    verified_at: rng.bool().then(|| rng.i64(..1_000)),
+                    uptime: (10, rng.i64(..=10)),
+                    owner_verified: rng.u8(..5) == 0,
+                    quality: [rng.u8(..=100); 6],
+                    offers: (0..rng.usize(..4))
+                        .map(|_| {
+                            let asset = assets[rng.usize(..assets.len())];
+                            let symbol = (asset != "0xabc").then(|| asset.to_string());
+                            let price = (rng.u8(..6) != 0).then(|| 10_i64.pow(rng.u32(..8)));
+                            let scheme = if rng.bool() { "exact" } else { "upto" };
+                            let network = networks[rng.usize(..networks.len())];
+                            (network.into(), asset.into(), symbol, scheme.into(), rng.u8(..4) == 0, price)
+                        })
+                        .collect(),
+                })
+            })
+            .collect();
+        SegmentFacts::from_stored(&stored, &mut Vocab::default())
+    }
+
+    fn collect(facts: &Arc<SegmentFacts>, sort: Sort, plain: bool, scores: &[Score]) -> Collected {
+        let filter = OfferFilter::resolve(&SearchRequest::default(), &Vocab::default()).expect("no filters");
+        let plan = Plan { filter, version: None, sort, keep: 15 };
+        assert!(plan.filter.is_plain());
+        let mut collector = CatalogSegmentCollector::new(Arc::new(plan), Arc::clone(facts), plain);
+        for (doc, score) in scores.iter().enumerate() {
+            if doc % 3 != 0 {
+                collector.collect(doc as DocId, *score);
+            }
+        }
+        collector.harvest()
+    }
+
+    #[test]
+    fn a_plain_search_counts_and_ranks_as_the_general_path_does() {
+        let mut rng = fastrand::Rng::with_seed(21);
+        let facts = Arc::new(random_segment(&mut rng, 3_000));
+        let scores: Vec<Score> = (0..3_000).map(|_| rng.f32() * 10.0).collect();
+        for sort in [Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc, Sort::Newest, Sort::Uptime, Sort::Quality] {
+            let general = collect(&facts, sort, false, &scores);
+            let plain = collect(&facts, sort, true, &scores);
+            assert!(general.total > 1_000 && general.hidden_testnet > 10, "{sort:?}: a varied catalog");
+            assert_eq!(plain.total, general.total, "{sort:?}");
+            assert_eq!(plain.hidden_testnet, general.hidden_testnet, "{sort:?}");
+            assert_eq!(plain.facets.networks, general.facets.networks, "{sort:?}");
+            assert_eq!(plain.facets.assets, general.facets.assets, "{sort:?}");
+            assert_eq!(plain.facets.schemes, general.facets.schemes, "{sort:?}");
+            assert_eq!(plain.facets.versions, general.facets.versions, "{sort:?}");
+            assert_eq!(plain.facets.prices, general.facets.prices, "{sort:?}");
+            assert_eq!(plain.top, general.top, "{sort:?}");
+        }
     }
 }

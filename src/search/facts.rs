@@ -7,6 +7,7 @@
 //! Strings are interned into a process-wide [`Vocab`] so the arrays hold small integer codes.
 
 use super::filters::price_bucket;
+use super::plain::PlainFacts;
 use crate::db::search_feed::FeedService;
 use crate::quality::Quality;
 use agora_crawler::x402::price::usd_to_micros;
@@ -181,6 +182,8 @@ pub struct SegmentFacts {
     quality: Vec<u8>,
     /// Its parts in percent, read only for hits.
     quality_parts: Vec<[u8; 6]>,
+    /// What each document contributes to a search without offer filters.
+    plain: PlainFacts,
 }
 
 impl SegmentFacts {
@@ -201,6 +204,7 @@ impl SegmentFacts {
             quality: Vec::with_capacity(capacity),
             quality_parts: Vec::with_capacity(capacity),
             offers: Vec::new(),
+            plain: PlainFacts::default(),
         };
         for doc in store.iter::<TantivyDocument>(None) {
             let doc = doc?;
@@ -211,6 +215,16 @@ impl SegmentFacts {
             out.push(stored.as_ref(), &mut vocab);
         }
         Ok(out)
+    }
+
+    /// The facts of documents given as stored (for tests of what reads them).
+    #[cfg(test)]
+    pub fn from_stored(stored: &[Option<StoredFacts>], vocab: &mut Vocab) -> SegmentFacts {
+        let mut out = SegmentFacts::default();
+        for facts in stored {
+            out.push(facts.as_ref(), vocab);
+        }
+        out
     }
 
     fn push(&mut self, stored: Option<&StoredFacts>, vocab: &mut Vocab) {
@@ -224,6 +238,7 @@ impl SegmentFacts {
             self.uptime.push(-1.0);
             self.quality.push(0);
             self.quality_parts.push([0; 6]);
+            self.plain.push(None, 0);
             return;
         };
         // The challenge size cap keeps `accepts` far below this; a document beyond it keeps the first.
@@ -239,6 +254,7 @@ impl SegmentFacts {
                 price_bucket: usd.map_or(0, |usd| price_bucket(usd) as u8),
             });
         }
+        self.plain.push(self.offers.get(first_offer as usize..), stored.version);
         let (probes, successes) = stored.uptime;
         self.docs.push(DocFacts {
             first_offer,
@@ -257,6 +273,10 @@ impl SegmentFacts {
 
     pub fn doc(&self, doc: u32) -> Option<&DocFacts> {
         self.docs.get(doc as usize)
+    }
+
+    pub fn plain(&self) -> &PlainFacts {
+        &self.plain
     }
 
     pub fn offers_of(&self, doc: &DocFacts) -> &[OfferFacts] {
@@ -297,5 +317,6 @@ impl SegmentFacts {
             + self.uptime.capacity() * size_of::<f32>()
             + self.quality.capacity()
             + self.quality_parts.capacity() * size_of::<[u8; 6]>()
+            + self.plain.heap_bytes()
     }
 }

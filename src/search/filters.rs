@@ -97,6 +97,12 @@ impl OfferFilter {
         })
     }
 
+    /// No offer filter but the default one (testnet offers left out): a plain search, see
+    /// `search::plain`.
+    pub fn is_plain(&self) -> bool {
+        self.testnet_only && self.testnet == TestnetMode::Exclude
+    }
+
     /// The codes one dimension (0 network, 1 asset, 2 scheme) accepts, for tests.
     #[cfg(test)]
     fn codes(&self, dimension: usize) -> Option<Vec<u32>> {

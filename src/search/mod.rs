@@ -21,6 +21,7 @@
 pub mod build;
 pub mod collect;
 pub mod expand;
+pub mod facet_counts;
 pub mod facts;
 pub mod filters;
 pub mod follow;
@@ -30,6 +31,7 @@ pub mod hit_offers;
 pub mod hydrate;
 pub mod indexer;
 pub mod norms;
+pub mod plain;
 pub mod related;
 pub mod request;
 pub mod results;
