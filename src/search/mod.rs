@@ -4,7 +4,8 @@
 //! - [`schema`]: fields, analyzer, service → document.
 //! - [`facts`], [`snapshot`], [`spellings`]: per-document offer facts, decoded once per segment,
 //!   and each segment's memo of typo and prefix spellings; [`word_cache`]: query words' scored
-//!   matches per segment, reused while the index statistics hold.
+//!   matches per segment, reused while the index statistics hold; [`word_join`]: a query's words
+//!   joined over those lists.
 //! - [`norms`]: the latency yardsticks the indexer scores quality against.
 //! - [`related`]: the catalog's vocabulary of words sellers use together (query recall).
 //! - [`indexer`]: the one task that owns the `IndexWriter`; it catches up with SQLite after
@@ -42,6 +43,7 @@ pub mod text;
 pub mod top;
 pub mod understand;
 pub mod word_cache;
+pub mod word_join;
 
 pub use crate::params::ParamError;
 pub use request::{SearchRequest, Sort, StatusFilter, TestnetMode, TextMode};

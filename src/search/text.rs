@@ -12,6 +12,7 @@ use super::related::Related;
 use super::request::TextMode;
 use super::schema::{Fields, analyzer, boosted_text_fields};
 use super::word_cache::{CachedWord, WordCache};
+use super::word_join::{JoinedWords, Role};
 use std::sync::Arc;
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -113,9 +114,7 @@ pub fn terms(q: &str, mode: TextMode) -> Vec<QueryTerm> {
 /// The query for `terms`, or `None` when there is no text. Each word's part is answered from
 /// `words` when an earlier query computed it (`word_cache`).
 pub fn query(terms: &[QueryTerm], fields: &Fields, words: &Arc<WordCache>) -> Option<Box<dyn Query>> {
-    let term_query = |term: &QueryTerm| -> Box<dyn Query> {
-        Box::new(CachedWord::new(term.cache_key(), term_query(term, fields), Arc::clone(words)))
-    };
+    let cached = |term: &QueryTerm| CachedWord::new(term.cache_key(), term_query(term, fields), Arc::clone(words));
     if terms.is_empty() {
         return None;
     }
@@ -131,23 +130,16 @@ pub fn query(terms: &[QueryTerm], fields: &Fields, words: &Arc<WordCache>) -> Op
             (terms.iter().collect(), Vec::new())
         };
         let known = counted.iter().filter(|t| t.required && t.present).count();
-        let enough = counted.iter().map(|term| (Occur::Should, term_query(term))).collect();
-        let enough = BooleanQuery::with_minimum_required_clauses(enough, known.div_ceil(2).max(1));
-        if scored.is_empty() {
-            return Some(Box::new(enough));
-        }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(enough))];
-        clauses.extend(scored.into_iter().map(|term| (Occur::Should, term_query(term))));
-        return Some(Box::new(BooleanQuery::new(clauses)));
+        let parts = counted
+            .into_iter()
+            .map(|term| (cached(term), Role::Counted))
+            .chain(scored.into_iter().map(|term| (cached(term), Role::Optional)))
+            .collect();
+        return Some(Box::new(JoinedWords::new(parts, known.div_ceil(2).max(1))));
     }
-    let clauses = terms
-        .iter()
-        .map(|term| {
-            let occur = if term.required { Occur::Must } else { Occur::Should };
-            (occur, term_query(term))
-        })
-        .collect();
-    Some(Box::new(BooleanQuery::new(clauses)))
+    let parts =
+        terms.iter().map(|term| (cached(term), if term.required { Role::Required } else { Role::Optional })).collect();
+    Some(Box::new(JoinedWords::new(parts, 0)))
 }
 
 /// One word against every text field: boosted exact terms and its other forms, plus its typo

@@ -96,8 +96,25 @@ impl Entries {
 /// One word's matches in one segment, in document order.
 #[derive(Debug, Default)]
 pub struct Matches {
-    docs: Vec<DocId>,
-    scores: Vec<Score>,
+    pub(crate) docs: Vec<DocId>,
+    pub(crate) scores: Vec<Score>,
+}
+
+/// The first position at or after `from` whose document is at least `target` (`docs.len()` if
+/// none). Galloping: an intersection seeks to targets near the current document far more often
+/// than far away, so steps double from `from` before a binary search of the last step.
+#[inline]
+pub fn gallop(docs: &[DocId], from: usize, target: DocId) -> usize {
+    let (mut low, mut step) = (from, 1);
+    if docs.get(low).is_none_or(|doc| *doc >= target) {
+        return low.min(docs.len());
+    }
+    while low + step < docs.len() && docs[low + step] < target {
+        low += step;
+        step *= 2;
+    }
+    let high = (low + step + 1).min(docs.len());
+    low + docs[low..high].partition_point(|doc| *doc < target)
 }
 
 impl WordCache {
@@ -178,6 +195,17 @@ impl std::fmt::Debug for CachedWord {
 
 impl Query for CachedWord {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(self.cached_weight(scoring)?))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
+        self.inner.query_terms(visitor);
+    }
+}
+
+impl CachedWord {
+    /// The weight, with the word's entries of every segment looked up now.
+    pub(crate) fn cached_weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<CachedWordWeight> {
         // Scored and unscored matches differ: each has its own entries.
         let key: Arc<str> = format!("{}\u{0}{}", self.key, u8::from(scoring.is_scoring_enabled())).into();
         let mut known = HashMap::new();
@@ -195,15 +223,11 @@ impl Query for CachedWord {
         }
         // Building the inner weight reads every term's statistics: only when something is new.
         let inner = if complete { None } else { Some(self.inner.weight(scoring)?) };
-        Ok(Box::new(CachedWordWeight { key, stats, known, inner, cache: Arc::clone(&self.cache) }))
-    }
-
-    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
-        self.inner.query_terms(visitor);
+        Ok(CachedWordWeight { key, stats, known, inner, cache: Arc::clone(&self.cache) })
     }
 }
 
-struct CachedWordWeight {
+pub(crate) struct CachedWordWeight {
     key: Arc<str>,
     stats: Stats,
     /// The entries found when the weight was made (a later clear cannot take them away).
@@ -214,7 +238,8 @@ struct CachedWordWeight {
 }
 
 impl CachedWordWeight {
-    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Matches>> {
+    /// The word's matches in a segment: cached, or computed and kept.
+    pub(crate) fn matches(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Matches>> {
         let segment = reader.segment_id();
         if let Some(matches) = self.known.get(&segment) {
             return Ok(Arc::clone(matches));
@@ -253,10 +278,16 @@ impl Weight for CachedWordWeight {
 }
 
 /// Walks a [`Matches`] list.
-struct CachedScorer {
+pub(crate) struct CachedScorer {
     matches: Arc<Matches>,
     at: usize,
     boost: Score,
+}
+
+impl CachedScorer {
+    pub(crate) fn new(matches: Arc<Matches>, boost: Score) -> CachedScorer {
+        CachedScorer { matches, at: 0, boost }
+    }
 }
 
 impl DocSet for CachedScorer {
@@ -265,17 +296,8 @@ impl DocSet for CachedScorer {
         self.doc()
     }
 
-    /// Galloping: an intersection seeks to targets near the current document far more often
-    /// than far away, so steps double from here before a binary search of the last step.
     fn seek(&mut self, target: DocId) -> DocId {
-        let docs = &self.matches.docs;
-        let (mut low, mut step) = (self.at, 1);
-        while low + step < docs.len() && docs[low + step] < target {
-            low += step;
-            step *= 2;
-        }
-        let high = (low + step + 1).min(docs.len());
-        self.at = low + docs[low..high].partition_point(|doc| *doc < target);
+        self.at = gallop(&self.matches.docs, self.at, target);
         self.doc()
     }
 

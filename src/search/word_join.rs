@@ -1,0 +1,286 @@
+//! A query's words joined over their matches (`word_cache`): each word's (document, score) list
+//! in a segment is flat and sorted, so which documents the query matches, and their summed
+//! scores, are found by walking those arrays directly — galloping intersections for the words a
+//! match must hold, and one dense tally for long queries ("at least half of these words") —
+//! instead of through tantivy's general boolean scorers, whose per-document virtual calls and
+//! heap of scorers were most of a cached search's cost. The answer is the same: the documents
+//! tantivy's `BooleanQuery` of these words would match, each scored by the sum of its words'
+//! scores (summed in another order, so a score can differ in its last bit).
+
+use super::word_cache::{CachedScorer, CachedWord, CachedWordWeight, Matches, gallop};
+use std::cell::RefCell;
+use std::sync::Arc;
+use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::{DocId, Score, SegmentReader};
+
+/// How a word takes part in a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Every match holds it.
+    Required,
+    /// Adds its score where present.
+    Optional,
+    /// A match holds at least `min_counted` of the counted words.
+    Counted,
+}
+
+/// The words of a query, each with its role.
+#[derive(Debug, Clone)]
+pub struct JoinedWords {
+    parts: Vec<(CachedWord, Role)>,
+    min_counted: usize,
+}
+
+impl JoinedWords {
+    /// With no required word, a match holds at least `min_counted` (≥ 1) of the counted ones.
+    pub fn new(parts: Vec<(CachedWord, Role)>, min_counted: usize) -> JoinedWords {
+        JoinedWords { parts, min_counted: min_counted.max(1) }
+    }
+}
+
+impl Query for JoinedWords {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let parts = self
+            .parts
+            .iter()
+            .map(|(word, role)| Ok((word.cached_weight(scoring)?, *role)))
+            .collect::<tantivy::Result<_>>()?;
+        Ok(Box::new(JoinedWeight { parts, min_counted: self.min_counted }))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a tantivy::Term, bool)) {
+        for (word, _) in &self.parts {
+            word.query_terms(visitor);
+        }
+    }
+}
+
+struct JoinedWeight {
+    parts: Vec<(CachedWordWeight, Role)>,
+    min_counted: usize,
+}
+
+impl JoinedWeight {
+    fn joined(&self, reader: &SegmentReader) -> tantivy::Result<Matches> {
+        let lists = self
+            .parts
+            .iter()
+            .map(|(weight, role)| Ok((weight.matches(reader)?, *role)))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(join(&lists, self.min_counted, reader.max_doc()))
+    }
+}
+
+impl Weight for JoinedWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(CachedScorer::new(Arc::new(self.joined(reader)?), boost)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let joined = self.joined(reader)?;
+        match joined.docs.binary_search(&doc) {
+            Ok(at) => Ok(Explanation::new("words (joined)", joined.scores[at])),
+            Err(_) => Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match"))),
+        }
+    }
+}
+
+/// The documents of a segment (below `max_doc`) that `lists` match together, with summed scores.
+pub fn join(lists: &[(Arc<Matches>, Role)], min_counted: usize, max_doc: DocId) -> Matches {
+    let of = |role: Role| -> Vec<&Matches> { lists.iter().filter(|(_, r)| *r == role).map(|(m, _)| &**m).collect() };
+    let (mut required, mut counted, optional) = (of(Role::Required), of(Role::Counted), of(Role::Optional));
+    if required.is_empty() && counted.is_empty() {
+        // Only optional words: any of them (tantivy's pure disjunction).
+        return tally(&optional, 1, &[], max_doc);
+    }
+    if required.is_empty() {
+        return tally(&counted, min_counted, &optional, max_doc);
+    }
+    required.sort_by_key(|m| m.docs.len());
+    if counted.len() > 1 {
+        counted.sort_by_key(|m| m.docs.len());
+    }
+    intersect(&required, &counted, min_counted, &optional)
+}
+
+/// Documents in every `required` list (shortest first) and in at least `min_counted` of the
+/// `counted` ones (when there are any), plus the `optional` lists' scores.
+fn intersect(required: &[&Matches], counted: &[&Matches], min_counted: usize, optional: &[&Matches]) -> Matches {
+    let (lead, others) = required.split_first().expect("at least one required list");
+    let mut at_other = vec![0; others.len()];
+    let mut at_counted = vec![0; counted.len()];
+    let mut at_optional = vec![0; optional.len()];
+    let mut out = Matches::default();
+    let mut i = 0;
+    'lead: while i < lead.docs.len() {
+        let doc = lead.docs[i];
+        let mut score = lead.scores[i];
+        for (other, at) in others.iter().zip(&mut at_other) {
+            *at = gallop(&other.docs, *at, doc);
+            match other.docs.get(*at) {
+                None => break 'lead,
+                Some(found) if *found == doc => score += other.scores[*at],
+                // Leapfrog: the lead jumps to the first document this list still has.
+                Some(found) => {
+                    i = gallop(&lead.docs, i, *found);
+                    continue 'lead;
+                }
+            }
+        }
+        if !counted.is_empty() {
+            let mut held = 0;
+            for (list, at) in counted.iter().zip(&mut at_counted) {
+                *at = gallop(&list.docs, *at, doc);
+                if list.docs.get(*at) == Some(&doc) {
+                    held += 1;
+                    score += list.scores[*at];
+                }
+            }
+            if held < min_counted {
+                i += 1;
+                continue;
+            }
+        }
+        for (list, at) in optional.iter().zip(&mut at_optional) {
+            *at = gallop(&list.docs, *at, doc);
+            if list.docs.get(*at) == Some(&doc) {
+                score += list.scores[*at];
+            }
+        }
+        out.docs.push(doc);
+        out.scores.push(score);
+        i += 1;
+    }
+    out
+}
+
+thread_local! {
+    /// Per document of a segment: counted words held, summed score (kept zeroed between uses).
+    static TALLY: RefCell<(Vec<u8>, Vec<Score>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Documents in at least `min` of the `counted` lists, scored by those lists and the `optional`
+/// ones: every list is added into a dense per-document tally, read back in document order.
+fn tally(counted: &[&Matches], min: usize, optional: &[&Matches], max_doc: DocId) -> Matches {
+    TALLY.with_borrow_mut(|(held, scores)| {
+        let size = max_doc as usize;
+        if held.len() < size {
+            held.resize(size, 0);
+            scores.resize(size, 0.0);
+        }
+        fn in_segment(list: &Matches, size: usize) -> impl Iterator<Item = (&DocId, &Score)> {
+            list.docs.iter().zip(&list.scores).filter(move |(doc, _)| (**doc as usize) < size)
+        }
+        for list in counted {
+            for (doc, score) in in_segment(list, size) {
+                let doc = *doc as usize;
+                held[doc] = held[doc].saturating_add(1);
+                scores[doc] += score;
+            }
+        }
+        for list in optional {
+            for (doc, score) in in_segment(list, size) {
+                scores[*doc as usize] += score;
+            }
+        }
+        let min = u8::try_from(min).unwrap_or(u8::MAX);
+        let mut out = Matches::default();
+        for (doc, count) in held[..size].iter().enumerate() {
+            if *count >= min {
+                out.docs.push(doc as DocId);
+                out.scores.push(scores[doc]);
+            }
+        }
+        // Back to zero, touching only what the lists touched.
+        for list in counted.iter().chain(optional) {
+            for (doc, _) in in_segment(list, size) {
+                held[*doc as usize] = 0;
+                scores[*doc as usize] = 0.0;
+            }
+        }
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(pairs: &[(DocId, Score)]) -> Arc<Matches> {
+        Arc::new(Matches { docs: pairs.iter().map(|p| p.0).collect(), scores: pairs.iter().map(|p| p.1).collect() })
+    }
+
+    /// What a boolean query of these lists matches, document by document (the reference).
+    fn naive(lists: &[(Arc<Matches>, Role)], min_counted: usize, max_doc: DocId) -> Vec<(DocId, Score)> {
+        let has_required = lists.iter().any(|(_, r)| *r == Role::Required);
+        let has_counted = lists.iter().any(|(_, r)| *r == Role::Counted);
+        (0..max_doc)
+            .filter_map(|doc| {
+                let mut score = 0.0;
+                let (mut required_ok, mut counted, mut any) = (true, 0, false);
+                for (list, role) in lists {
+                    let at = list.docs.binary_search(&doc).ok();
+                    if let Some(at) = at {
+                        score += list.scores[at];
+                        any = true;
+                    }
+                    match role {
+                        Role::Required => required_ok &= at.is_some(),
+                        Role::Counted => counted += usize::from(at.is_some()),
+                        Role::Optional => {}
+                    }
+                }
+                let matches = if has_required || has_counted {
+                    required_ok && (!has_counted || counted >= min_counted)
+                } else {
+                    any
+                };
+                matches.then_some((doc, score))
+            })
+            .collect()
+    }
+
+    fn pairs(matches: &Matches) -> Vec<(DocId, Score)> {
+        matches.docs.iter().copied().zip(matches.scores.iter().copied()).collect()
+    }
+
+    #[test]
+    fn joins_like_a_boolean_query_of_the_words() {
+        let mut rng = fastrand::Rng::with_seed(23);
+        let max_doc = 2_000;
+        for round in 0..300 {
+            let words = 1 + rng.usize(..6);
+            let lists: Vec<(Arc<Matches>, Role)> = (0..words)
+                .map(|_| {
+                    let density = [0.002, 0.05, 0.3, 0.9][rng.usize(..4)];
+                    // Scores in quarters: sums are exact in any order.
+                    let mut docs: Vec<(DocId, Score)> = Vec::new();
+                    for doc in 0..max_doc {
+                        if rng.f64() < density {
+                            docs.push((doc, f32::from(rng.u8(1..40)) / 4.0));
+                        }
+                    }
+                    let role = match round % 3 {
+                        0 => [Role::Required, Role::Optional][rng.usize(..2)],
+                        1 => [Role::Counted, Role::Optional][rng.usize(..2)],
+                        _ => [Role::Required, Role::Counted, Role::Optional][rng.usize(..3)],
+                    };
+                    (list(&docs), role)
+                })
+                .collect();
+            let min = 1 + rng.usize(..3);
+            assert_eq!(pairs(&join(&lists, min, max_doc)), naive(&lists, min, max_doc), "round {round}");
+        }
+    }
+
+    #[test]
+    fn the_tally_is_left_clean_and_ignores_documents_beyond_the_segment() {
+        let a = list(&[(1, 1.0), (5, 1.0), (9, 1.0)]);
+        let b = list(&[(5, 2.0), (9, 2.0), (70, 2.0)]);
+        let counted = [(Arc::clone(&a), Role::Counted), (Arc::clone(&b), Role::Counted)];
+        assert_eq!(pairs(&join(&counted, 2, 10)), [(5, 3.0), (9, 3.0)]);
+        // Nothing left over from the first tally.
+        assert_eq!(pairs(&join(&counted, 1, 10)), [(1, 1.0), (5, 3.0), (9, 3.0)]);
+        assert_eq!(pairs(&join(&[(b, Role::Required)], 1, 100)), [(5, 2.0), (9, 2.0), (70, 2.0)]);
+    }
+}
