@@ -66,6 +66,45 @@ pub struct Pinned {
 }
 
 impl ServiceRow {
+    /// A listed service with this id and nothing else set (for tests of what holds rows).
+    #[cfg(test)]
+    pub fn sample(id: i64) -> ServiceRow {
+        ServiceRow {
+            id,
+            url: format!("https://seller.example/{id}"),
+            method: "GET".into(),
+            host: "seller.example".into(),
+            status: Status::Listed,
+            verdict: None,
+            reason_code: None,
+            reason: None,
+            x402_version: Some(2),
+            name: Some(format!("service {id}")),
+            description: None,
+            mime_type: None,
+            tags: Vec::new(),
+            route_template: None,
+            has_schema: false,
+            schema_text: None,
+            registered_at: 0,
+            first_listed_at: None,
+            last_probed_at: None,
+            last_listed_at: None,
+            status_since: 0,
+            failure_streak: 0,
+            next_due_at: 0,
+            interval_ms: 0,
+            change_seq: id,
+            service_type: "http".into(),
+            tool_name: None,
+            icon_hash: None,
+            owner_delisted_at: None,
+            hidden_at: None,
+            hidden_reason: None,
+            pinned: None,
+        }
+    }
+
     /// Whether an owner or an operator keeps it out of search, the Bazaar endpoints and feeds.
     pub fn withheld(&self) -> bool {
         self.owner_delisted_at.is_some() || self.hidden_at.is_some()

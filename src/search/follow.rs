@@ -41,7 +41,9 @@ pub async fn follow(
         tokio::task::spawn_blocking(move || -> Result<_, Unusable> {
             let (index, payload) = open_checked(&dir)?;
             let meta = read_meta(&index).map_err(|e| Unusable::Stale(e.to_string()))?;
-            let shared = open_shared(&index)?;
+            let mut shared = open_shared(&index)?;
+            // No forgets reach a follower: its rows answer only briefly.
+            shared.rows = super::hydrate::RowMemo::new(super::hydrate::FOLLOWER_ROW_TTL);
             Ok((index, payload, meta, shared))
         })
         .await
