@@ -93,6 +93,10 @@ pub(crate) struct Shared {
     /// Searches running now: one alone may spread its segments over the cores; under load each
     /// runs on its own thread, since the others keep the cores busy and the hand-offs only cost.
     pub(crate) running: std::sync::atomic::AtomicUsize,
+    /// Searches allowed on the index at once: one per core. More only interleave on the cores,
+    /// each evicting the others' posting lists and facts from the CPU caches (under a long-tail
+    /// load that took a third of the throughput); the rest wait their turn in order.
+    pub(crate) permits: tokio::sync::Semaphore,
 }
 
 impl Shared {

@@ -103,8 +103,10 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     }
     let shared = Arc::clone(&index.shared);
     let owned = request.clone();
+    let permit = index.shared.permits.acquire().await.map_err(|_| SearchError::Closed)?;
     let Ran { collected, facets, terms, request: effective, interpreted_as } =
         tokio::task::spawn_blocking(move || run(&shared, &owned)).await.map_err(|_| SearchError::Closed)??;
+    drop(permit);
     let request = &effective;
     let page: Vec<_> = collected.top.iter().skip(request.offset).take(request.limit).collect();
     let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
