@@ -251,18 +251,7 @@ impl CatalogSegmentCollector {
             }
             _ => None,
         };
-        let (primary, secondary) = sort_keys(plan.sort, facts, doc_id, score, best_price);
-        if top.admits(primary, secondary) {
-            top.push(Ranked {
-                primary,
-                secondary,
-                id: facts.id(doc_id),
-                score,
-                uptime: facts.uptime(doc_id),
-                owner_verified: facts.doc(doc_id).is_some_and(|d| d.owner_verified()),
-                quality: facts.quality_parts(doc_id),
-            });
-        }
+        offer_to_top(top, plan.sort, facts, doc_id, score, best_price);
     }
 
     fn count(&mut self, doc_id: DocId, score: Score) {
@@ -313,20 +302,24 @@ impl CatalogSegmentCollector {
             return;
         }
         collected.total += 1;
-        let (primary, secondary) = sort_keys(plan.sort, facts, doc_id, score, best_price);
-        // Most documents lose on the keys alone: the id (another cache miss) is read only for
-        // those that may enter the top.
-        if top.admits(primary, secondary) {
-            top.push(Ranked {
-                primary,
-                secondary,
-                id: facts.id(doc_id),
-                score,
-                uptime: facts.uptime(doc_id),
-                owner_verified: doc.owner_verified(),
-                quality: facts.quality_parts(doc_id),
-            });
-        }
+        offer_to_top(top, plan.sort, facts, doc_id, score, best_price);
+    }
+}
+
+/// Ranks a counted match and keeps it if it may be among the best. Most lose on the keys alone:
+/// the id and the rest (more cache misses) are read only for those that may enter the top.
+fn offer_to_top(top: &mut TopK, sort: Sort, facts: &SegmentFacts, doc_id: DocId, score: Score, price: Option<i64>) {
+    let (primary, secondary) = sort_keys(sort, facts, doc_id, score, price);
+    if top.admits(primary, secondary) {
+        top.push(Ranked {
+            primary,
+            secondary,
+            id: facts.id(doc_id),
+            score,
+            uptime: facts.uptime(doc_id),
+            owner_verified: facts.doc(doc_id).is_some_and(|d| d.owner_verified()),
+            quality: facts.quality_parts(doc_id),
+        });
     }
 }
 
