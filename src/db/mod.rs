@@ -104,15 +104,8 @@ impl Store {
 /// bound value cannot steer the plan (with a parameter per id, SQLite's STAT4 statistics made it
 /// recompile the statement on every run once `PRAGMA optimize` had gathered them).
 pub(crate) fn in_list(builder: &mut sqlx::QueryBuilder<sqlx::Sqlite>, ids: &[i64]) {
-    let mut json = String::with_capacity(ids.len() * 8 + 2);
-    json.push('[');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
-        }
-        json.push_str(&id.to_string());
-    }
-    json.push(']');
+    // Serializing integers cannot fail; an empty list matches nothing either way.
+    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string());
     builder.push("(SELECT value FROM json_each(");
     builder.push_bind(json);
     builder.push("))");

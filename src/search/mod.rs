@@ -96,7 +96,7 @@ pub(crate) struct Shared {
     /// Searches allowed on the index at once: one per core. More only interleave on the cores,
     /// each evicting the others' posting lists and facts from the CPU caches (under a long-tail
     /// load that took a third of the throughput); the rest wait their turn in order.
-    pub(crate) permits: tokio::sync::Semaphore,
+    pub(crate) permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Shared {

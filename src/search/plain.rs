@@ -52,13 +52,12 @@ impl PlainFacts {
             self.docs.push(PlainDoc { first_code, ..PlainDoc::default() });
             return;
         };
-        let mainnet: Vec<&OfferFacts> = offers.iter().filter(|o| !o.testnet).collect();
-        if mainnet.is_empty() {
+        if offers.iter().all(|o| o.testnet) {
             self.docs.push(PlainDoc { first_code, code_count: 0, state: PlainState::TestnetOnly, version });
             return;
         }
         let start = self.codes.len();
-        for offer in mainnet {
+        for offer in offers.iter().filter(|o| !o.testnet) {
             let price = (offer.usd_micros >= 0).then_some(u32::from(offer.price_bucket));
             let values = [Some(offer.network), Some(offer.asset_label()), Some(offer.scheme), price];
             for (dimension, code) in values.into_iter().enumerate() {

@@ -103,10 +103,16 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     }
     let shared = Arc::clone(&index.shared);
     let owned = request.clone();
-    let permit = index.shared.permits.acquire().await.map_err(|_| SearchError::Closed)?;
-    let Ran { collected, facets, terms, request: effective, interpreted_as } =
-        tokio::task::spawn_blocking(move || run(&shared, &owned)).await.map_err(|_| SearchError::Closed)??;
-    drop(permit);
+    // Held by the blocking task itself: a caller that goes away (a client hanging up) does not
+    // free its core's turn while the search still runs.
+    let permit = Arc::clone(&index.shared.permits).acquire_owned().await.map_err(|_| SearchError::Closed)?;
+    let Ran { collected, facets, terms, request: effective, interpreted_as } = tokio::task::spawn_blocking(move || {
+        let ran = run(&shared, &owned);
+        drop(permit);
+        ran
+    })
+    .await
+    .map_err(|_| SearchError::Closed)??;
     let request = &effective;
     let page: Vec<_> = collected.top.iter().skip(request.offset).take(request.limit).collect();
     let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
