@@ -327,6 +327,20 @@ mod tests {
     use tantivy::{Index, Term, doc};
 
     #[test]
+    fn gallop_finds_the_first_position_at_or_after_the_target() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..2_000 {
+            let mut docs: Vec<DocId> = (0..rng.usize(..60)).map(|_| rng.u32(..200)).collect();
+            docs.sort_unstable();
+            docs.dedup();
+            let from = rng.usize(..=docs.len() + 1);
+            let target = rng.u32(..210);
+            let expected = from.min(docs.len()) + docs.get(from..).unwrap_or_default().partition_point(|d| *d < target);
+            assert_eq!(gallop(&docs, from, target), expected, "{docs:?} from {from} to {target}");
+        }
+    }
+
+    #[test]
     fn cached_matches_score_and_count_like_the_query_and_are_reused() {
         let mut builder = Schema::builder();
         let text = builder.add_text_field("text", TEXT);

@@ -160,27 +160,21 @@ thread_local! {
 }
 
 /// Documents in at least `min` of the `counted` lists, scored by those lists and the `optional`
-/// ones: every list is added into a dense per-document tally, read back in document order.
+/// ones: the counted lists are added into a dense per-document tally, read back in document
+/// order; the optional lists are then looked up at those documents only (a long query's optional
+/// words are the common ones, "api", "the": walking their whole lists cost more than the rest).
 fn tally(counted: &[&Matches], min: usize, optional: &[&Matches], max_doc: DocId) -> Matches {
-    TALLY.with_borrow_mut(|(held, scores)| {
+    let mut out = TALLY.with_borrow_mut(|(held, scores)| {
         let size = max_doc as usize;
         if held.len() < size {
             held.resize(size, 0);
             scores.resize(size, 0.0);
-        }
-        fn in_segment(list: &Matches, size: usize) -> impl Iterator<Item = (&DocId, &Score)> {
-            list.docs.iter().zip(&list.scores).filter(move |(doc, _)| (**doc as usize) < size)
         }
         for list in counted {
             for (doc, score) in in_segment(list, size) {
                 let doc = *doc as usize;
                 held[doc] = held[doc].saturating_add(1);
                 scores[doc] += score;
-            }
-        }
-        for list in optional {
-            for (doc, score) in in_segment(list, size) {
-                scores[*doc as usize] += score;
             }
         }
         let min = u8::try_from(min).unwrap_or(u8::MAX);
@@ -192,14 +186,29 @@ fn tally(counted: &[&Matches], min: usize, optional: &[&Matches], max_doc: DocId
             }
         }
         // Back to zero, touching only what the lists touched.
-        for list in counted.iter().chain(optional) {
+        for list in counted {
             for (doc, _) in in_segment(list, size) {
                 held[*doc as usize] = 0;
                 scores[*doc as usize] = 0.0;
             }
         }
         out
-    })
+    });
+    for list in optional {
+        let mut at = 0;
+        for (doc, score) in out.docs.iter().zip(&mut out.scores) {
+            at = gallop(&list.docs, at, *doc);
+            if list.docs.get(at) == Some(doc) {
+                *score += list.scores[at];
+            }
+        }
+    }
+    out
+}
+
+/// The pairs of `list` that fall inside a segment of `size` documents.
+fn in_segment(list: &Matches, size: usize) -> impl Iterator<Item = (&DocId, &Score)> {
+    list.docs.iter().zip(&list.scores).filter(move |(doc, _)| (**doc as usize) < size)
 }
 
 #[cfg(test)]
