@@ -112,6 +112,8 @@ pub struct CatalogSegmentCollector {
     top: TopK,
     /// Matches waiting to be counted, see [`BATCH`].
     batch: Vec<(DocId, Score)>,
+    /// A plain search's matches, whose facet values are counted at harvest.
+    matched: Vec<DocId>,
 }
 
 /// Matches are counted in batches. At catalog scale each one's facts are a cache miss (two:
@@ -156,6 +158,10 @@ impl SegmentCollector for CatalogSegmentCollector {
     type Fruit = Collected;
 
     fn collect(&mut self, doc_id: DocId, score: Score) {
+        if self.plain {
+            self.collect_plain(doc_id, score);
+            return;
+        }
         self.batch.push((doc_id, score));
         if self.batch.len() == BATCH {
             self.flush();
@@ -164,6 +170,9 @@ impl SegmentCollector for CatalogSegmentCollector {
 
     fn harvest(mut self) -> Collected {
         self.flush();
+        if self.plain {
+            self.count_plain_facets();
+        }
         let mut collected = self.collected;
         collected.facets = self.counters.into_facets();
         collected.top = self.top.into_sorted();
@@ -185,15 +194,12 @@ impl CatalogSegmentCollector {
             collected: Collected::default(),
             counters,
             top,
-            batch: Vec::with_capacity(BATCH),
+            batch: if plain { Vec::new() } else { Vec::with_capacity(BATCH) },
+            matched: Vec::new(),
         }
     }
 
     fn flush(&mut self) {
-        if self.plain {
-            self.flush_plain();
-            return;
-        }
         let mut touched = 0i64;
         for (doc_id, _) in &self.batch {
             if let Some(doc) = self.facts.doc(*doc_id) {
@@ -212,27 +218,18 @@ impl CatalogSegmentCollector {
         self.batch.clear();
     }
 
-    /// [`Self::flush`] for a plain search: the same answer from the precomputed parts.
-    fn flush_plain(&mut self) {
-        let plain = self.facts.plain();
-        let mut touched = 0u32;
-        for (doc_id, _) in &self.batch {
-            touched ^= plain.first_value(plain.doc(*doc_id));
-        }
-        std::hint::black_box(touched);
-        let batch = std::mem::take(&mut self.batch);
-        for (doc_id, score) in &batch {
-            self.count_plain(*doc_id, *score);
-        }
-        self.batch = batch;
-        self.batch.clear();
-    }
-
-    fn count_plain(&mut self, doc_id: DocId, score: Score) {
-        let Self { plan, facts, collected, counters, top, .. } = self;
+    /// [`SegmentCollector::collect`] for a plain search: whether the document matches is one
+    /// bit; its facet values are counted at harvest (`count_plain_facets`).
+    fn collect_plain(&mut self, doc_id: DocId, score: Score) {
+        let Self { plan, facts, collected, top, matched, .. } = self;
         let plain = facts.plain();
-        let doc = plain.doc(doc_id);
-        match doc.state {
+        let state = match plain.bits().matches(doc_id) {
+            Some(true) => PlainState::Matches,
+            Some(false) if plain.bits().testnet_only(doc_id) => PlainState::TestnetOnly,
+            Some(false) => PlainState::Out,
+            None => plain.doc(doc_id).state,
+        };
+        match state {
             PlainState::Out => return,
             PlainState::TestnetOnly => {
                 collected.hidden_testnet += 1;
@@ -240,10 +237,7 @@ impl CatalogSegmentCollector {
             }
             PlainState::Matches => {}
         }
-        counters.versions[usize::from(doc.version)] += 1;
-        for (dimension, code) in plain.values(doc) {
-            counters.add(dimension, code);
-        }
+        matched.push(doc_id);
         collected.total += 1;
         let best_price = match plan.sort {
             Sort::PriceAsc | Sort::PriceDesc => {
@@ -252,6 +246,23 @@ impl CatalogSegmentCollector {
             _ => None,
         };
         offer_to_top(top, plan.sort, facts, doc_id, score, best_price);
+    }
+
+    /// The facet values and versions of a plain search's matches: by bitsets when they are
+    /// many (`plain_bits`), else one document at a time.
+    fn count_plain_facets(&mut self) {
+        let plain = self.facts.plain();
+        if plain.bits().worth_it(self.matched.len()) {
+            plain.bits().count(plain, &self.matched, &mut self.counters);
+            return;
+        }
+        for doc_id in &self.matched {
+            let doc = plain.doc(*doc_id);
+            self.counters.versions[usize::from(doc.version)] += 1;
+            for (dimension, code) in plain.values(doc) {
+                self.counters.add(dimension, code);
+            }
+        }
     }
 
     fn count(&mut self, doc_id: DocId, score: Score) {
@@ -309,6 +320,10 @@ impl CatalogSegmentCollector {
 /// Ranks a counted match and keeps it if it may be among the best. Most lose on the keys alone:
 /// the id and the rest (more cache misses) are read only for those that may enter the top.
 fn offer_to_top(top: &mut TopK, sort: Sort, facts: &SegmentFacts, doc_id: DocId, score: Score, price: Option<i64>) {
+    // By relevance, a score that would lose even at the best quality needs no quality read.
+    if sort == Sort::Relevance && !top.admits(u64::from(blended(score, 100).max(0.0).to_bits()), u64::MAX) {
+        return;
+    }
     let (primary, secondary) = sort_keys(sort, facts, doc_id, score, price);
     if top.admits(primary, secondary) {
         top.push(Ranked {
@@ -353,7 +368,8 @@ mod tests {
                     quality: [rng.u8(..=100); 6],
                     offers: (0..rng.usize(..4))
                         .map(|_| {
-                            let asset = assets[rng.usize(..assets.len())];
+                            // Now and then a rare asset: values too rare for a bitset (`plain_bits`).
+                            let asset = if rng.u8(..200) == 0 { "0xrare" } else { assets[rng.usize(..assets.len())] };
                             let symbol = (asset != "0xabc").then(|| asset.to_string());
                             let price = (rng.u8(..6) != 0).then(|| 10_i64.pow(rng.u32(..8)));
                             let scheme = if rng.bool() { "exact" } else { "upto" };
@@ -367,13 +383,13 @@ mod tests {
         SegmentFacts::from_stored(&stored, &mut Vocab::default())
     }
 
-    fn collect(facts: &Arc<SegmentFacts>, sort: Sort, plain: bool, scores: &[Score]) -> Collected {
+    fn collect(facts: &Arc<SegmentFacts>, sort: Sort, plain: bool, scores: &[Score], every: usize) -> Collected {
         let filter = OfferFilter::resolve(&SearchRequest::default(), &Vocab::default()).expect("no filters");
         let plan = Plan { filter, version: None, sort, keep: 15 };
         assert!(plan.filter.is_plain());
         let mut collector = CatalogSegmentCollector::new(Arc::new(plan), Arc::clone(facts), plain);
         for (doc, score) in scores.iter().enumerate() {
-            if doc % 3 != 0 {
+            if doc % every == 1 {
                 collector.collect(doc as DocId, *score);
             }
         }
@@ -383,20 +399,28 @@ mod tests {
     #[test]
     fn a_plain_search_counts_and_ranks_as_the_general_path_does() {
         let mut rng = fastrand::Rng::with_seed(21);
-        let facts = Arc::new(random_segment(&mut rng, 3_000));
-        let scores: Vec<Score> = (0..3_000).map(|_| rng.f32() * 10.0).collect();
-        for sort in [Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc, Sort::Newest, Sort::Uptime, Sort::Quality] {
-            let general = collect(&facts, sort, false, &scores);
-            let plain = collect(&facts, sort, true, &scores);
-            assert!(general.total > 1_000 && general.hidden_testnet > 10, "{sort:?}: a varied catalog");
-            assert_eq!(plain.total, general.total, "{sort:?}");
-            assert_eq!(plain.hidden_testnet, general.hidden_testnet, "{sort:?}");
-            assert_eq!(plain.facets.networks, general.facets.networks, "{sort:?}");
-            assert_eq!(plain.facets.assets, general.facets.assets, "{sort:?}");
-            assert_eq!(plain.facets.schemes, general.facets.schemes, "{sort:?}");
-            assert_eq!(plain.facets.versions, general.facets.versions, "{sort:?}");
-            assert_eq!(plain.facets.prices, general.facets.prices, "{sort:?}");
-            assert_eq!(plain.top, general.top, "{sort:?}");
+        // Small segments count one by one; large ones by bitsets when the matches are many
+        // (every other document) and one by one when they are few (one in 97).
+        for (docs, every) in [(3_000, 2), (20_000, 2), (20_000, 97)] {
+            let facts = Arc::new(random_segment(&mut rng, docs));
+            let scores: Vec<Score> = (0..docs).map(|_| rng.f32() * 10.0).collect();
+            let bits = facts.plain().bits();
+            assert_eq!(bits.worth_it(docs / every), docs > 4_096 && every == 2, "{docs}/{every}: the path meant");
+            for sort in [Sort::Relevance, Sort::PriceAsc, Sort::PriceDesc, Sort::Newest, Sort::Uptime, Sort::Quality] {
+                let case = format!("{docs} documents, one in {every}, {sort:?}");
+                let general = collect(&facts, sort, false, &scores, every);
+                let plain = collect(&facts, sort, true, &scores, every);
+                assert!(general.total > 100 && general.hidden_testnet > 5, "{case}: a varied catalog");
+                assert!(general.facets.assets.len() == 4, "{case}: the rare asset too");
+                assert_eq!(plain.total, general.total, "{case}");
+                assert_eq!(plain.hidden_testnet, general.hidden_testnet, "{case}");
+                assert_eq!(plain.facets.networks, general.facets.networks, "{case}");
+                assert_eq!(plain.facets.assets, general.facets.assets, "{case}");
+                assert_eq!(plain.facets.schemes, general.facets.schemes, "{case}");
+                assert_eq!(plain.facets.versions, general.facets.versions, "{case}");
+                assert_eq!(plain.facets.prices, general.facets.prices, "{case}");
+                assert_eq!(plain.top, general.top, "{case}");
+            }
         }
     }
 }

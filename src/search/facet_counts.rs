@@ -85,6 +85,15 @@ impl Counters {
         counts[code] += 1;
     }
 
+    /// Counts `n` documents under a value at once (a plain search's bitset count).
+    pub fn add_n(&mut self, dim: usize, code: usize, n: u64) {
+        let counts = &mut self.dims[dim];
+        if counts.len() <= code {
+            counts.resize(code + 1, 0);
+        }
+        counts[code] += n;
+    }
+
     pub fn into_facets(self) -> FacetCounts {
         let versions = self.versions.iter().enumerate().filter(|(_, n)| **n > 0).map(|(v, n)| (v as u8, *n)).collect();
         let [networks, assets, schemes, prices] = self.dims;

@@ -214,6 +214,7 @@ impl SegmentFacts {
             let mut vocab = vocab.write().unwrap_or_else(std::sync::PoisonError::into_inner);
             out.push(stored.as_ref(), &mut vocab);
         }
+        out.plain.finish();
         Ok(out)
     }
 
@@ -224,6 +225,7 @@ impl SegmentFacts {
         for facts in stored {
             out.push(facts.as_ref(), vocab);
         }
+        out.plain.finish();
         out
     }
 

@@ -33,6 +33,7 @@ pub mod hydrate;
 pub mod indexer;
 pub mod norms;
 pub mod plain;
+pub mod plain_bits;
 pub mod related;
 pub mod request;
 pub mod results;

@@ -6,6 +6,7 @@
 //! arrays and increments, instead of walking the offers and testing each against the filters.
 
 use super::facts::OfferFacts;
+use super::plain_bits::PlainBits;
 
 /// A document's part in a plain search (8 bytes: one read per match).
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,6 +43,8 @@ pub struct PlainFacts {
     /// One more than the largest code seen per dimension (network, asset, scheme, price bucket):
     /// the collector sizes its counters once.
     pub sizes: [usize; DIMENSIONS],
+    /// The same facts as bitsets, for broad matches (built by [`PlainFacts::finish`]).
+    bits: PlainBits,
 }
 
 impl PlainFacts {
@@ -74,6 +77,20 @@ impl PlainFacts {
         self.docs.push(PlainDoc { first_code, code_count, state: PlainState::Matches, version });
     }
 
+    /// Called once every document is pushed: builds the bitsets.
+    pub fn finish(&mut self) {
+        self.bits = PlainBits::build(self);
+    }
+
+    pub fn bits(&self) -> &PlainBits {
+        &self.bits
+    }
+
+    /// Documents pushed.
+    pub fn documents(&self) -> usize {
+        self.docs.len()
+    }
+
     #[inline]
     pub fn doc(&self, doc: u32) -> PlainDoc {
         self.docs.get(doc as usize).copied().unwrap_or_default()
@@ -94,7 +111,7 @@ impl PlainFacts {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.docs.capacity() * size_of::<PlainDoc>() + self.codes.capacity() * size_of::<u32>()
+        self.docs.capacity() * size_of::<PlainDoc>() + self.codes.capacity() * size_of::<u32>() + self.bits.heap_bytes()
     }
 }
 
