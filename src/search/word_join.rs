@@ -1,9 +1,10 @@
 //! A query's words joined over their matches (`word_cache`): each word's (document, score) list
 //! in a segment is flat and sorted, so which documents the query matches, and their summed
-//! scores, are found by walking those arrays directly — galloping intersections for the words a
-//! match must hold, and one dense tally for long queries ("at least half of these words") —
-//! instead of through tantivy's general boolean scorers, whose per-document virtual calls and
-//! heap of scorers were most of a cached search's cost. The answer is the same: the documents
+//! scores, are found by walking those arrays directly — intersections for the words a match must
+//! hold (those about as long as the shortest marked in a dense tally, much longer ones galloped
+//! over), and one dense tally for long queries ("at least half of these words") — instead of
+//! through tantivy's general boolean scorers, whose per-document virtual calls and heap of
+//! scorers were most of a cached search's cost. The answer is the same: the documents
 //! tantivy's `BooleanQuery` of these words would match, each scored by the sum of its words'
 //! scores (summed in another order, so a score can differ in its last bit).
 
@@ -100,13 +101,65 @@ pub fn join(lists: &[(Arc<Matches>, Role)], min_counted: usize, max_doc: DocId) 
     if counted.len() > 1 {
         counted.sort_by_key(|m| m.docs.len());
     }
-    intersect(&required, &counted, min_counted, &optional)
+    let (lead, others) = required.split_first().expect("at least one required list");
+    // Lists about as long as the lead are marked in a per-document tally first, so each lead
+    // document is one look instead of a gallop; much longer ones are galloped over (marking
+    // them would cost more than the lead's seeks into them).
+    let (near, far): (Vec<&Matches>, Vec<&Matches>) =
+        others.iter().partition(|m| m.docs.len() <= lead.docs.len().saturating_mul(MARK_RATIO));
+    if near.is_empty() {
+        return intersect(lead, &far, &counted, min_counted, &optional);
+    }
+    let narrowed = narrow(lead, &near, max_doc);
+    intersect(&narrowed, &far, &counted, min_counted, &optional)
 }
 
-/// Documents in every `required` list (shortest first) and in at least `min_counted` of the
-/// `counted` ones (when there are any), plus the `optional` lists' scores.
-fn intersect(required: &[&Matches], counted: &[&Matches], min_counted: usize, optional: &[&Matches]) -> Matches {
-    let (lead, others) = required.split_first().expect("at least one required list");
+/// Required lists up to this many times the lead's length are marked in the tally
+/// (`narrow`) rather than galloped over.
+const MARK_RATIO: usize = 8;
+
+/// The documents of `lead` that every one of `lists` holds, scored by all of them.
+fn narrow(lead: &Matches, lists: &[&Matches], max_doc: DocId) -> Matches {
+    TALLY.with_borrow_mut(|(held, scores)| {
+        let size = max_doc as usize;
+        if held.len() < size {
+            held.resize(size, 0);
+            scores.resize(size, 0.0);
+        }
+        for list in lists {
+            for (doc, score) in in_segment(list, size) {
+                let doc = *doc as usize;
+                held[doc] = held[doc].saturating_add(1);
+                scores[doc] += score;
+            }
+        }
+        let all = u8::try_from(lists.len()).unwrap_or(u8::MAX);
+        let mut out = Matches::default();
+        for (doc, score) in in_segment(lead, size) {
+            if held[*doc as usize] == all {
+                out.docs.push(*doc);
+                out.scores.push(score + scores[*doc as usize]);
+            }
+        }
+        for list in lists {
+            for (doc, _) in in_segment(list, size) {
+                held[*doc as usize] = 0;
+                scores[*doc as usize] = 0.0;
+            }
+        }
+        out
+    })
+}
+
+/// Documents in `lead` and every one of `others`, in at least `min_counted` of the `counted`
+/// lists (when there are any), plus the `optional` lists' scores.
+fn intersect(
+    lead: &Matches,
+    others: &[&Matches],
+    counted: &[&Matches],
+    min_counted: usize,
+    optional: &[&Matches],
+) -> Matches {
     let mut at_other = vec![0; others.len()];
     let mut at_counted = vec![0; counted.len()];
     let mut at_optional = vec![0; optional.len()];
