@@ -102,6 +102,13 @@ pub struct Matches {
     pub(crate) scores: Vec<Score>,
 }
 
+impl Matches {
+    /// Room for `pairs` pairs (an upper bound known before a join: no regrowing as it fills).
+    pub fn with_capacity(pairs: usize) -> Matches {
+        Matches { docs: Vec::with_capacity(pairs), scores: Vec::with_capacity(pairs) }
+    }
+}
+
 /// The first position at or after `from` whose document is at least `target` (`docs.len()` if
 /// none). Galloping: an intersection seeks to targets near the current document far more often
 /// than far away, so steps double from `from` before a binary search of the last step.

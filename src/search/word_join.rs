@@ -62,7 +62,7 @@ struct JoinedWeight {
 }
 
 impl JoinedWeight {
-    fn joined(&self, reader: &SegmentReader) -> tantivy::Result<Matches> {
+    fn joined(&self, reader: &SegmentReader) -> tantivy::Result<Arc<Matches>> {
         let lists = self
             .parts
             .iter()
@@ -74,7 +74,7 @@ impl JoinedWeight {
 
 impl Weight for JoinedWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(CachedScorer::new(Arc::new(self.joined(reader)?), boost)))
+        Ok(Box::new(CachedScorer::new(self.joined(reader)?, boost)))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -87,7 +87,16 @@ impl Weight for JoinedWeight {
 }
 
 /// The documents of a segment (below `max_doc`) that `lists` match together, with summed scores.
-pub fn join(lists: &[(Arc<Matches>, Role)], min_counted: usize, max_doc: DocId) -> Matches {
+pub fn join(lists: &[(Arc<Matches>, Role)], min_counted: usize, max_doc: DocId) -> Arc<Matches> {
+    // One word the matches must hold and nothing else: its own list is the answer (a one-word
+    // query of a broad word would otherwise copy tens of thousands of pairs).
+    if let [(only, Role::Required)] = lists {
+        return Arc::clone(only);
+    }
+    Arc::new(joined(lists, min_counted, max_doc))
+}
+
+fn joined(lists: &[(Arc<Matches>, Role)], min_counted: usize, max_doc: DocId) -> Matches {
     let of = |role: Role| -> Vec<&Matches> { lists.iter().filter(|(_, r)| *r == role).map(|(m, _)| &**m).collect() };
     let (mut required, mut counted, optional) = (of(Role::Required), of(Role::Counted), of(Role::Optional));
     if required.is_empty() && counted.is_empty() {
@@ -134,7 +143,7 @@ fn narrow(lead: &Matches, lists: &[&Matches], max_doc: DocId) -> Matches {
             }
         }
         let all = u8::try_from(lists.len()).unwrap_or(u8::MAX);
-        let mut out = Matches::default();
+        let mut out = Matches::with_capacity(lead.docs.len());
         for (doc, score) in in_segment(lead, size) {
             if held[*doc as usize] == all {
                 out.docs.push(*doc);
@@ -163,7 +172,7 @@ fn intersect(
     let mut at_other = vec![0; others.len()];
     let mut at_counted = vec![0; counted.len()];
     let mut at_optional = vec![0; optional.len()];
-    let mut out = Matches::default();
+    let mut out = Matches::with_capacity(lead.docs.len());
     let mut i = 0;
     'lead: while i < lead.docs.len() {
         let doc = lead.docs[i];
@@ -343,6 +352,8 @@ mod tests {
         assert_eq!(pairs(&join(&counted, 2, 10)), [(5, 3.0), (9, 3.0)]);
         // Nothing left over from the first tally.
         assert_eq!(pairs(&join(&counted, 1, 10)), [(1, 1.0), (5, 3.0), (9, 3.0)]);
-        assert_eq!(pairs(&join(&[(b, Role::Required)], 1, 100)), [(5, 2.0), (9, 2.0), (70, 2.0)]);
+        let alone = join(&[(Arc::clone(&b), Role::Required)], 1, 100);
+        assert_eq!(pairs(&alone), [(5, 2.0), (9, 2.0), (70, 2.0)]);
+        assert!(Arc::ptr_eq(&alone, &b), "one required word alone is its own list, not a copy");
     }
 }
