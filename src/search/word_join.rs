@@ -129,31 +129,14 @@ const MARK_RATIO: usize = 8;
 
 /// The documents of `lead` that every one of `lists` holds, scored by all of them.
 fn narrow(lead: &Matches, lists: &[&Matches], max_doc: DocId) -> Matches {
-    TALLY.with_borrow_mut(|(held, scores)| {
-        let size = max_doc as usize;
-        if held.len() < size {
-            held.resize(size, 0);
-            scores.resize(size, 0.0);
-        }
-        for list in lists {
-            for (doc, score) in in_segment(list, size) {
-                let doc = *doc as usize;
-                held[doc] = held[doc].saturating_add(1);
-                scores[doc] += score;
-            }
-        }
-        let all = u8::try_from(lists.len()).unwrap_or(u8::MAX);
+    let size = max_doc as usize;
+    let all = u8::try_from(lists.len()).unwrap_or(u8::MAX);
+    with_marked(lists, size, |held, scores| {
         let mut out = Matches::with_capacity(lead.docs.len());
         for (doc, score) in in_segment(lead, size) {
             if held[*doc as usize] == all {
                 out.docs.push(*doc);
                 out.scores.push(score + scores[*doc as usize]);
-            }
-        }
-        for list in lists {
-            for (doc, _) in in_segment(list, size) {
-                held[*doc as usize] = 0;
-                scores[*doc as usize] = 0.0;
             }
         }
         out
@@ -217,8 +200,34 @@ fn intersect(
 }
 
 thread_local! {
-    /// Per document of a segment: counted words held, summed score (kept zeroed between uses).
+    /// Per document of a segment: words held, summed score (kept zeroed between uses).
     static TALLY: RefCell<(Vec<u8>, Vec<Score>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Adds `lists` into the per-document tally of a segment of `size` documents, lets `read` see
+/// it (words held, summed scores), then sets back to zero only what the lists touched.
+fn with_marked<R>(lists: &[&Matches], size: usize, read: impl FnOnce(&[u8], &[Score]) -> R) -> R {
+    TALLY.with_borrow_mut(|(held, scores)| {
+        if held.len() < size {
+            held.resize(size, 0);
+            scores.resize(size, 0.0);
+        }
+        for list in lists {
+            for (doc, score) in in_segment(list, size) {
+                let doc = *doc as usize;
+                held[doc] = held[doc].saturating_add(1);
+                scores[doc] += score;
+            }
+        }
+        let answer = read(&held[..size], &scores[..size]);
+        for list in lists {
+            for (doc, _) in in_segment(list, size) {
+                held[*doc as usize] = 0;
+                scores[*doc as usize] = 0.0;
+            }
+        }
+        answer
+    })
 }
 
 /// Documents in at least `min` of the `counted` lists, scored by those lists and the `optional`
@@ -226,32 +235,13 @@ thread_local! {
 /// order; the optional lists are then looked up at those documents only (a long query's optional
 /// words are the common ones, "api", "the": walking their whole lists cost more than the rest).
 fn tally(counted: &[&Matches], min: usize, optional: &[&Matches], max_doc: DocId) -> Matches {
-    let mut out = TALLY.with_borrow_mut(|(held, scores)| {
-        let size = max_doc as usize;
-        if held.len() < size {
-            held.resize(size, 0);
-            scores.resize(size, 0.0);
-        }
-        for list in counted {
-            for (doc, score) in in_segment(list, size) {
-                let doc = *doc as usize;
-                held[doc] = held[doc].saturating_add(1);
-                scores[doc] += score;
-            }
-        }
-        let min = u8::try_from(min).unwrap_or(u8::MAX);
+    let min = u8::try_from(min).unwrap_or(u8::MAX);
+    let mut out = with_marked(counted, max_doc as usize, |held, scores| {
         let mut out = Matches::default();
-        for (doc, count) in held[..size].iter().enumerate() {
+        for (doc, count) in held.iter().enumerate() {
             if *count >= min {
                 out.docs.push(doc as DocId);
                 out.scores.push(scores[doc]);
-            }
-        }
-        // Back to zero, touching only what the lists touched.
-        for list in counted {
-            for (doc, _) in in_segment(list, size) {
-                held[*doc as usize] = 0;
-                scores[*doc as usize] = 0.0;
             }
         }
         out
