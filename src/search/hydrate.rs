@@ -10,6 +10,10 @@
 //! forget is not kept (it may predate the change). In the writing process rows stay
 //! [`ROW_TTL`]; in `agora mcp`, which follows another process's index and hears of no change,
 //! [`FOLLOWER_ROW_TTL`] is all that bounds a row's age.
+//!
+//! The memo is bounded twice: in rows ([`MAX_ROWS`]) and in the bytes its rows hold
+//! ([`MAX_ROW_BYTES`], each row's strings, offers and words counted when it is read), so sellers'
+//! long descriptions and schemas cannot make it grow past its budget.
 
 use super::schema::{analyzer, field_texts};
 use crate::db::StoreError;
@@ -24,8 +28,14 @@ use std::time::{Duration, Instant};
 pub const ROW_TTL: Duration = Duration::from_secs(30);
 /// The same in a process following another's index (no forgets reach it).
 pub const FOLLOWER_ROW_TTL: Duration = Duration::from_secs(2);
-/// Most rows kept (a few KiB each); when full, expired rows go first, then the least recently used.
-pub const MAX_ROWS: usize = 16_384;
+/// Most rows kept; when full (in rows or in bytes), expired rows go first, then the least
+/// recently used, until three quarters are free. Hits are pages of what queries find, and the
+/// long-tail mix at 100,000 listings (`benches/api`) shows its first pages across 30,000 distinct
+/// queries come from ~33,000 services: 16,384 rows missed a quarter of them (SQLite reads on
+/// ~70 % of searches, 2,250 req/s); this many miss none once warm (3,000 req/s).
+pub const MAX_ROWS: usize = 65_536;
+/// Most bytes the kept rows hold (as [`Hydrated::bytes`] counts them: ~3 KiB for a typical row).
+pub const MAX_ROW_BYTES: usize = 128 << 20;
 
 /// One service as a hit shows it.
 #[derive(Debug)]
@@ -34,6 +44,8 @@ pub struct Hydrated {
     pub offers: Vec<Offer>,
     /// Per text field (`schema::FIELD_NAMES`), its analyzed words.
     pub words: [Vec<String>; 6],
+    /// What it holds, about (`row_bytes`): its share of [`MAX_ROW_BYTES`].
+    bytes: usize,
 }
 
 impl Hydrated {
@@ -48,22 +60,95 @@ impl Hydrated {
             }
             words
         });
-        Hydrated { row, offers, words }
+        let strings = |strings: &[String]| strings.iter().map(|w| w.len() + size_of::<String>()).sum::<usize>();
+        let bytes = size_of::<Hydrated>()
+            + row_bytes(&row)
+            + offers.iter().map(offer_bytes).sum::<usize>()
+            + words.iter().map(|w| strings(w)).sum::<usize>();
+        Hydrated { row, offers, words, bytes }
     }
+}
+
+/// The heap bytes of a row's variable parts (its text, tags and pins).
+fn row_bytes(row: &ServiceRow) -> usize {
+    let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let list = |l: &[String]| l.iter().map(|t| t.len() + size_of::<String>()).sum::<usize>();
+    let pinned = row.pinned.as_ref().map_or(0, |p| {
+        size_of::<services::Pinned>()
+            + text(&p.challenge_name)
+            + text(&p.challenge_description)
+            + list(&p.challenge_tags)
+    });
+    row.url.len()
+        + row.method.len()
+        + row.host.len()
+        + row.service_type.len()
+        + [
+            &row.verdict,
+            &row.reason_code,
+            &row.reason,
+            &row.name,
+            &row.description,
+            &row.mime_type,
+            &row.route_template,
+            &row.schema_text,
+            &row.tool_name,
+            &row.icon_hash,
+            &row.hidden_reason,
+        ]
+        .into_iter()
+        .map(text)
+        .sum::<usize>()
+        + list(&row.tags)
+        + pinned
+}
+
+/// An offer's size with its heap parts (`extra` as its JSON text: about what it holds).
+fn offer_bytes(offer: &Offer) -> usize {
+    size_of::<Offer>()
+        + [
+            &offer.scheme,
+            &offer.network,
+            &offer.family,
+            &offer.asset,
+            &offer.amount,
+            &offer.pay_to,
+            &offer.payment_flow,
+        ]
+        .into_iter()
+        .map(String::len)
+        .sum::<usize>()
+        + [&offer.network_v1, &offer.asset_symbol, &offer.usd, &offer.asset_transfer_method]
+            .into_iter()
+            .map(|s| s.as_ref().map_or(0, String::len))
+            .sum::<usize>()
+        + if offer.extra.is_null() { 0 } else { offer.extra.to_string().len() }
 }
 
 /// Rows recently read for searches.
 pub struct RowMemo {
     rows: Mutex<Rows>,
     ttl: Duration,
+    /// Most rows, most bytes ([`MAX_ROWS`], [`MAX_ROW_BYTES`]).
+    limits: (usize, usize),
 }
 
 #[derive(Default)]
 struct Rows {
     /// id → (read at, last used, row).
     map: HashMap<i64, (Instant, Instant, Arc<Hydrated>)>,
+    /// The kept rows' bytes, summed.
+    bytes: usize,
     /// Calls of `forget` so far: a read that started before one is not kept.
     forgets: u64,
+}
+
+impl Rows {
+    fn remove(&mut self, id: i64) {
+        if let Some((_, _, hydrated)) = self.map.remove(&id) {
+            self.bytes -= hydrated.bytes;
+        }
+    }
 }
 
 impl Default for RowMemo {
@@ -74,7 +159,7 @@ impl Default for RowMemo {
 
 impl RowMemo {
     pub fn new(ttl: Duration) -> RowMemo {
-        RowMemo { rows: Mutex::default(), ttl }
+        RowMemo { rows: Mutex::default(), ttl, limits: (MAX_ROWS, MAX_ROW_BYTES) }
     }
 
     /// Forgets these services' rows (they changed).
@@ -82,7 +167,7 @@ impl RowMemo {
         let mut rows = self.rows.lock().unwrap_or_else(PoisonError::into_inner);
         rows.forgets += 1;
         for id in ids {
-            rows.map.remove(&id);
+            rows.remove(id);
         }
     }
 
@@ -107,19 +192,30 @@ impl RowMemo {
         if rows.forgets != forgets {
             return;
         }
-        if rows.map.len() + read.len() > MAX_ROWS {
-            rows.map.retain(|_, (at, _, _)| now.duration_since(*at) < self.ttl);
-            let room = (MAX_ROWS * 3 / 4).saturating_sub(read.len());
-            if rows.map.len() > room {
+        let (max_rows, max_bytes) = self.limits;
+        let read_bytes: usize = read.iter().map(|h| h.bytes).sum();
+        if rows.map.len() + read.len() > max_rows || rows.bytes + read_bytes > max_bytes {
+            let ttl = self.ttl;
+            let expired: Vec<i64> =
+                rows.map.iter().filter(|(_, (at, _, _))| now.duration_since(*at) >= ttl).map(|(id, _)| *id).collect();
+            for id in expired {
+                rows.remove(id);
+            }
+            let room = ((max_rows * 3 / 4).saturating_sub(read.len()), (max_bytes * 3 / 4).saturating_sub(read_bytes));
+            if rows.map.len() > room.0 || rows.bytes > room.1 {
                 let mut by_use: Vec<(Instant, i64)> = rows.map.iter().map(|(id, (_, used, _))| (*used, *id)).collect();
                 by_use.sort_unstable();
-                let excess = rows.map.len() - room;
-                for (_, id) in by_use.into_iter().take(excess) {
-                    rows.map.remove(&id);
+                for (_, id) in by_use {
+                    if rows.map.len() <= room.0 && rows.bytes <= room.1 {
+                        break;
+                    }
+                    rows.remove(id);
                 }
             }
         }
         for hydrated in read {
+            rows.remove(hydrated.row.id);
+            rows.bytes += hydrated.bytes;
             rows.map.insert(hydrated.row.id, (now, now, Arc::clone(hydrated)));
         }
     }
@@ -207,5 +303,41 @@ mod tests {
         assert_eq!(memo.fresh(later, &(0..10).collect::<Vec<_>>()).0.len(), 10, "recently used kept");
         assert_eq!(memo.fresh(later, &more).0.len(), 100, "just read kept");
         assert!(memo.fresh(later, &[10, 11, 12]).0.is_empty(), "least recently used gone");
+    }
+
+    #[test]
+    fn rows_are_bounded_by_the_bytes_they_hold_too() {
+        let long = |id: i64, chars: usize| {
+            let mut row = ServiceRow::sample(id);
+            row.description = Some("word ".repeat(chars / 5));
+            Arc::new(Hydrated::new(row, Vec::new()))
+        };
+        let small = long(1, 0).bytes;
+        let big = long(2, 100_000);
+        // Counted: the description and its words.
+        assert!(big.bytes > small + 100_000 + 20_000 * size_of::<String>(), "{} vs {small}", big.bytes);
+        let memo = RowMemo { limits: (MAX_ROWS, 10 * big.bytes), ..RowMemo::default() };
+        let start = Instant::now();
+        let first: Vec<_> = (0..8).map(|id| long(id, 100_000)).collect();
+        memo.keep(start, &first, 0);
+        assert_eq!(memo.len(), 8);
+        let later = start + Duration::from_secs(1);
+        assert_eq!(memo.fresh(later, &[0]).0.len(), 1);
+        // Four more do not fit in ten rows' bytes: the least recently used go until three quarters
+        // of the budget (7.5 rows) hold the new four.
+        let more: Vec<_> = (8..12).map(|id| long(id, 100_000)).collect();
+        memo.keep(later, &more, 0);
+        let held = memo.rows.lock().expect("memo lock").bytes;
+        assert!(held <= 10 * big.bytes * 3 / 4 + 4 * big.bytes, "{held}");
+        assert_eq!(held, memo.rows.lock().expect("memo lock").map.values().map(|(_, _, h)| h.bytes).sum::<usize>());
+        assert_eq!(memo.fresh(later, &[0]).0.len(), 1, "recently used kept");
+        assert_eq!(memo.fresh(later, &[8, 9, 10, 11]).0.len(), 4, "just read kept");
+        assert!(memo.fresh(later, &[1, 2, 3]).0.is_empty(), "least recently used gone");
+        // Forgetting a row gives its bytes back; a row read again is counted once.
+        memo.forget([0]);
+        memo.keep(later, &[long(8, 100_000)], 1);
+        let rows = memo.rows.lock().expect("memo lock");
+        assert!(!rows.map.contains_key(&0));
+        assert_eq!(rows.bytes, rows.map.values().map(|(_, _, h)| h.bytes).sum::<usize>());
     }
 }
