@@ -91,8 +91,9 @@ pub(crate) struct Shared {
     pub(crate) words: Arc<word_cache::WordCache>,
     /// Hits' rows, recently read (`hydrate`).
     pub(crate) rows: hydrate::RowMemo,
-    /// Searches running now: one alone may spread its segments over the cores; under load each
-    /// runs on its own thread, since the others keep the cores busy and the hand-offs only cost.
+    /// Searches running or waiting for their turn: one alone may spread its segments over the
+    /// cores; under load each runs on its own thread, since the others keep the cores busy and
+    /// the hand-offs only cost.
     pub(crate) running: std::sync::atomic::AtomicUsize,
     /// Searches allowed on the index at once: one per core. More only interleave on the cores,
     /// each evicting the others' posting lists and facts from the CPU caches (under a long-tail

@@ -21,7 +21,7 @@ use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use agora_crawler::x402::networks;
 use sqlx::SqlitePool;
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::{Arc, PoisonError};
 use tantivy::collector::Collector;
 use tantivy::query::EnableScoring;
@@ -103,12 +103,16 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     }
     let shared = Arc::clone(&index.shared);
     let owned = request.clone();
+    // Counted from before its turn: a search that starts while others wait is not alone.
+    let running = Running::enter(&index.shared);
+    let alone = running.others == 0;
     // Held by the blocking task itself: a caller that goes away (a client hanging up) does not
     // free its core's turn while the search still runs.
     let permit = Arc::clone(&index.shared.permits).acquire_owned().await.map_err(|_| SearchError::Closed)?;
     let Ran { collected, facets, terms, request: effective, interpreted_as } = tokio::task::spawn_blocking(move || {
-        let ran = run(&shared, &owned);
+        let ran = run(&shared, &owned, alone);
         drop(permit);
+        drop(running);
         ran
     })
     .await
@@ -176,7 +180,7 @@ struct Ran {
 }
 
 /// The index part: ids, scores, counts and facets.
-fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
+fn run(shared: &Shared, request: &SearchRequest, alone: bool) -> Result<Ran, SearchError> {
     let snapshot = shared.snapshot();
     let (effective, interpretation) = understand::understood(shared, &snapshot.searcher, request);
     let request = &effective;
@@ -208,10 +212,10 @@ fn run(shared: &Shared, request: &SearchRequest) -> Result<Ran, SearchError> {
             return Ok(Ran { collected, facets, terms, request: effective, interpreted_as: interpretation });
         }
     }
-    let (mut collected, mut facets) = execute(shared, &snapshot, request, &terms)?;
+    let (mut collected, mut facets) = execute(shared, &snapshot, request, &terms, alone)?;
     if collected.total < RELATED_BELOW && known.iter().any(|(_, related)| !related.is_empty()) {
         with_related(&mut terms, &known, long, true);
-        (collected, facets) = execute(shared, &snapshot, request, &terms)?;
+        (collected, facets) = execute(shared, &snapshot, request, &terms, alone)?;
     }
     if let Some(key) = cache_key {
         let mut cache = shared.filter_cache.lock().unwrap_or_else(PoisonError::into_inner);
@@ -244,6 +248,7 @@ fn execute(
     snapshot: &Arc<Snapshot>,
     request: &SearchRequest,
     terms: &[QueryTerm],
+    alone: bool,
 ) -> Result<(Collected, Facets), SearchError> {
     let filter = OfferFilter::resolve(request, &shared.vocab.read().unwrap_or_else(PoisonError::into_inner))?;
     let fields = &shared.fields;
@@ -298,10 +303,9 @@ fn execute(
     let collector = CatalogCollector { plan: Arc::new(plan), snapshot: Arc::clone(snapshot) };
     let searcher = &snapshot.searcher;
     // Segments are searched in parallel when this search runs alone; with one segment, or with
-    // other searches running, the hops to the pool only cost.
+    // other searches running or waiting for their turn, the hops to the pool only cost (and
+    // leave a core idle while the search waits for its parts).
     let single = Executor::single_thread();
-    let running = Running::enter(&shared.running);
-    let alone = running.others == 0;
     let executor =
         if alone && searcher.segment_readers().len() > 1 { searcher.index().search_executor() } else { &single };
     let scoring = if collector.requires_scoring() {
@@ -314,22 +318,22 @@ fn execute(
     Ok((collected, facets))
 }
 
-/// Counts a search as running for as long as it lives.
-struct Running<'a> {
-    counter: &'a AtomicUsize,
-    /// Searches that were running when this one started.
+/// Counts a search as running (or waiting for its turn) for as long as it lives.
+struct Running {
+    shared: Arc<Shared>,
+    /// Searches that were running or waiting when this one started.
     others: usize,
 }
 
-impl<'a> Running<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        Running { counter, others: counter.fetch_add(1, AtomicOrdering::AcqRel) }
+impl Running {
+    fn enter(shared: &Arc<Shared>) -> Self {
+        Running { shared: Arc::clone(shared), others: shared.running.fetch_add(1, AtomicOrdering::AcqRel) }
     }
 }
 
-impl Drop for Running<'_> {
+impl Drop for Running {
     fn drop(&mut self) {
-        self.counter.fetch_sub(1, AtomicOrdering::AcqRel);
+        self.shared.running.fetch_sub(1, AtomicOrdering::AcqRel);
     }
 }
 
