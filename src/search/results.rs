@@ -25,7 +25,7 @@ use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::{Arc, PoisonError};
 use tantivy::collector::Collector;
 use tantivy::query::EnableScoring;
-use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery, TermSetQuery};
+use tantivy::query::{AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{Executor, Term};
 
@@ -278,7 +278,7 @@ fn execute(
         filters.push(Box::new(TermQuery::new(raw(fields.host, host), IndexRecordOption::Basic)));
     }
     if request.has_schema {
-        filters.push(Box::new(TermSetQuery::new([raw(fields.has_schema, "true")])));
+        filters.push(Box::new(TermQuery::new(raw(fields.has_schema, "true"), IndexRecordOption::Basic)));
     }
     if let Some(source) = request.source {
         filters.push(Box::new(TermQuery::new(raw(fields.sources, &source.to_string()), IndexRecordOption::Basic)));
@@ -290,7 +290,13 @@ fn execute(
         filters.push(Box::new(TermQuery::new(raw(fields.service_type, kind.as_str()), IndexRecordOption::Basic)));
     }
     if !request.formats.is_empty() {
-        filters.push(Box::new(TermSetQuery::new(request.formats.iter().map(|f| raw(fields.format, f)))));
+        // Any of the formats. Not a `TermSetQuery`: its weight builds an FST of the terms, and
+        // the builder zeroes a registry of ~10,000 cells, per search, for two or three terms.
+        let any = request.formats.iter().map(|f| {
+            let term = TermQuery::new(raw(fields.format, f), IndexRecordOption::Basic);
+            (Occur::Should, Box::new(term) as Box<dyn Query>)
+        });
+        filters.push(Box::new(BooleanQuery::new(any.collect())));
     }
     // Filters add no score: relevance is the text's alone.
     clauses
