@@ -13,7 +13,7 @@
 //! - [`build`]: open, verify, catch up, or rebuild from scratch; [`follow`]: read an index
 //!   another process writes (`agora mcp` beside `serve`).
 //! - [`request`], [`filters`], [`text`], [`expand`], [`forms`], [`collect`], [`top`], [`results`],
-//!   [`hydrate`]: one search function for the API and the web pages.
+//!   [`hydrate`], [`matched`]: one search function for the API and the web pages.
 //!
 //! The index records how far it has caught up in each commit's payload (`{"schema", "seq"}`):
 //! every service change bumps `services.change_seq` in the same SQLite transaction, and the
@@ -31,6 +31,7 @@ pub mod forms;
 pub mod hit_offers;
 pub mod hydrate;
 pub mod indexer;
+pub mod matched;
 pub mod norms;
 pub mod plain;
 pub mod plain_bits;

@@ -8,11 +8,11 @@ use super::facts::Vocab;
 use super::filters::{OfferFilter, PRICE_BUCKETS};
 use super::hit_offers;
 use super::hydrate::hydrate;
+use super::matched::WordMatcher;
 use super::related::Related;
 use super::request::{SearchRequest, Sort, StatusFilter};
-use super::schema::FIELD_NAMES;
 use super::snapshot::Snapshot;
-use super::text::{self, QueryTerm, matched_word};
+use super::text::{self, QueryTerm};
 use super::understand::{self, Interpretation};
 use super::{SearchError, SearchIndex, Shared};
 use crate::db::search_feed::SEARCHABLE;
@@ -124,6 +124,7 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     let vocab = index.shared.vocab.read().unwrap_or_else(PoisonError::into_inner);
     let filter = OfferFilter::resolve(request, &vocab)?;
     let mut hits = Vec::with_capacity(page.len());
+    let matcher = WordMatcher::new(&terms);
     for ranked in page {
         let Some(hydrated) = rows.get(&ranked.id) else { continue };
         let row = &hydrated.row;
@@ -132,7 +133,7 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
         if !request.status.allows(row.status) || row.withheld() {
             continue;
         }
-        let matched = matched_fields(&terms, &hydrated.words);
+        let matched = matcher.fields(&hydrated.words);
         let (offers, offers_total) = hit_offers::select(hydrated.offers.clone(), &filter, &vocab);
         let score = (request.sort() == Sort::Relevance && !terms.is_empty()).then_some(ranked.score);
         let uptime = (ranked.uptime >= 0.0).then(|| round_ratio(ranked.uptime));
@@ -387,20 +388,6 @@ pub fn micros_to_usd(micros: i64) -> String {
 /// For each field of a hit (its analyzed `words`, `hydrate::Hydrated`), the query words it
 /// matches (the same rules as the query: exact, other forms, prefix for the last word, one typo
 /// for long words), or the related word it was found by.
-fn matched_fields(terms: &[QueryTerm], words: &[Vec<String>; 6]) -> Vec<Matched> {
-    if terms.is_empty() {
-        return Vec::new();
-    }
-    FIELD_NAMES
-        .into_iter()
-        .zip(words)
-        .filter_map(|(field, tokens)| {
-            let terms: Vec<String> = terms.iter().filter_map(|t| matched_word(t, tokens)).collect();
-            (!terms.is_empty()).then_some(Matched { field, terms })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -186,20 +186,6 @@ fn any_of(field: Field, words: &[String]) -> Option<Box<dyn Query>> {
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
-/// Does `token` (an analyzed document word) match `term` the way the query does?
-pub fn token_matches(term: &QueryTerm, token: &str) -> bool {
-    token == term.word || term.variants.contains(token)
-}
-
-/// The word a hit was found by for `term` among the document's `tokens`: the query word when it
-/// (or a variant) is there, else the related word that is ("currency" for "money").
-pub fn matched_word(term: &QueryTerm, tokens: &[String]) -> Option<String> {
-    if tokens.iter().any(|token| token_matches(term, token)) {
-        return Some(term.word.clone());
-    }
-    tokens.iter().find(|token| term.related.iter().any(|r| r.words.contains(token))).cloned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,16 +219,5 @@ mod tests {
         // Only optional words: they are required, or everything would match.
         assert_eq!(words("the api"), [("the".into(), true, false, false), ("api".into(), true, false, true)]);
         assert_eq!(words(&"word ".repeat(40)).len(), 1);
-    }
-
-    #[test]
-    fn a_hit_is_explained_by_the_word_or_the_related_word_it_holds() {
-        let mut term = terms("money", TextMode::Forgiving).remove(0);
-        term.variants.forms = vec!["moneys".into()];
-        term.related = vec![Related { words: vec!["currency".into(), "currencies".into()], weight: 0.8 }];
-        let tokens = |text: &str| text.split(' ').map(String::from).collect::<Vec<_>>();
-        assert_eq!(matched_word(&term, &tokens("live currencies")), Some("currencies".into()));
-        assert_eq!(matched_word(&term, &tokens("moneys and currency")), Some("money".into()), "the word first");
-        assert_eq!(matched_word(&term, &tokens("weather")), None);
     }
 }
