@@ -33,8 +33,9 @@ pub struct Variants {
 }
 
 impl Variants {
-    pub fn contains(&self, token: &str) -> bool {
-        self.typos.iter().chain(&self.completions).chain(&self.forms).any(|v| v == token)
+    /// Every other spelling: typos, completions and forms.
+    pub fn words(&self) -> impl Iterator<Item = &String> {
+        self.typos.iter().chain(&self.completions).chain(&self.forms)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -157,7 +158,7 @@ mod tests {
         let dat = variants(&snapshot, all, &term("dat")).expect("variants");
         assert_eq!(dat.completions.len(), MAX_VARIANTS);
         assert_eq!(dat.completions[0], "data");
-        assert!(!dat.contains("dat"));
+        assert!(!dat.words().any(|w| w == "dat"));
         assert!(variants(&snapshot, all, &term("we")).expect("variants") == Variants::default());
         // Asked again, the memo answers the same.
         assert_eq!(variants(&snapshot, all, &term("weathe")).expect("variants"), typing);

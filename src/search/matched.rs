@@ -36,10 +36,7 @@ impl<'a> WordMatcher<'a> {
     pub fn new(terms: &'a [QueryTerm]) -> WordMatcher<'a> {
         let mut by_word: FxHashMap<&'a str, Vec<(usize, bool)>> = FxHashMap::default();
         for (at, term) in terms.iter().enumerate() {
-            let variants = &term.variants;
-            let exact =
-                std::iter::once(&term.word).chain(&variants.typos).chain(&variants.completions).chain(&variants.forms);
-            for word in exact {
+            for word in std::iter::once(&term.word).chain(term.variants.words()) {
                 by_word.entry(word).or_default().push((at, true));
             }
             for word in term.related.iter().flat_map(|related| &related.words) {

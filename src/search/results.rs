@@ -385,9 +385,6 @@ pub fn micros_to_usd(micros: i64) -> String {
     format!("{whole}.{fraction:06}").trim_end_matches('0').to_string()
 }
 
-/// For each field of a hit (its analyzed `words`, `hydrate::Hydrated`), the query words it
-/// matches (the same rules as the query: exact, other forms, prefix for the last word, one typo
-/// for long words), or the related word it was found by.
 #[cfg(test)]
 mod tests {
     use super::*;
