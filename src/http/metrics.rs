@@ -32,6 +32,11 @@ struct RouteLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct CacheLabels {
     cache: &'static str,
     outcome: &'static str,
@@ -105,6 +110,26 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         // The scrape still answers; the missing series is the signal, the cause is in the log.
         Err(error) => tracing::error!(%error, "agora_services left out of /metrics: the store could not count"),
     }
+
+    // The search's cache of query words (`search::word_cache`): a falling hit share under a
+    // steady load says the catalog or the traffic outgrew it.
+    let ((hits, misses, evictions), pairs) = state.catalog.index().word_cache_counts();
+    let word_lookups = Family::<OutcomeLabels, Counter>::default();
+    word_lookups.get_or_create(&OutcomeLabels { outcome: "hit" }).inc_by(hits);
+    word_lookups.get_or_create(&OutcomeLabels { outcome: "miss" }).inc_by(misses);
+    registry.register("agora_word_cache_lookups", "Search word cache lookups by outcome", word_lookups);
+    let word_evictions = Counter::<u64>::default();
+    word_evictions.inc_by(evictions);
+    registry.register(
+        "agora_word_cache_evictions",
+        "Times the search word cache was full and dropped words",
+        word_evictions,
+    );
+    registry.register(
+        "agora_word_cache_pairs",
+        "(document, score) pairs the search word cache holds",
+        gauge(i64::try_from(pairs).unwrap_or(i64::MAX)),
+    );
 
     let lookups = Family::<CacheLabels, Counter>::default();
     for (cache, (hits, misses)) in [

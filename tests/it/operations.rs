@@ -67,6 +67,11 @@ async fn metrics_count_requests_by_route_and_probes_by_verdict() {
     };
     assert_eq!((lookups("search", "miss"), lookups("search", "hit")), (Some(1.0), Some(2.0)), "{text}");
     assert_eq!((lookups("detail", "miss"), lookups("detail", "hit")), (Some(2.0), Some(0.0)), "{text}");
+    // That one computed search walked its word once per segment and kept it.
+    let word_misses = sample(&text, "agora_word_cache_lookups_total{outcome=\"miss\"}").unwrap_or(0.0);
+    assert!(word_misses >= 1.0, "{text}");
+    assert!(sample(&text, "agora_word_cache_pairs").unwrap_or(0.0) >= 1.0, "{text}");
+    assert_eq!(sample(&text, "agora_word_cache_evictions_total"), Some(0.0), "{text}");
 }
 
 #[tokio::test]
