@@ -110,7 +110,7 @@ pub(crate) fn open_shared(index: &Index) -> Result<Shared, Unusable> {
         words: Default::default(),
         rows: Default::default(),
         running: Default::default(),
-        permits: Arc::new(tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))),
+        threads: super::turns::SearchThreads::start(std::thread::available_parallelism().map_or(2, |n| n.get())),
     })
 }
 

@@ -43,6 +43,7 @@ pub mod snapshot;
 pub mod spellings;
 pub mod text;
 pub mod top;
+pub(crate) mod turns;
 pub mod understand;
 pub mod word_cache;
 pub mod word_join;
@@ -96,10 +97,10 @@ pub(crate) struct Shared {
     /// cores; under load each runs on its own thread, since the others keep the cores busy and
     /// the hand-offs only cost.
     pub(crate) running: std::sync::atomic::AtomicUsize,
-    /// Searches allowed on the index at once: one per core. More only interleave on the cores,
-    /// each evicting the others' posting lists and facts from the CPU caches (under a long-tail
-    /// load that took a third of the throughput); the rest wait their turn in order.
-    pub(crate) permits: Arc<tokio::sync::Semaphore>,
+    /// Searches run on one thread per core (`turns`). More at once only interleave on the
+    /// cores, each evicting the others' posting lists and facts from the CPU caches (under a
+    /// long-tail load that took a third of the throughput); the rest wait their turn in order.
+    pub(crate) threads: turns::SearchThreads,
 }
 
 impl Shared {

@@ -106,17 +106,15 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     // Counted from before its turn: a search that starts while others wait is not alone.
     let running = Running::enter(&index.shared);
     let alone = running.others == 0;
-    // Held by the blocking task itself: a caller that goes away (a client hanging up) does not
-    // free its core's turn while the search still runs.
-    let permit = Arc::clone(&index.shared.permits).acquire_owned().await.map_err(|_| SearchError::Closed)?;
-    let Ran { collected, facets, terms, request: effective, interpreted_as } = tokio::task::spawn_blocking(move || {
-        let ran = run(&shared, &owned, alone);
-        drop(permit);
-        drop(running);
-        ran
-    })
-    .await
-    .map_err(|_| SearchError::Closed)??;
+    let on_thread = Arc::clone(&shared);
+    let Ran { collected, facets, terms, request: effective, interpreted_as } = shared
+        .threads
+        .run(move || {
+            let ran = run(&on_thread, &owned, alone);
+            drop(running);
+            ran
+        })
+        .await??;
     let request = &effective;
     let page: Vec<_> = collected.top.iter().skip(request.offset).take(request.limit).collect();
     let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
