@@ -70,16 +70,19 @@ pub async fn latency_norms(pool: &SqlitePool, now: i64) -> Result<LatencyNorms, 
 /// Latency and category of each of `ids` (or of every searchable service).
 pub async fn measure(pool: &SqlitePool, ids: Option<&[i64]>, now: i64) -> Result<HashMap<i64, Measured>, StoreError> {
     let first_day = (now - LATENCY_WINDOW_DAYS * DAY_MS).div_euclid(DAY_MS);
+    // Each service's samples are read through its own keys (`probes_service_time`, probe_daily's
+    // primary key). A shared `WITH samples` was evaluated whole for every service — every recent
+    // probe and daily row of the catalog, once per service the indexer catches up with: ~1 ms per
+    // service per 28,000 probes, and a week of probes of a large catalog is millions.
     let mut builder = QueryBuilder::<Sqlite>::new(format!(
-        "WITH samples AS (
-             SELECT service_id, latency_p50_ms AS ms FROM probe_daily
-             WHERE day >= {first_day} AND latency_p50_ms IS NOT NULL
+        "SELECT s.id, {CATEGORY_SQL}, s.service_type, (SELECT AVG(ms) FROM (
+             SELECT latency_p50_ms AS ms FROM probe_daily
+             WHERE service_id = s.id AND day >= {first_day} AND latency_p50_ms IS NOT NULL
              UNION ALL
-             SELECT p.service_id, p.total_ms FROM probes p
-             WHERE p.probed_at >= {since} AND p.verdict = 'listed' AND p.total_ms IS NOT NULL
+             SELECT p.total_ms FROM probes p
+             WHERE p.service_id = s.id AND p.probed_at >= {since} AND p.verdict = 'listed' AND p.total_ms IS NOT NULL
                AND p.probed_at >= COALESCE((SELECT (MAX(d.day) + 1) * {DAY_MS} FROM probe_daily d
-                                            WHERE d.service_id = p.service_id AND d.day >= {first_day}), 0))
-         SELECT s.id, {CATEGORY_SQL}, s.service_type, (SELECT AVG(ms) FROM samples WHERE samples.service_id = s.id)
+                                            WHERE d.service_id = s.id AND d.day >= {first_day}), 0)))
          FROM services s WHERE ",
         since = first_day * DAY_MS,
     ));

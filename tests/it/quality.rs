@@ -162,3 +162,60 @@ async fn latency_is_judged_against_services_of_the_same_category() {
     assert_eq!(found.hits.last().map(|h| h.service.id), Some(slow), "the slowest ranks last");
     catalog.app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn latency_is_the_mean_of_daily_medians_and_of_the_probes_after_them() {
+    use agora::db::maintain::DAY_MS;
+    let specs = ["/rolled", "/raw", "/unmeasured"].map(|p| spec(p, "Outlook", "Weather forecast"));
+    let catalog = Catalog::build(specs.to_vec()).await;
+    let id = |path: &str| catalog.specs.iter().find(|s| s.path == path).expect("spec").id;
+    let (rolled, raw, unmeasured) = (id("/rolled"), id("/raw"), id("/unmeasured"));
+    let now = catalog.clock_now();
+    let today = now.div_euclid(DAY_MS);
+    let path = catalog.dir.path().join("agora.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
+    // Only these samples: the registrations' own probes measured real (unknown) latencies.
+    sqlx::query("DELETE FROM probes").execute(&pool).await.expect("clear");
+    for (day, p50) in [(today - 3, 100.0), (today - 2, 200.0), (today - 9, 5_000.0)] {
+        sqlx::query(
+            "INSERT INTO probe_daily (service_id, day, probes, successes, latency_p50_ms) VALUES (?, ?, 1, 1, ?)",
+        )
+        .bind(rolled)
+        .bind(day)
+        .bind(p50)
+        .execute(&pool)
+        .await
+        .expect("daily");
+    }
+    let probes = [
+        // Inside a rolled-up day: its median already counts it.
+        (rolled, (today - 2) * DAY_MS + 1_000, "listed", 9_999.0),
+        (rolled, (today - 1) * DAY_MS + 1_000, "listed", 300.0),
+        (rolled, now - 1_000, "listed", 400.0),
+        (raw, now - 2 * 3_600_000, "listed", 50.0),
+        (raw, now - 3_600_000, "listed", 70.0),
+        // Failed, or older than the window: not a latency.
+        (raw, now - 1_000, "fetch_error", 5_000.0),
+        (raw, now - 9 * DAY_MS, "listed", 9_999.0),
+    ];
+    for (service, at, verdict, total_ms) in probes {
+        sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES (?, ?, ?, 402, ?, '[]')")
+            .bind(service)
+            .bind(at)
+            .bind(verdict)
+            .bind(total_ms)
+            .execute(&pool)
+            .await
+            .expect("probe");
+    }
+    let some = agora::db::quality::measure(&pool, Some(&[rolled, raw, unmeasured]), now).await.expect("some");
+    let all = agora::db::quality::measure(&pool, None, now).await.expect("all");
+    for measured in [&some, &all] {
+        let latency = |id: i64| measured.get(&id).expect("measured").latency_ms;
+        assert_eq!(latency(rolled), Some(250.0), "100, 200 (daily), 300, 400 (after the last rolled-up day)");
+        assert_eq!(latency(raw), Some(60.0));
+        assert_eq!(latency(unmeasured), None);
+    }
+    pool.close().await;
+    catalog.app.shutdown().await;
+}
