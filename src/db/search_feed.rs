@@ -117,7 +117,7 @@ async fn complete(
     let mut sources = sources_of(pool, &ids).await?;
     let verified: std::collections::HashSet<i64> =
         super::claims::verified_among(pool, &ids).await?.into_iter().collect();
-    let measured = quality::measure(pool, Some(&ids), now).await?;
+    let measured = quality::measure(pool, &ids, now).await?;
     let warnings = quality::warnings_of(pool, &ids).await?;
     let changes = quality::changes_of(pool, &ids, now).await?;
     for feed in services.iter_mut().filter(|s| s.searchable()) {

@@ -208,14 +208,19 @@ async fn latency_is_the_mean_of_daily_medians_and_of_the_probes_after_them() {
             .await
             .expect("probe");
     }
-    let some = agora::db::quality::measure(&pool, Some(&[rolled, raw, unmeasured]), now).await.expect("some");
-    let all = agora::db::quality::measure(&pool, None, now).await.expect("all");
+    let some = agora::db::quality::measure(&pool, &[rolled, raw, unmeasured], now).await.expect("some");
+    let all = agora::db::quality::measure_all(&pool, now).await.expect("all");
     for measured in [&some, &all] {
-        let latency = |id: i64| measured.get(&id).expect("measured").latency_ms;
+        let latency = |id: i64| measured.get(&id).and_then(|m| m.latency_ms);
         assert_eq!(latency(rolled), Some(250.0), "100, 200 (daily), 300, 400 (after the last rolled-up day)");
         assert_eq!(latency(raw), Some(60.0));
         assert_eq!(latency(unmeasured), None);
     }
+    // Asked for, a service without samples is there without a latency; the norms' pass over
+    // every service holds only the measured ones.
+    assert!(some.contains_key(&unmeasured));
+    assert_eq!(all.len(), 2);
+    assert_eq!(some[&rolled], all[&rolled]);
     pool.close().await;
     catalog.app.shutdown().await;
 }
