@@ -67,26 +67,38 @@ pub async fn latency_norms(pool: &SqlitePool, now: i64) -> Result<LatencyNorms, 
     Ok(LatencyNorms { categories: medians(categories, MIN_CATEGORY_PEERS), types: medians(types, 1), measured: count })
 }
 
-/// Latency and category of each of `ids`.
-pub async fn measure(pool: &SqlitePool, ids: &[i64], now: i64) -> Result<HashMap<i64, Measured>, StoreError> {
-    let first_day = (now - LATENCY_WINDOW_DAYS * DAY_MS).div_euclid(DAY_MS);
-    // Each service's samples are read through its own keys (`probes_service_time`, probe_daily's
-    // primary key). A shared `WITH samples` was evaluated whole for every service — every recent
-    // probe and daily row of the catalog, once per service the indexer catches up with: ~1 ms per
-    // service per 28,000 probes, and a week of probes of a large catalog is millions.
-    let mut builder = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT s.id, {CATEGORY_SQL}, s.service_type, (SELECT AVG(ms) FROM (
-             SELECT latency_p50_ms AS ms FROM probe_daily
-             WHERE service_id = s.id AND day >= {first_day} AND latency_p50_ms IS NOT NULL
-             UNION ALL
-             SELECT p.total_ms FROM probes p
-             WHERE p.service_id = s.id AND p.probed_at >= {since} AND p.verdict = 'listed' AND p.total_ms IS NOT NULL
-               AND p.probed_at >= COALESCE((SELECT (MAX(d.day) + 1) * {DAY_MS} FROM probe_daily d
-                                            WHERE d.service_id = s.id AND d.day >= {first_day}), 0)))
-         FROM services s WHERE ",
+/// SQL: the window's latency samples as (service_id, ms) — daily medians of the rolled-up days,
+/// then successful probes after the last of them. `one_service` narrows both arms to `s.id` in
+/// the WHERE clauses themselves, so each is read through its own keys (`probe_daily`'s primary
+/// key, `probes_service_time`); a filter outside the compound would be applied only after both
+/// arms were read whole.
+fn samples_sql(first_day: i64, one_service: bool) -> String {
+    let (daily, raw) = if one_service { ("service_id = s.id AND ", "p.service_id = s.id AND ") } else { ("", "") };
+    format!(
+        "SELECT service_id, latency_p50_ms AS ms FROM probe_daily
+         WHERE {daily}day >= {first_day} AND latency_p50_ms IS NOT NULL
+         UNION ALL
+         SELECT p.service_id, p.total_ms FROM probes p
+         WHERE {raw}p.probed_at >= {since} AND p.verdict = 'listed' AND p.total_ms IS NOT NULL
+           AND p.probed_at >= COALESCE((SELECT (MAX(d.day) + 1) * {DAY_MS} FROM probe_daily d
+                                        WHERE d.service_id = p.service_id AND d.day >= {first_day}), 0)",
         since = first_day * DAY_MS,
+    )
+}
+
+/// The first day of the latency window at `now`.
+fn first_day(now: i64) -> i64 {
+    (now - LATENCY_WINDOW_DAYS * DAY_MS).div_euclid(DAY_MS)
+}
+
+/// Latency and category of each of `ids`, each service's samples read through its own keys (a
+/// shared `WITH samples` was evaluated whole for every service — every recent probe of the
+/// catalog, once per service the indexer catches up with).
+pub async fn measure(pool: &SqlitePool, ids: &[i64], now: i64) -> Result<HashMap<i64, Measured>, StoreError> {
+    let samples = samples_sql(first_day(now), true);
+    let mut builder = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT s.id, {CATEGORY_SQL}, s.service_type, (SELECT AVG(ms) FROM ({samples})) FROM services s WHERE s.id IN "
     ));
-    builder.push("s.id IN ");
     in_list(&mut builder, ids);
     read_measured(builder.build().fetch_all(pool).await?)
 }
@@ -96,20 +108,11 @@ pub async fn measure(pool: &SqlitePool, ids: &[i64], now: i64) -> Result<HashMap
 /// (asking [`measure`] for every service took 4.3 s at 1,000,000 listings, blocking the
 /// indexer's first catch-up after a start — every registration waited for it).
 pub async fn measure_all(pool: &SqlitePool, now: i64) -> Result<HashMap<i64, Measured>, StoreError> {
-    let first_day = (now - LATENCY_WINDOW_DAYS * DAY_MS).div_euclid(DAY_MS);
+    let samples = samples_sql(first_day(now), false);
     let sql = format!(
-        "WITH samples AS (
-             SELECT service_id, latency_p50_ms AS ms FROM probe_daily
-             WHERE day >= {first_day} AND latency_p50_ms IS NOT NULL
-             UNION ALL
-             SELECT p.service_id, p.total_ms FROM probes p
-             WHERE p.probed_at >= {since} AND p.verdict = 'listed' AND p.total_ms IS NOT NULL
-               AND p.probed_at >= COALESCE((SELECT (MAX(d.day) + 1) * {DAY_MS} FROM probe_daily d
-                                            WHERE d.service_id = p.service_id AND d.day >= {first_day}), 0)),
-         latency AS (SELECT service_id, AVG(ms) AS ms FROM samples GROUP BY service_id)
+        "WITH latency AS (SELECT service_id, AVG(ms) AS ms FROM ({samples}) GROUP BY service_id)
          SELECT s.id, {CATEGORY_SQL}, s.service_type, latency.ms
-         FROM latency JOIN services s ON s.id = latency.service_id WHERE {SEARCHABLE_SQL}",
-        since = first_day * DAY_MS,
+         FROM latency JOIN services s ON s.id = latency.service_id WHERE {SEARCHABLE_SQL}"
     );
     read_measured(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await?)
 }

@@ -29,27 +29,27 @@ impl NormsCache {
     /// small; otherwise the ones held, with a fresh read started when they are stale.
     pub async fn get(&mut self, pool: &SqlitePool, now: i64) -> Result<&LatencyNorms, StoreError> {
         self.take_finished_read();
-        let large = self.held.as_ref().is_some_and(|(norms, _)| norms.measured > SMALL_CATALOG);
-        let stale = self.held.as_ref().is_none_or(|(_, read)| read.elapsed() >= LARGE_CATALOG_TTL);
-        if !large {
-            self.held = Some((latency_norms(pool, now).await?, Instant::now()));
-        } else if stale && self.reading.is_none() {
-            let (reply, reading) = oneshot::channel();
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                let _ = reply.send(latency_norms(&pool, now).await);
-            });
-            self.reading = Some(reading);
-        }
-        match &self.held {
-            Some((norms, _)) => Ok(norms),
-            None => Err(StoreError::Closed),
-        }
+        let held = match self.held.take() {
+            Some((norms, read)) if norms.measured > SMALL_CATALOG => {
+                if read.elapsed() >= LARGE_CATALOG_TTL && self.reading.is_none() {
+                    let (reply, reading) = oneshot::channel();
+                    let pool = pool.clone();
+                    tokio::spawn(async move {
+                        let _ = reply.send(latency_norms(&pool, now).await);
+                    });
+                    self.reading = Some(reading);
+                }
+                (norms, read)
+            }
+            _ => (latency_norms(pool, now).await?, Instant::now()),
+        };
+        Ok(&self.held.insert(held).0)
     }
 
     /// Waits for a background read, if one runs, and keeps what it read (tests drive the
     /// refresh with this instead of waiting for time to pass).
-    pub async fn settle(&mut self) {
+    #[cfg(test)]
+    async fn settle(&mut self) {
         if let Some(reading) = self.reading.take() {
             self.keep(reading.await);
         }
@@ -77,7 +77,8 @@ impl NormsCache {
     }
 
     /// Marks the held norms as read `age` ago (tests).
-    pub fn age_by(&mut self, age: Duration) {
+    #[cfg(test)]
+    fn age_by(&mut self, age: Duration) {
         if let Some((_, read)) = &mut self.held {
             *read = read.checked_sub(age).unwrap_or(*read);
         }
@@ -138,5 +139,11 @@ mod tests {
         assert_eq!(norms.categories.get("ocr"), Some(&80.0), "the median of the new probes");
         assert_eq!(norms.measured, SMALL_CATALOG * 3 + 3);
         assert!(cache.reading.is_none(), "fresh again");
+        // The database goes away mid-run: the read in the background fails, the held norms stay.
+        cache.age_by(LARGE_CATALOG_TTL);
+        pool.close().await;
+        assert_eq!(cache.get(&pool, now).await.expect("held").categories.get("ocr"), Some(&80.0));
+        cache.settle().await;
+        assert_eq!(cache.get(&pool, now).await.expect("still held").categories.get("ocr"), Some(&80.0));
     }
 }

@@ -106,11 +106,11 @@ pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequ
     // Counted from before its turn: a search that starts while others wait is not alone.
     let running = Running::enter(&index.shared);
     let alone = running.others == 0;
-    let on_thread = Arc::clone(&shared);
-    let Ran { collected, facets, terms, request: effective, interpreted_as } = shared
+    let Ran { collected, facets, terms, request: effective, interpreted_as } = index
+        .shared
         .threads
         .run(move || {
-            let ran = run(&on_thread, &owned, alone);
+            let ran = run(&shared, &owned, alone);
             drop(running);
             ran
         })
