@@ -106,7 +106,7 @@ pub enum AppError {
 
 /// Opens everything `config` asks for (see `crate::build_app`).
 pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
-    let store = Store::open(&config.global.data_dir).await?;
+    let store = Store::open_for(&config.global).await?;
     let committed = store.writer().committed_seq();
     let search = match crate::search::build::open(
         &config.global.data_dir,
@@ -165,7 +165,7 @@ impl Companion {
     /// Opens the data directory of `global` beside whatever else runs on it.
     pub async fn open(global: &GlobalOptions) -> Result<Companion, AppError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = Store::open(&global.data_dir).await?;
+        let store = Store::open_for(global).await?;
         let committed = store.writer().committed_seq();
         let search = match crate::search::follow::follow(&global.data_dir, store.read(), committed, clock.clone()).await
         {
@@ -201,7 +201,7 @@ pub struct Crawler {
 impl Crawler {
     /// Opens the store and the crawler with the system clock.
     pub async fn open(global: &GlobalOptions) -> Result<Crawler, AppError> {
-        let store = Store::open(&global.data_dir).await?;
+        let store = Store::open_for(global).await?;
         Ok(Crawler::start(store, global, Arc::new(SystemClock), None)?)
     }
 

@@ -29,6 +29,12 @@ pub struct GlobalOptions {
     #[arg(long, global = true, env = "AGORA_DATA_DIR", default_value = "./data", value_name = "DIR")]
     pub data_dir: PathBuf,
 
+    /// Keep the catalog in this PostgreSQL database (postgres://user:password@host/db) instead of
+    /// SQLite in the data directory, so several nodes can share it (docs/DEPLOY.md). The search
+    /// index stays in DIR/index/, one per node.
+    #[arg(long, global = true, env = "AGORA_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// Let outbound fetches reach this private/loopback range (repeatable; for tests, demos and
     /// private deployments). Empty by default: only public addresses are probed.
     #[arg(long = "allow-cidr", global = true, env = "AGORA_ALLOW_CIDRS", value_delimiter = ',', value_name = "CIDR", value_parser = parse_cidr)]

@@ -42,8 +42,8 @@ impl Catalog {
     pub async fn detail(&self, id: i64) -> Result<Detail, CatalogError> {
         // One read transaction for all eleven reads: one snapshot (the probes, uptime and history
         // agree), and one pool acquire instead of eleven, which cost about as much as the reads.
-        let mut snapshot = self.store.read().begin().await?;
-        let conn = &mut *snapshot;
+        let mut snapshot = self.store.read().begin_read().await?;
+        let conn = &mut snapshot.conn();
         let service = services::get(&mut *conn, id).await?.ok_or(CatalogError::NoSuchService(id))?;
         let now = self.now_ms();
         Ok(Detail {

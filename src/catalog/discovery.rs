@@ -47,7 +47,7 @@ impl Catalog {
             found => found?,
         };
         let ids: Vec<i64> = found.hits.iter().map(|h| h.service.id).collect();
-        let mut reports = services::latest_reports_many(&mut *self.store.read().acquire().await?, &ids).await?;
+        let mut reports = services::latest_reports_many(&mut self.store.read().acquire().await?.conn(), &ids).await?;
         let returned = found.hits.len();
         let hits = found
             .hits

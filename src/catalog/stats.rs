@@ -34,10 +34,10 @@ impl Catalog {
 
     /// When the catalog was last probed (epoch ms; `None` before any probe): how fresh it is.
     pub async fn last_probe_at(&self) -> Result<Option<i64>, CatalogError> {
-        Ok(sqlx::query_scalar("SELECT MAX(last_probed_at) FROM services")
-            .fetch_one(self.store.read())
-            .await
-            .map_err(crate::db::StoreError::from)?)
+        Ok(crate::on_pool!(self.store.read(), |p| sqlx::query_scalar("SELECT MAX(last_probed_at) FROM services")
+            .fetch_one(p)
+            .await)
+        .map_err(crate::db::StoreError::from)?)
     }
 
     /// The crawler's probe counters.

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
 pub async fn run(global: &GlobalOptions) -> u8 {
-    let store = match Store::open(&global.data_dir).await {
+    let store = match Store::open_for(global).await {
         Ok(store) => store,
         Err(error) => {
             eprintln!("agora: cannot open {}: {error}", global.data_dir.display());

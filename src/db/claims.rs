@@ -5,9 +5,10 @@
 //! ([`cover_new_services`]).
 
 use super::StoreError;
+use super::backend::{AnyRow, Conn, Db, Pool};
 use super::moderation::{audit, bump};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use crate::{on_conn, on_pool};
+use sqlx::QueryBuilder;
 
 /// A challenge as issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,163 +74,181 @@ const IN_SCOPE: &str = "(s.url = c.scope OR substr(s.url, 1, length(c.scope) + 1
 /// SQL: the address key of offer `o`'s payTo (EVM folded to lowercase, as `siwx::address_key`).
 const PAY_TO_KEY: &str = "(CASE WHEN o.pay_to LIKE '0x%' THEN lower(o.pay_to) ELSE o.pay_to END)";
 
-fn challenge_row(row: &SqliteRow) -> Result<Challenge, sqlx::Error> {
+fn challenge_row(row: &impl AnyRow) -> Result<Challenge, sqlx::Error> {
     Ok(Challenge {
-        nonce: row.try_get("nonce")?,
-        method: row.try_get("method")?,
-        subject: row.try_get("subject")?,
-        scope: row.try_get("scope")?,
-        proof: row.try_get("proof")?,
-        info: row.try_get("info")?,
-        issued_at: row.try_get("issued_at")?,
-        expires_at: row.try_get("expires_at")?,
-        used_at: row.try_get("used_at")?,
+        nonce: row.col("nonce")?,
+        method: row.col("method")?,
+        subject: row.col("subject")?,
+        scope: row.col("scope")?,
+        proof: row.col("proof")?,
+        info: row.col("info")?,
+        issued_at: row.col("issued_at")?,
+        expires_at: row.col("expires_at")?,
+        used_at: row.col("used_at")?,
     })
 }
 
-fn claim_row(row: &SqliteRow) -> Result<Claim, sqlx::Error> {
+fn claim_row(row: &impl AnyRow) -> Result<Claim, sqlx::Error> {
     Ok(Claim {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        method: row.try_get("method")?,
-        subject: row.try_get("subject")?,
-        scope: row.try_get("scope")?,
-        token_hash: row.try_get("token_hash")?,
-        proven_at: row.try_get("proven_at")?,
-        rotated_at: row.try_get("rotated_at")?,
-        ended_at: row.try_get("ended_at")?,
-        end_reason: row.try_get("end_reason")?,
+        id: row.col("id")?,
+        kind: row.col("kind")?,
+        method: row.col("method")?,
+        subject: row.col("subject")?,
+        scope: row.col("scope")?,
+        token_hash: row.col("token_hash")?,
+        proven_at: row.col("proven_at")?,
+        rotated_at: row.col("rotated_at")?,
+        ended_at: row.col("ended_at")?,
+        end_reason: row.col("end_reason")?,
     })
 }
 
-pub async fn challenge(pool: &SqlitePool, nonce: &str) -> Result<Option<Challenge>, StoreError> {
-    let row = sqlx::query("SELECT * FROM claim_challenges WHERE nonce = ?").bind(nonce).fetch_optional(pool).await?;
-    Ok(row.as_ref().map(challenge_row).transpose()?)
+pub async fn challenge(pool: &Pool, nonce: &str) -> Result<Option<Challenge>, StoreError> {
+    on_pool!(pool, |p| {
+        let row = sqlx::query("SELECT * FROM claim_challenges WHERE nonce = $1").bind(nonce).fetch_optional(p).await?;
+        Ok(row.as_ref().map(challenge_row).transpose()?)
+    })
 }
 
-pub async fn claim(pool: &SqlitePool, id: i64) -> Result<Option<Claim>, StoreError> {
-    let row = sqlx::query("SELECT * FROM claims WHERE id = ?").bind(id).fetch_optional(pool).await?;
-    Ok(row.as_ref().map(claim_row).transpose()?)
+pub async fn claim(pool: &Pool, id: i64) -> Result<Option<Claim>, StoreError> {
+    on_pool!(pool, |p| {
+        let row = sqlx::query("SELECT * FROM claims WHERE id = $1").bind(id).fetch_optional(p).await?;
+        Ok(row.as_ref().map(claim_row).transpose()?)
+    })
 }
 
 /// Registered services within `scope` (an origin or one URL), at most `limit`.
-pub async fn in_scope(pool: &SqlitePool, scope: &str, limit: i64) -> Result<Vec<i64>, StoreError> {
-    Ok(sqlx::query_scalar(
+pub async fn in_scope(pool: &Pool, scope: &str, limit: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(on_pool!(pool, |p| sqlx::query_scalar(
         // `scope/` .. `scope0` is exactly the URLs under `scope/` ('0' follows '/'), on the url index.
-        "SELECT id FROM services WHERE url = ?1 OR (url >= ?1 || '/' AND url < ?1 || '0') ORDER BY id LIMIT ?2",
+        "SELECT id FROM services WHERE url = $1 OR (url >= $1 || '/' AND url < $1 || '0') ORDER BY id LIMIT $2",
     )
     .bind(scope)
     .bind(limit)
-    .fetch_all(pool)
-    .await?)
+    .fetch_all(p)
+    .await)?)
 }
 
 /// Services within `scope` whose stored offers pay the address key `subject`.
-pub async fn paying_in_scope(pool: &SqlitePool, scope: &str, subject: &str) -> Result<Vec<i64>, StoreError> {
+pub async fn paying_in_scope(pool: &Pool, scope: &str, subject: &str) -> Result<Vec<i64>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT DISTINCT s.id FROM services s JOIN offers o ON o.service_id = s.id, (SELECT ?1 AS scope) c
-         WHERE {IN_SCOPE} AND {PAY_TO_KEY} = ?2 ORDER BY s.id"
+        "SELECT DISTINCT s.id FROM services s JOIN offers o ON o.service_id = s.id, (SELECT $1 AS scope) c
+         WHERE {IN_SCOPE} AND {PAY_TO_KEY} = $2 ORDER BY s.id"
     ));
-    Ok(sqlx::query_scalar(sql).bind(scope).bind(subject).fetch_all(pool).await?)
+    Ok(on_pool!(pool, |p| sqlx::query_scalar(sql).bind(scope).bind(subject).fetch_all(p).await)?)
 }
 
 /// The networks (CAIP-2) on which services in `scope` pay `subject`, most used first.
-pub async fn networks_paying(pool: &SqlitePool, scope: &str, subject: &str) -> Result<Vec<String>, StoreError> {
+pub async fn networks_paying(pool: &Pool, scope: &str, subject: &str) -> Result<Vec<String>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT o.network FROM services s JOIN offers o ON o.service_id = s.id, (SELECT ?1 AS scope) c
-         WHERE {IN_SCOPE} AND {PAY_TO_KEY} = ?2 GROUP BY o.network ORDER BY COUNT(*) DESC, o.network"
+        "SELECT o.network FROM services s JOIN offers o ON o.service_id = s.id, (SELECT $1 AS scope) c
+         WHERE {IN_SCOPE} AND {PAY_TO_KEY} = $2 GROUP BY o.network ORDER BY COUNT(*) DESC, o.network"
     ));
-    Ok(sqlx::query_scalar(sql).bind(scope).bind(subject).fetch_all(pool).await?)
+    Ok(on_pool!(pool, |p| sqlx::query_scalar(sql).bind(scope).bind(subject).fetch_all(p).await)?)
 }
 
 /// The services claim `id` covers now.
-pub async fn covered(pool: &SqlitePool, id: i64) -> Result<Vec<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT service_id FROM claim_services WHERE claim_id = ? ORDER BY service_id")
-        .bind(id)
-        .fetch_all(pool)
-        .await?)
+pub async fn covered(pool: &Pool, id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(on_pool!(pool, |p| sqlx::query_scalar(
+        "SELECT service_id FROM claim_services WHERE claim_id = $1 ORDER BY service_id"
+    )
+    .bind(id)
+    .fetch_all(p)
+    .await)?)
 }
 
 /// Whether claim `id` covers service `service` now.
-pub async fn covers(pool: &SqlitePool, id: i64, service: i64) -> Result<bool, StoreError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM claim_services WHERE claim_id = ? AND service_id = ?)")
-        .bind(id)
-        .bind(service)
-        .fetch_one(pool)
-        .await?)
+pub async fn covers(pool: &Pool, id: i64, service: i64) -> Result<bool, StoreError> {
+    Ok(on_pool!(pool, |p| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM claim_services WHERE claim_id = $1 AND service_id = $2)"
+    )
+    .bind(id)
+    .bind(service)
+    .fetch_one(p)
+    .await)?)
 }
 
 /// What was proven about service `id`, by active claims.
-pub async fn proofs_of(db: impl sqlx::SqliteExecutor<'_>, id: i64) -> Result<Vec<Proof>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT c.kind, c.method, c.subject, c.proven_at FROM claim_services cs JOIN claims c ON c.id = cs.claim_id
-         WHERE cs.service_id = ? AND c.ended_at IS NULL ORDER BY c.proven_at, c.id",
-    )
-    .bind(id)
-    .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Proof {
-                kind: row.try_get("kind")?,
-                method: row.try_get("method")?,
-                subject: row.try_get("subject")?,
-                proven_at: row.try_get("proven_at")?,
+pub async fn proofs_of(db: impl Into<Db<'_>>, id: i64) -> Result<Vec<Proof>, StoreError> {
+    let mut held = db.into().hold().await?;
+    on_conn!(&mut held.conn(), |c| {
+        let rows = sqlx::query(
+            "SELECT c.kind, c.method, c.subject, c.proven_at FROM claim_services cs JOIN claims c ON c.id = cs.claim_id
+         WHERE cs.service_id = $1 AND c.ended_at IS NULL ORDER BY c.proven_at, c.id",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Proof {
+                    kind: row.col("kind")?,
+                    method: row.col("method")?,
+                    subject: row.col("subject")?,
+                    proven_at: row.col("proven_at")?,
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }
 
 /// Of `ids`, the services some active claim covers.
-pub async fn verified_among(pool: &SqlitePool, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
-    let mut builder =
-        QueryBuilder::<Sqlite>::new("SELECT DISTINCT service_id FROM claim_services WHERE service_id IN ");
-    super::in_list(&mut builder, ids);
-    Ok(builder.build_query_scalar().fetch_all(pool).await?)
+pub async fn verified_among(pool: &Pool, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    Ok(on_pool!(pool, |p| {
+        let mut builder = QueryBuilder::new("SELECT DISTINCT service_id FROM claim_services WHERE service_id IN ");
+        super::in_list(&mut builder, ids);
+        builder.build_query_scalar().fetch_all(p).await
+    })?)
 }
 
 /// Stores a challenge, forgetting those expired a day ago.
-pub(super) async fn apply_challenge(conn: &mut SqliteConnection, c: &Challenge) -> Result<i64, StoreError> {
-    sqlx::query("DELETE FROM claim_challenges WHERE expires_at < ?")
-        .bind(c.issued_at - 86_400_000)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
+pub(super) async fn apply_challenge(conn: &mut Conn<'_>, challenge: &Challenge) -> Result<i64, StoreError> {
+    on_conn!(conn, |c| sqlx::query("DELETE FROM claim_challenges WHERE expires_at < $1")
+        .bind(challenge.issued_at - 86_400_000)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(
         "INSERT INTO claim_challenges (nonce, method, subject, scope, proof, info, issued_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(&c.nonce)
-    .bind(&c.method)
-    .bind(&c.subject)
-    .bind(&c.scope)
-    .bind(&c.proof)
-    .bind(&c.info)
-    .bind(c.issued_at)
-    .bind(c.expires_at)
-    .execute(&mut *conn)
-    .await?;
+    .bind(&challenge.nonce)
+    .bind(&challenge.method)
+    .bind(&challenge.subject)
+    .bind(&challenge.scope)
+    .bind(&challenge.proof)
+    .bind(&challenge.info)
+    .bind(challenge.issued_at)
+    .bind(challenge.expires_at)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(0)
 }
 
 /// Uses challenge `nonce` and stores `claim` covering `services`: the new claim's id, or 0 when
 /// the nonce was used meanwhile (a replay racing the first use).
 pub(super) async fn apply_prove(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     nonce: &str,
     claim: &NewClaim,
     services: &[i64],
     now: i64,
 ) -> Result<i64, StoreError> {
-    let used = sqlx::query("UPDATE claim_challenges SET used_at = ?2 WHERE nonce = ?1 AND used_at IS NULL")
-        .bind(nonce)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    if used.rows_affected() == 0 {
+    let used = on_conn!(conn, |c| sqlx::query(
+        "UPDATE claim_challenges SET used_at = $2 WHERE nonce = $1 AND used_at IS NULL"
+    )
+    .bind(nonce)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if used == 0 {
         return Ok(0);
     }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO claims (kind, method, subject, scope, token_hash, proven_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    let id: i64 = on_conn!(conn, |c| {
+        sqlx::query_scalar(
+        "INSERT INTO claims (kind, method, subject, scope, token_hash, proven_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(claim.kind)
     .bind(claim.method)
@@ -237,16 +256,20 @@ pub(super) async fn apply_prove(
     .bind(&claim.scope)
     .bind(&claim.token_hash)
     .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
+    .fetch_one(c)
+    .await
+    })?;
     let actor = format!("owner:{id}");
     for service in services {
-        sqlx::query("INSERT OR IGNORE INTO claim_services (claim_id, service_id, since) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(service)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        on_conn!(conn, |c| sqlx::query(
+            "INSERT INTO claim_services (claim_id, service_id, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+        )
+        .bind(id)
+        .bind(service)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
         audit(conn, now, &actor, "claimed", Some(*service), Some(&claim.subject), None).await?;
         bump(conn, *service).await?;
     }
@@ -257,34 +280,36 @@ pub(super) async fn apply_prove(
 }
 
 /// Replaces claim `id`'s token hash.
-pub(super) async fn apply_rotate(
-    conn: &mut SqliteConnection,
-    id: i64,
-    hash: &str,
-    now: i64,
-) -> Result<i64, StoreError> {
-    sqlx::query("UPDATE claims SET token_hash = ?, rotated_at = ? WHERE id = ? AND ended_at IS NULL")
-        .bind(hash)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+pub(super) async fn apply_rotate(conn: &mut Conn<'_>, id: i64, hash: &str, now: i64) -> Result<i64, StoreError> {
+    on_conn!(conn, |c| sqlx::query(
+        "UPDATE claims SET token_hash = $1, rotated_at = $2 WHERE id = $3 AND ended_at IS NULL"
+    )
+    .bind(hash)
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     audit(conn, now, &format!("owner:{id}"), "token_rotated", None, None, None).await?;
     Ok(id)
 }
 
 /// Ends claim `id` at its owner's request: it covers nothing from now on. (A claim lapses in
 /// [`recheck_pay_to`], service by service.)
-pub(super) async fn apply_revoke(conn: &mut SqliteConnection, id: i64, now: i64) -> Result<i64, StoreError> {
-    let services: Vec<i64> = sqlx::query_scalar("DELETE FROM claim_services WHERE claim_id = ? RETURNING service_id")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE claims SET ended_at = ?, end_reason = 'revoked' WHERE id = ? AND ended_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+pub(super) async fn apply_revoke(conn: &mut Conn<'_>, id: i64, now: i64) -> Result<i64, StoreError> {
+    let services: Vec<i64> =
+        on_conn!(conn, |c| sqlx::query_scalar("DELETE FROM claim_services WHERE claim_id = $1 RETURNING service_id")
+            .bind(id)
+            .fetch_all(c)
+            .await)?;
+    on_conn!(conn, |c| sqlx::query(
+        "UPDATE claims SET ended_at = $1, end_reason = 'revoked' WHERE id = $2 AND ended_at IS NULL"
+    )
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     for service in &services {
         bump(conn, *service).await?;
     }
@@ -295,23 +320,26 @@ pub(super) async fn apply_revoke(conn: &mut SqliteConnection, id: i64, now: i64)
 /// After a probe replaced the offers of `ids`: payTo claims whose address those offers no longer
 /// pay stop covering them (the owner is told in the changes feed: `claim_lapsed`), a claim left
 /// covering nothing lapses, and active payTo claims whose address they now pay cover them.
-pub(super) async fn recheck_pay_to(conn: &mut SqliteConnection, ids: &[i64], now: i64) -> Result<(), StoreError> {
+pub(super) async fn recheck_pay_to(conn: &mut Conn<'_>, ids: &[i64], now: i64) -> Result<(), StoreError> {
     if ids.is_empty() || !any_pay_to_claims(conn).await? {
         return Ok(());
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT cs.claim_id, cs.service_id, c.subject FROM claim_services cs JOIN claims c ON c.id = cs.claim_id
-         WHERE c.kind = 'pay_to' AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.service_id = cs.service_id
-           AND {PAY_TO_KEY} = c.subject) AND cs.service_id IN "
-    ));
-    super::in_list(&mut builder, ids);
-    let gone: Vec<(i64, i64, String)> = builder.build_query_as().fetch_all(&mut *conn).await?;
+    let gone: Vec<(i64, i64, String)> = on_conn!(conn, |c| {
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT cs.claim_id, cs.service_id, c.subject FROM claim_services cs JOIN claims c ON c.id = cs.claim_id
+             WHERE c.kind = 'pay_to' AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.service_id = cs.service_id
+               AND {PAY_TO_KEY} = c.subject) AND cs.service_id IN "
+        ));
+        super::in_list(&mut builder, ids);
+        builder.build_query_as().fetch_all(c).await
+    })?;
     for (claim, service, subject) in &gone {
-        sqlx::query("DELETE FROM claim_services WHERE claim_id = ? AND service_id = ?")
+        on_conn!(conn, |c| sqlx::query("DELETE FROM claim_services WHERE claim_id = $1 AND service_id = $2")
             .bind(claim)
             .bind(service)
-            .execute(&mut *conn)
-            .await?;
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
         audit(conn, now, "probe", "claim_lapsed", Some(*service), Some(subject), Some(&format!("owner:{claim}")))
             .await?;
     }
@@ -319,40 +347,49 @@ pub(super) async fn recheck_pay_to(conn: &mut SqliteConnection, ids: &[i64], now
     claims.sort_unstable();
     claims.dedup();
     for claim in claims {
-        sqlx::query(
-            "UPDATE claims SET ended_at = ?, end_reason = 'lapsed' WHERE id = ? AND ended_at IS NULL
+        on_conn!(conn, |c| sqlx::query(
+            "UPDATE claims SET ended_at = $1, end_reason = 'lapsed' WHERE id = $2 AND ended_at IS NULL
              AND NOT EXISTS (SELECT 1 FROM claim_services WHERE claim_id = claims.id)",
         )
         .bind(now)
         .bind(claim)
-        .execute(&mut *conn)
-        .await?;
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!(
-        "INSERT OR IGNORE INTO claim_services (claim_id, service_id, since)
-         SELECT c.id, s.id, {now} FROM services s JOIN claims c ON c.kind = 'pay_to' AND c.ended_at IS NULL AND {IN_SCOPE}
-         WHERE EXISTS (SELECT 1 FROM offers o WHERE o.service_id = s.id AND {PAY_TO_KEY} = c.subject) AND s.id IN "
-    ));
-    super::in_list(&mut builder, ids);
-    builder.build().execute(&mut *conn).await?;
+    on_conn!(conn, |c| {
+        let mut builder = QueryBuilder::new(format!(
+            "INSERT INTO claim_services (claim_id, service_id, since)
+             SELECT c.id, s.id, {now} FROM services s JOIN claims c ON c.kind = 'pay_to' AND c.ended_at IS NULL AND {IN_SCOPE}
+             WHERE EXISTS (SELECT 1 FROM offers o WHERE o.service_id = s.id AND {PAY_TO_KEY} = c.subject) AND s.id IN "
+        ));
+        super::in_list(&mut builder, ids);
+        builder.push(" ON CONFLICT DO NOTHING");
+        builder.build().execute(c).await.map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
 /// Services just registered on an origin someone proved control of are covered by that claim.
-pub(super) async fn cover_new_services(conn: &mut SqliteConnection, ids: &[i64], now: i64) -> Result<(), StoreError> {
+pub(super) async fn cover_new_services(conn: &mut Conn<'_>, ids: &[i64], now: i64) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!(
-        "INSERT OR IGNORE INTO claim_services (claim_id, service_id, since)
-         SELECT c.id, s.id, {now} FROM services s JOIN claims c ON c.kind = 'origin' AND c.ended_at IS NULL AND {IN_SCOPE}
-         WHERE s.id IN "
-    ));
-    super::in_list(&mut builder, ids);
-    builder.build().execute(&mut *conn).await?;
+    on_conn!(conn, |c| {
+        let mut builder = QueryBuilder::new(format!(
+            "INSERT INTO claim_services (claim_id, service_id, since)
+             SELECT c.id, s.id, {now} FROM services s JOIN claims c ON c.kind = 'origin' AND c.ended_at IS NULL AND {IN_SCOPE}
+             WHERE s.id IN "
+        ));
+        super::in_list(&mut builder, ids);
+        builder.push(" ON CONFLICT DO NOTHING");
+        builder.build().execute(c).await.map(|done| done.rows_affected())
+    })?;
     Ok(())
 }
 
-async fn any_pay_to_claims(conn: &mut SqliteConnection) -> Result<bool, StoreError> {
-    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM claims WHERE kind = 'pay_to')").fetch_one(&mut *conn).await?)
+async fn any_pay_to_claims(conn: &mut Conn<'_>) -> Result<bool, StoreError> {
+    Ok(on_conn!(conn, |c| sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM claims WHERE kind = 'pay_to')")
+        .fetch_one(c)
+        .await)?)
 }

@@ -3,9 +3,11 @@
 //! offer filters that must hold for one offer, like the catalog search.
 
 use super::StoreError;
+use super::backend::{AnyRow, Pool};
 use super::services::{SERVICE_COLUMNS, ServiceRow, offers_many, service_row};
+use crate::on_pool;
 use agora_crawler::{Offer, ProbeReport};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::QueryBuilder;
 
 /// Offer filters of a discovery list (all optional; each must hold for the same offer).
 #[derive(Debug, Clone, Default)]
@@ -35,10 +37,14 @@ pub struct DiscoveryItem {
     pub report: Option<ProbeReport>,
 }
 
-fn push_filters(builder: &mut QueryBuilder<Sqlite>, filter: &DiscoveryFilter) {
+fn push_filters<DB: sqlx::Database>(builder: &mut QueryBuilder<DB>, filter: &DiscoveryFilter)
+where
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     builder.push(" FROM services s WHERE s.status = 'listed' AND s.owner_delisted_at IS NULL AND s.hidden_at IS NULL");
     if filter.with_discovery {
-        builder.push(" AND s.has_schema = 1");
+        builder.push(" AND s.has_schema");
     }
     if let Some(kind) = &filter.service_type {
         builder.push(" AND s.service_type = ").push_bind(kind.clone());
@@ -77,34 +83,39 @@ fn push_filters(builder: &mut QueryBuilder<Sqlite>, filter: &DiscoveryFilter) {
 
 /// A page of the list and the total under the filters.
 pub async fn list(
-    pool: &SqlitePool,
+    pool: &Pool,
     filter: &DiscoveryFilter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<DiscoveryItem>, i64), StoreError> {
-    let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-    push_filters(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    let total: i64 = on_pool!(pool, |p| {
+        let mut count = QueryBuilder::new("SELECT COUNT(*)");
+        push_filters(&mut count, filter);
+        count.build_query_scalar().fetch_one(p).await
+    })?;
     let columns = SERVICE_COLUMNS.split(", ").map(|c| format!("s.{}", c.trim())).collect::<Vec<_>>().join(", ");
-    let mut page = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT {columns}, (SELECT report FROM latest_reports r WHERE r.service_id = s.id) AS report_json"
-    ));
-    push_filters(&mut page, filter);
-    page.push(" ORDER BY s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-    let rows = page.build().fetch_all(pool).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let report: Option<String> = row.try_get("report_json")?;
-        items.push(DiscoveryItem {
-            service: service_row(row)?,
-            offers: Vec::new(),
-            report: report.map(|t| serde_json::from_str(&t)).transpose()?,
-        });
-    }
+    let mut items: Vec<DiscoveryItem> = on_pool!(pool, |p| {
+        let mut page = QueryBuilder::new(format!(
+            "SELECT {columns}, (SELECT report FROM latest_reports r WHERE r.service_id = s.id) AS report_json"
+        ));
+        push_filters(&mut page, filter);
+        page.push(" ORDER BY s.id LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+        let rows = page.build().fetch_all(p).await?;
+        rows.iter().map(item).collect::<Result<_, StoreError>>()
+    })?;
     let ids: Vec<i64> = items.iter().map(|i| i.service.id).collect();
-    let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
+    let mut offers = offers_many(&mut pool.acquire().await?.conn(), &ids).await?;
     for item in &mut items {
         item.offers = offers.remove(&item.service.id).unwrap_or_default();
     }
     Ok((items, total))
+}
+
+fn item(row: &impl AnyRow) -> Result<DiscoveryItem, StoreError> {
+    let report: Option<String> = row.col("report_json")?;
+    Ok(DiscoveryItem {
+        service: service_row(row)?,
+        offers: Vec::new(),
+        report: report.map(|t| serde_json::from_str(&t)).transpose()?,
+    })
 }

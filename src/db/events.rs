@@ -3,8 +3,8 @@
 //! it. Agents keeping a local copy poll it (`GET /api/v1/changes`).
 
 use super::StoreError;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use super::backend::{AnyRow, Pool};
+use crate::on_pool;
 
 /// One event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -60,60 +60,62 @@ impl Cursor {
 }
 
 /// Up to `limit` events after `after`, oldest first.
-pub async fn after(pool: &SqlitePool, after: Cursor, limit: i64) -> Result<Vec<Event>, StoreError> {
-    let rows = sqlx::query(
+pub async fn after(pool: &Pool, after: Cursor, limit: i64) -> Result<Vec<Event>, StoreError> {
+    on_pool!(pool, |p| {
+        let rows = sqlx::query(
         "SELECT e.at, e.source, e.id, e.service_id, s.url, s.method, e.kind, e.old_value, e.new_value, e.reason_code,
                 e.scheme, e.network, e.asset
-         FROM (SELECT changed_at AS at, 0 AS source, id, service_id,
+         FROM (SELECT changed_at AS at, CAST(0 AS BIGINT) AS source, id, service_id,
                       CASE new_status WHEN 'pending' THEN 'registered' ELSE new_status END AS kind,
                       old_status AS old_value, new_status AS new_value, reason_code,
                       NULL AS scheme, NULL AS network, NULL AS asset
-               FROM status_changes WHERE changed_at >= ?1
+               FROM status_changes WHERE changed_at >= $1
                UNION ALL
                SELECT changed_at, 1, id, service_id,
                       CASE kind WHEN 'price' THEN 'price_changed' WHEN 'pay_to' THEN 'pay_to_changed'
                                 WHEN 'added' THEN 'offer_added' ELSE 'offer_removed' END,
                       old_value, new_value, NULL, scheme, network, asset
-               FROM offer_changes WHERE changed_at >= ?1
+               FROM offer_changes WHERE changed_at >= $1
                UNION ALL
                SELECT p.first_seen, 2, p.rowid, p.service_id, 'listed_by_source', NULL,
                       (SELECT kind || ' ' || location FROM sources WHERE id = p.source_id), NULL, NULL, NULL, NULL
-               FROM service_sources p WHERE p.first_seen >= ?1
+               FROM service_sources p WHERE p.first_seen >= $1
                UNION ALL
                SELECT a.at, 3, a.id, a.service_id, a.action, NULL, a.target, NULL, NULL, NULL, NULL
-               FROM audit_log a WHERE a.at >= ?1 AND a.service_id IS NOT NULL
+               FROM audit_log a WHERE a.at >= $1 AND a.service_id IS NOT NULL
                  AND a.action IN ('claimed', 'claim_lapsed', 'owner_delisted', 'owner_relisted', 'pinned')) e
          JOIN services s ON s.id = e.service_id
          -- What an operator hides leaves the feed with it.
-         WHERE (e.at, e.source, e.id) > (?1, ?2, ?3) AND s.hidden_at IS NULL
+         WHERE (e.at, e.source, e.id) > ($1, $2, $3) AND s.hidden_at IS NULL
          ORDER BY e.at, e.source, e.id
-         LIMIT ?4",
+         LIMIT $4",
     )
     .bind(after.at)
     .bind(after.source)
     .bind(after.id)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(p)
     .await?;
-    rows.iter().map(event).collect()
+        rows.iter().map(event).collect()
+    })
 }
 
 /// One row of the merged feed, columns read by name.
-fn event(row: &SqliteRow) -> Result<Event, StoreError> {
-    let (at, source, id): (i64, i64, i64) = (row.try_get("at")?, row.try_get("source")?, row.try_get("id")?);
-    let offer = match (row.try_get("scheme")?, row.try_get("network")?, row.try_get("asset")?) {
+fn event(row: &impl AnyRow) -> Result<Event, StoreError> {
+    let (at, source, id): (i64, i64, i64) = (row.col("at")?, row.col("source")?, row.col("id")?);
+    let offer = match (row.col("scheme")?, row.col("network")?, row.col("asset")?) {
         (Some(scheme), Some(network), Some(asset)) => Some(EventOffer { scheme, network, asset }),
         _ => None,
     };
     Ok(Event {
         at,
-        service_id: row.try_get("service_id")?,
-        url: row.try_get("url")?,
-        method: row.try_get("method")?,
-        kind: row.try_get("kind")?,
-        old_value: row.try_get("old_value")?,
-        new_value: row.try_get("new_value")?,
-        reason_code: row.try_get("reason_code")?,
+        service_id: row.col("service_id")?,
+        url: row.col("url")?,
+        method: row.col("method")?,
+        kind: row.col("kind")?,
+        old_value: row.col("old_value")?,
+        new_value: row.col("new_value")?,
+        reason_code: row.col("reason_code")?,
         offer,
         cursor: Cursor { at, source, id }.encode(),
     })

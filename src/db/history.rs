@@ -1,8 +1,9 @@
 //! Read queries on history: status transitions, offer changes, probes and uptime.
 
 use super::StoreError;
+use super::backend::Db;
 use super::maintain::DAY_MS;
-use sqlx::SqliteExecutor;
+use crate::on_conn;
 
 /// History rows a service's detail shows per kind: the most recent ones (the store keeps up to
 /// `record::MAX_HISTORY_ROWS` per service, which the changes feed reads).
@@ -18,17 +19,18 @@ pub struct StatusChange {
 }
 
 /// The most recent status transitions, oldest first ([`HISTORY_SHOWN`] at most).
-pub async fn status_changes(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<StatusChange>, StoreError> {
-    let rows: Vec<(i64, Option<String>, String, Option<String>)> = sqlx::query_as(
+pub async fn status_changes(db: impl Into<Db<'_>>, id: i64) -> Result<Vec<StatusChange>, StoreError> {
+    let mut held = db.into().hold().await?;
+    let rows: Vec<(i64, Option<String>, String, Option<String>)> = on_conn!(&mut held.conn(), |c| sqlx::query_as(
         "SELECT changed_at, old_status, new_status, reason_code FROM (
              SELECT id, changed_at, old_status, new_status, reason_code FROM status_changes
-             WHERE service_id = ? ORDER BY changed_at DESC, id DESC LIMIT ?)
+             WHERE service_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $2) AS recent
          ORDER BY changed_at, id",
     )
     .bind(id)
     .bind(HISTORY_SHOWN)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     Ok(rows
         .into_iter()
         .map(|(changed_at, old_status, new_status, reason_code)| StatusChange {
@@ -57,17 +59,18 @@ pub struct OfferChange {
 }
 
 /// The most recent offer changes, oldest first ([`HISTORY_SHOWN`] at most).
-pub async fn offer_changes(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<OfferChange>, StoreError> {
-    let rows: Vec<OfferChangeRow> = sqlx::query_as(
+pub async fn offer_changes(db: impl Into<Db<'_>>, id: i64) -> Result<Vec<OfferChange>, StoreError> {
+    let mut held = db.into().hold().await?;
+    let rows: Vec<OfferChangeRow> = on_conn!(&mut held.conn(), |c| sqlx::query_as(
         "SELECT changed_at, kind, scheme, network, asset, old_value, new_value FROM (
              SELECT id, changed_at, kind, scheme, network, asset, old_value, new_value FROM offer_changes
-             WHERE service_id = ? ORDER BY changed_at DESC, id DESC LIMIT ?)
+             WHERE service_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $2) AS recent
          ORDER BY changed_at, id",
     )
     .bind(id)
     .bind(HISTORY_SHOWN)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     Ok(rows
         .into_iter()
         .map(|(changed_at, kind, scheme, network, asset, old_value, new_value)| OfferChange {
@@ -83,51 +86,56 @@ pub async fn offer_changes(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<O
 }
 
 /// Raw probes kept for a service (the retention window).
-pub async fn probe_count(db: impl SqliteExecutor<'_>, id: i64) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM probes WHERE service_id = ?").bind(id).fetch_one(db).await?)
+pub async fn probe_count(db: impl Into<Db<'_>>, id: i64) -> Result<i64, StoreError> {
+    let mut held = db.into().hold().await?;
+    Ok(on_conn!(&mut held.conn(), |c| sqlx::query_scalar("SELECT COUNT(*) FROM probes WHERE service_id = $1")
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
 }
 
 /// Probes and successes (`listed`) since `since` (epoch ms, rounded down to its UTC day): daily
 /// rollups for finished days, raw probes for days not rolled up yet. One statement, so a
 /// roll-up committed in between cannot be counted twice or not at all.
-pub async fn uptime(db: impl SqliteExecutor<'_>, id: i64, since: i64) -> Result<Uptime, StoreError> {
-    let (probes, successes): (i64, i64) = sqlx::query_as(
+pub async fn uptime(db: impl Into<Db<'_>>, id: i64, since: i64) -> Result<Uptime, StoreError> {
+    let mut held = db.into().hold().await?;
+    let (probes, successes): (i64, i64) = on_conn!(&mut held.conn(), |c| sqlx::query_as(
         "WITH rolled AS (
-             SELECT COALESCE(SUM(probes), 0) AS probes, COALESCE(SUM(successes), 0) AS successes,
-                    COALESCE(MAX(day) + 1, ?2) * ?3 AS raw_from
-             FROM probe_daily WHERE service_id = ?1 AND day >= ?2)
-         SELECT rolled.probes + COUNT(p.id), rolled.successes + COALESCE(SUM(p.verdict = 'listed'), 0)
-         FROM rolled LEFT JOIN probes p ON p.service_id = ?1 AND p.probed_at >= rolled.raw_from",
+             SELECT CAST(COALESCE(SUM(probes), 0) AS BIGINT) AS probes,
+                    CAST(COALESCE(SUM(successes), 0) AS BIGINT) AS successes,
+                    COALESCE(MAX(day) + 1, $2) * $3 AS raw_from
+             FROM probe_daily WHERE service_id = $1 AND day >= $2)
+         SELECT rolled.probes + COUNT(p.id),
+                rolled.successes + COALESCE(SUM(CASE WHEN p.verdict = 'listed' THEN 1 ELSE 0 END), 0)
+         FROM rolled LEFT JOIN probes p ON p.service_id = $1 AND p.probed_at >= rolled.raw_from
+         GROUP BY rolled.probes, rolled.successes",
     )
     .bind(id)
     .bind(since.div_euclid(DAY_MS))
     .bind(DAY_MS)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(c)
+    .await)?;
     Ok(Uptime { probes, successes })
 }
 
 /// Probes and successes per UTC day from `first_day` on (epoch days): roll-ups for finished
 /// days, raw probes for days not rolled up yet; days without probes are absent.
-pub async fn uptime_by_day(
-    db: impl SqliteExecutor<'_>,
-    id: i64,
-    first_day: i64,
-) -> Result<Vec<(i64, Uptime)>, StoreError> {
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT day, SUM(probes), SUM(successes) FROM (
-             SELECT day, probes, successes FROM probe_daily WHERE service_id = ?1 AND day >= ?2
+pub async fn uptime_by_day(db: impl Into<Db<'_>>, id: i64, first_day: i64) -> Result<Vec<(i64, Uptime)>, StoreError> {
+    let mut held = db.into().hold().await?;
+    let rows: Vec<(i64, i64, i64)> = on_conn!(&mut held.conn(), |c| sqlx::query_as(
+        "SELECT day, CAST(SUM(probes) AS BIGINT), CAST(SUM(successes) AS BIGINT) FROM (
+             SELECT day, probes, successes FROM probe_daily WHERE service_id = $1 AND day >= $2
              UNION ALL
-             SELECT probed_at / ?3, 1, verdict = 'listed' FROM probes
-             WHERE service_id = ?1 AND probed_at >= ?2 * ?3
-               AND probed_at / ?3 > COALESCE((SELECT MAX(day) FROM probe_daily WHERE service_id = ?1), -1))
+             SELECT probed_at / $3, 1, CASE WHEN verdict = 'listed' THEN 1 ELSE 0 END FROM probes
+             WHERE service_id = $1 AND probed_at >= $2 * $3
+               AND probed_at / $3 > COALESCE((SELECT MAX(day) FROM probe_daily WHERE service_id = $1), -1)) AS days
          GROUP BY day ORDER BY day",
     )
     .bind(id)
     .bind(first_day)
     .bind(DAY_MS)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     Ok(rows.into_iter().map(|(day, probes, successes)| (day, Uptime { probes, successes })).collect())
 }
 
@@ -156,14 +164,15 @@ pub struct DailyRollup {
     pub latency_max_ms: Option<f64>,
 }
 
-pub async fn daily(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<DailyRollup>, StoreError> {
-    let rows: Vec<DailyRow> = sqlx::query_as(
+pub async fn daily(db: impl Into<Db<'_>>, id: i64) -> Result<Vec<DailyRollup>, StoreError> {
+    let mut held = db.into().hold().await?;
+    let rows: Vec<DailyRow> = on_conn!(&mut held.conn(), |c| sqlx::query_as(
         "SELECT day, probes, successes, latency_p50_ms, latency_p95_ms, latency_max_ms FROM probe_daily
-         WHERE service_id = ? ORDER BY day",
+         WHERE service_id = $1 ORDER BY day",
     )
     .bind(id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     Ok(rows
         .into_iter()
         .map(|(day, probes, successes, latency_p50_ms, latency_p95_ms, latency_max_ms)| DailyRollup {

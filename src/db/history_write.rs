@@ -3,8 +3,9 @@
 //! history to [`MAX_HISTORY_ROWS`] rows per table.
 
 use super::StoreError;
+use super::backend::Conn;
+use crate::on_conn;
 use agora_crawler::Offer;
-use sqlx::SqliteConnection;
 use std::collections::HashMap;
 
 /// Rows of each history table kept per service: years of a real service's changes, while a
@@ -19,18 +20,25 @@ pub(super) enum History {
 
 /// Deletes a service's oldest history rows beyond [`MAX_HISTORY_ROWS`] (an index walk of that
 /// many rows; done only when the service's history grew).
-pub(super) async fn trim_history(conn: &mut SqliteConnection, table: History, id: i64) -> Result<(), StoreError> {
+pub(super) async fn trim_history(conn: &mut Conn<'_>, table: History, id: i64) -> Result<(), StoreError> {
     let sql = match table {
         History::Offers => {
-            "DELETE FROM offer_changes WHERE service_id = ?1 AND id IN (SELECT id FROM offer_changes
-             WHERE service_id = ?1 ORDER BY changed_at DESC, id DESC LIMIT -1 OFFSET ?2)"
+            "DELETE FROM offer_changes WHERE service_id = $1 AND id IN (SELECT id FROM offer_changes
+             WHERE service_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $3 OFFSET $2)"
         }
         History::Statuses => {
-            "DELETE FROM status_changes WHERE service_id = ?1 AND id IN (SELECT id FROM status_changes
-             WHERE service_id = ?1 ORDER BY changed_at DESC, id DESC LIMIT -1 OFFSET ?2)"
+            "DELETE FROM status_changes WHERE service_id = $1 AND id IN (SELECT id FROM status_changes
+             WHERE service_id = $1 ORDER BY changed_at DESC, id DESC LIMIT $3 OFFSET $2)"
         }
     };
-    sqlx::query(sql).bind(id).bind(MAX_HISTORY_ROWS).execute(&mut *conn).await?;
+    on_conn!(conn, |c| sqlx::query(sql)
+        .bind(id)
+        .bind(MAX_HISTORY_ROWS)
+        // "No limit": SQLite wants a LIMIT before an OFFSET, PostgreSQL refuses a negative one.
+        .bind(i64::MAX)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -44,7 +52,7 @@ pub(super) fn offer_key(offer: &Offer) -> OfferKey {
 /// Offers are matched on (scheme, network, asset); a changed amount is a price change, a changed
 /// payTo is worth its own row (it is where buyers' money goes).
 pub(super) async fn record_offer_changes(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     id: i64,
     old: &[OfferKey],
     new: &[Offer],
@@ -80,9 +88,9 @@ pub(super) async fn record_offer_changes(
     changes.sort();
     let count = changes.len();
     for ((scheme, network, asset), kind, old_value, new_value) in changes {
-        sqlx::query(
+        on_conn!(conn, |c| sqlx::query(
             "INSERT INTO offer_changes (service_id, changed_at, kind, scheme, network, asset, old_value, new_value)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id)
         .bind(now)
@@ -92,8 +100,9 @@ pub(super) async fn record_offer_changes(
         .bind(asset)
         .bind(old_value)
         .bind(new_value)
-        .execute(&mut *conn)
-        .await?;
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
     }
     Ok(count)
 }

@@ -4,7 +4,8 @@
 //! Zero-result search counts older than `demand::KEEP_DAYS` go too.
 
 use super::StoreError;
-use sqlx::SqliteConnection;
+use super::backend::Conn;
+use crate::on_conn;
 use std::time::Duration;
 
 pub const DAY_MS: i64 = 86_400_000;
@@ -26,28 +27,31 @@ pub struct MaintainReport {
     pub probes_pruned: u64,
 }
 
-pub(super) async fn apply(conn: &mut SqliteConnection, retention: &Retention) -> Result<MaintainReport, StoreError> {
+pub(super) async fn apply(conn: &mut Conn<'_>, retention: &Retention) -> Result<MaintainReport, StoreError> {
     let today_start = retention.now.div_euclid(DAY_MS) * DAY_MS;
-    let rows: Vec<(i64, i64, String, Option<f64>)> = sqlx::query_as(
+    let rows: Vec<(i64, i64, String, Option<f64>)> = on_conn!(conn, |c| sqlx::query_as(
         "SELECT p.service_id, p.probed_at / 86400000 AS day, p.verdict, p.total_ms FROM probes p
-         WHERE p.probed_at < ?1
+         WHERE p.probed_at < $1
            AND NOT EXISTS (SELECT 1 FROM probe_daily d WHERE d.service_id = p.service_id
                                                         AND d.day = p.probed_at / 86400000)
          ORDER BY p.service_id, day",
     )
     .bind(today_start)
-    .fetch_all(&mut *conn)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     let mut report = MaintainReport::default();
     for group in rows.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         let (service_id, day) = (group[0].0, group[0].1);
         let successes = group.iter().filter(|r| r.2 == "listed").count();
         let mut latencies: Vec<f64> = group.iter().filter_map(|r| r.3).collect();
         latencies.sort_by(f64::total_cmp);
-        sqlx::query(
-            "INSERT OR REPLACE INTO probe_daily
+        on_conn!(conn, |c| sqlx::query(
+            "INSERT INTO probe_daily
                  (service_id, day, probes, successes, latency_p50_ms, latency_p95_ms, latency_max_ms)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (service_id, day) DO UPDATE SET probes = excluded.probes, successes = excluded.successes,
+                 latency_p50_ms = excluded.latency_p50_ms, latency_p95_ms = excluded.latency_p95_ms,
+                 latency_max_ms = excluded.latency_max_ms",
         )
         .bind(service_id)
         .bind(day)
@@ -56,19 +60,24 @@ pub(super) async fn apply(conn: &mut SqliteConnection, retention: &Retention) ->
         .bind(percentile(&latencies, 50))
         .bind(percentile(&latencies, 95))
         .bind(latencies.last().copied())
-        .execute(&mut *conn)
-        .await?;
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
         report.rollups_written += 1;
     }
     let keep_ms = i64::try_from(retention.keep.as_millis()).unwrap_or(i64::MAX);
     // Only finished (rolled-up) days are ever pruned, whatever the window.
     let cutoff = retention.now.saturating_sub(keep_ms).min(today_start);
-    report.probes_pruned =
-        sqlx::query("DELETE FROM probes WHERE probed_at < ?").bind(cutoff).execute(&mut *conn).await?.rows_affected();
-    sqlx::query("DELETE FROM probe_daily WHERE day < ?")
+    report.probes_pruned = on_conn!(conn, |c| sqlx::query("DELETE FROM probes WHERE probed_at < $1")
+        .bind(cutoff)
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query("DELETE FROM probe_daily WHERE day < $1")
         .bind(today_start / DAY_MS - ROLLUP_KEEP_DAYS)
-        .execute(&mut *conn)
-        .await?;
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
     super::demand::prune(conn, retention.now).await?;
     Ok(report)
 }

@@ -1,5 +1,7 @@
-//! The catalog store: SQLite via sqlx, the source of truth (`shared/ARCHITECTURE.md`).
+//! The catalog store: SQLite (embedded, the default) or PostgreSQL (shared by several nodes) via
+//! sqlx, the source of truth (`shared/ARCHITECTURE.md`, `docs/DEPLOY.md`).
 //!
+//! - [`backend`]: the two engines behind one set of store functions (`on_pool!`, `on_conn!`).
 //! - [`connect`]: the file under the data directory, pragmas, migrations, the two connection kinds.
 //! - [`writer`]: the one writer path — a task owning the only write connection, batching queued
 //!   operations into `BEGIN IMMEDIATE` transactions and answering each after the commit.
@@ -7,6 +9,7 @@
 //! - [`record`] (with `history_write`), [`register`], [`maintain`]: what the writer applies
 //!   inside its transactions.
 
+pub mod backend;
 pub mod claims;
 pub mod connect;
 pub mod demand;
@@ -18,6 +21,7 @@ pub mod icons;
 pub mod maintain;
 pub mod moderation;
 pub mod ownership;
+pub mod postgres;
 pub mod probes;
 pub mod quality;
 pub mod record;
@@ -28,10 +32,10 @@ pub mod sources;
 pub mod touch;
 pub mod writer;
 
+pub use backend::{AnyRow, Conn, Dialect, Pool};
 pub use connect::{DB_FILE, MIGRATOR};
 pub use writer::Writer;
 
-use sqlx::SqlitePool;
 use std::path::Path;
 
 /// Errors of the store.
@@ -49,6 +53,10 @@ pub enum StoreError {
     Closed,
     #[error("cannot encode JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("bad --database-url {0}")]
+    BadDatabaseUrl(String),
+    #[error("cannot reach the database {url}: {source}")]
+    Unreachable { url: String, source: sqlx::Error },
 }
 
 impl StoreError {
@@ -57,6 +65,16 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
+            StoreError::Unreachable { .. } => true,
+            // PostgreSQL's SQLSTATE: class 08 (connection exception), 57P01-57P03 (the server is
+            // shutting down, crashed or starting), 40001/40P01 (serialization failure, deadlock).
+            StoreError::Sql(sqlx::Error::Database(e))
+                if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() =>
+            {
+                e.code().is_some_and(|code| {
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+                })
+            }
             // SQLite's extended result code: SQLITE_BUSY (5) and SQLITE_LOCKED (6) in its low byte.
             StoreError::Sql(sqlx::Error::Database(e)) => {
                 e.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
@@ -69,22 +87,43 @@ impl StoreError {
 /// An open store: a read pool and the writer.
 #[derive(Clone)]
 pub struct Store {
-    read: SqlitePool,
+    read: Pool,
     writer: Writer,
 }
 
 impl Store {
+    /// The store `global` names: PostgreSQL at `--database-url`, else SQLite in the data directory.
+    pub async fn open_for(global: &crate::config::GlobalOptions) -> Result<Store, StoreError> {
+        match &global.database_url {
+            Some(url) => Store::open_postgres(url).await,
+            None => Store::open(&global.data_dir).await,
+        }
+    }
+
     /// Opens (creating if needed) `data_dir/agora.db`, applies pending migrations and starts the
     /// writer task.
     pub async fn open(data_dir: &Path) -> Result<Store, StoreError> {
         let (mut write, read) = connect::open(data_dir).await?;
+        let read = Pool::Sqlite(read);
         let committed_seq: Option<i64> =
             sqlx::query_scalar("SELECT MAX(change_seq) FROM services").fetch_one(&mut write).await?;
-        Ok(Store { read, writer: Writer::spawn(write, committed_seq.unwrap_or(0)) })
+        Ok(Store { read, writer: Writer::spawn(writer::WriteTo::Sqlite(write), committed_seq.unwrap_or(0)) })
+    }
+
+    /// Connects to the PostgreSQL database at `url`, applies pending migrations and starts this
+    /// node's writer task.
+    pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let (write, read) = postgres::open(url).await?;
+        let committed_seq: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(change_seq) FROM services").fetch_one(&read).await?;
+        Ok(Store {
+            read: Pool::Postgres(read),
+            writer: Writer::spawn(writer::WriteTo::Postgres(write), committed_seq.unwrap_or(0)),
+        })
     }
 
     /// The read-only pool, for queries. Never hold one of its transactions across network I/O.
-    pub fn read(&self) -> &SqlitePool {
+    pub fn read(&self) -> &Pool {
         &self.read
     }
 
@@ -99,14 +138,34 @@ impl Store {
     }
 }
 
-/// Appends `(SELECT value FROM json_each(?))` binding `ids` as one JSON array, for `… IN`
-/// clauses. One parameter whatever the length: one cached statement serves every list, and the
-/// bound value cannot steer the plan (with a parameter per id, SQLite's STAT4 statistics made it
-/// recompile the statement on every run once `PRAGMA optimize` had gathered them).
-pub(crate) fn in_list(builder: &mut sqlx::QueryBuilder<sqlx::Sqlite>, ids: &[i64]) {
-    // Serializing integers cannot fail; an empty list matches nothing either way.
-    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string());
-    builder.push("(SELECT value FROM json_each(");
-    builder.push_bind(json);
-    builder.push("))");
+/// Appends a subquery of `ids`, for `… IN` clauses: `(SELECT value FROM json_each($N))` on
+/// SQLite, `(SELECT unnest($N::bigint[]))` on PostgreSQL. One parameter whatever the length: one
+/// cached statement serves every list, and the bound value cannot steer the plan (with a
+/// parameter per id, SQLite's STAT4 statistics made it recompile the statement on every run once
+/// `PRAGMA optimize` had gathered them).
+pub(crate) fn in_list<B: IdList>(builder: &mut B, ids: &[i64]) {
+    builder.push_ids(ids);
+}
+
+/// A query builder that can bind a list of ids as one parameter ([`in_list`]).
+pub(crate) trait IdList {
+    fn push_ids(&mut self, ids: &[i64]);
+}
+
+impl IdList for sqlx::QueryBuilder<sqlx::Sqlite> {
+    fn push_ids(&mut self, ids: &[i64]) {
+        // Serializing integers cannot fail; an empty list matches nothing either way.
+        let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string());
+        self.push("(SELECT value FROM json_each(");
+        self.push_bind(json);
+        self.push("))");
+    }
+}
+
+impl IdList for sqlx::QueryBuilder<sqlx::Postgres> {
+    fn push_ids(&mut self, ids: &[i64]) {
+        self.push("(SELECT unnest(");
+        self.push_bind(ids.to_vec());
+        self.push("::bigint[]))");
+    }
 }

@@ -4,8 +4,9 @@
 //! transaction, each bumping the service's `change_seq` so the search index follows at once.
 
 use super::StoreError;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
+use super::backend::{AnyRow, Conn, Pool};
+use crate::{on_conn, on_pool};
+use sqlx::QueryBuilder;
 
 /// Display metadata an owner pinned (`None`: the challenge's own value shows); also the body of
 /// `POST /api/v1/owner/services/{id}/pins`.
@@ -57,7 +58,7 @@ pub struct AuditEntry {
 
 /// Appends an audit entry.
 pub(super) async fn audit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     at: i64,
     actor: &str,
     action: &str,
@@ -65,44 +66,51 @@ pub(super) async fn audit(
     target: Option<&str>,
     detail: Option<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO audit_log (at, actor, action, service_id, target, detail) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(at)
-        .bind(actor)
-        .bind(action)
-        .bind(service_id)
-        .bind(target)
-        .bind(detail)
-        .execute(&mut *conn)
-        .await?;
+    on_conn!(conn, |c| sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, service_id, target, detail) VALUES ($1, $2, $3, $4, $5, $6)"
+    )
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(service_id)
+    .bind(target)
+    .bind(detail)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// Gives service `id` a new change sequence, so derived views (search) take it up again.
-pub(super) async fn bump(conn: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE services SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services) WHERE id = ?",
+pub(super) async fn bump(conn: &mut Conn<'_>, id: i64) -> Result<(), StoreError> {
+    on_conn!(conn, |c| sqlx::query(
+        "UPDATE services SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services) WHERE id = $1",
     )
     .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
 /// Owner delisting (`delisted`) or relisting: false if the service does not exist.
 pub(super) async fn apply_owner_listing(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     id: i64,
     delist: bool,
     actor: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    let done = sqlx::query("UPDATE services SET owner_delisted_at = CASE WHEN ?2 THEN ?3 END WHERE id = ?1")
-        .bind(id)
-        .bind(delist)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    if done.rows_affected() == 0 {
+    let done = on_conn!(conn, |c| sqlx::query(
+        "UPDATE services SET owner_delisted_at = CASE WHEN $2 THEN $3 END WHERE id = $1"
+    )
+    .bind(id)
+    .bind(delist)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if done == 0 {
         return Err(StoreError::NoSuchService(id));
     }
     audit(conn, now, actor, if delist { "owner_delisted" } else { "owner_relisted" }, Some(id), None, None).await?;
@@ -112,15 +120,16 @@ pub(super) async fn apply_owner_listing(
 
 /// Stores (or, when empty, clears) the pins of service `id`.
 pub(super) async fn apply_pins(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     id: i64,
     pins: &Pins,
     actor: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    let done = sqlx::query(
-        "UPDATE services SET pin_name = ?2, pin_description = ?3, pin_tags = ?4, pin_category = ?5, pin_docs_url = ?6,
-            pin_icon_url = ?7, pin_icon_hash = ?8, pinned_at = ?9 WHERE id = ?1",
+    let done = on_conn!(conn, |c| {
+        sqlx::query(
+        "UPDATE services SET pin_name = $2, pin_description = $3, pin_tags = $4, pin_category = $5, pin_docs_url = $6,
+            pin_icon_url = $7, pin_icon_hash = $8, pinned_at = $9 WHERE id = $1",
     )
     .bind(id)
     .bind(&pins.name)
@@ -131,9 +140,10 @@ pub(super) async fn apply_pins(
     .bind(&pins.icon_url)
     .bind(&pins.icon_hash)
     .bind((!pins.is_empty()).then_some(now))
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+    .execute(c)
+    .await.map(|done| done.rows_affected())
+    })?;
+    if done == 0 {
         return Err(StoreError::NoSuchService(id));
     }
     audit(conn, now, actor, "pinned", Some(id), None, Some(&serde_json::to_string(pins)?)).await?;
@@ -143,22 +153,23 @@ pub(super) async fn apply_pins(
 
 /// Hides service `id` with a public `reason`, or (reason `None`) shows it again.
 pub(super) async fn apply_hide(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     id: i64,
     reason: Option<&str>,
     actor: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    let done = sqlx::query(
-        "UPDATE services SET hidden_at = CASE WHEN ?2 IS NULL THEN NULL ELSE ?3 END, hidden_reason = ?2,
-            hidden_by_block = NULL WHERE id = ?1",
+    let done = on_conn!(conn, |c| sqlx::query(
+        "UPDATE services SET hidden_at = CASE WHEN $2 IS NULL THEN NULL ELSE $3 END, hidden_reason = $2,
+            hidden_by_block = NULL WHERE id = $1",
     )
     .bind(id)
     .bind(reason)
     .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    if done.rows_affected() == 0 {
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    if done == 0 {
         return Err(StoreError::NoSuchService(id));
     }
     audit(conn, now, actor, if reason.is_some() { "hidden" } else { "unhidden" }, Some(id), None, reason).await?;
@@ -174,50 +185,45 @@ const BLOCK_MATCHES_SERVICE: &str = "((b.kind = 'host' AND s.host = b.value)
 
 /// Stores a block and hides what it matches: the block's id.
 pub(super) async fn apply_block(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     kind: &str,
     value: &str,
     reason: &str,
     actor: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO blocks (kind, value, reason, created_at) VALUES (?, ?, ?, ?)
+    let id: i64 = on_conn!(conn, |c| sqlx::query_scalar(
+        "INSERT INTO blocks (kind, value, reason, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (kind, value) DO UPDATE SET reason = excluded.reason RETURNING id",
     )
     .bind(kind)
     .bind(value)
     .bind(reason)
     .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
+    .fetch_one(c)
+    .await)?;
     audit(conn, now, actor, "blocked", None, Some(&format!("{kind} {value}")), Some(reason)).await?;
     hide_matching(conn, Some(id), None, now).await?;
     Ok(id)
 }
 
 /// Lifts block `id`, showing again what it alone hid: false if there was no such block.
-pub(super) async fn apply_unblock(
-    conn: &mut SqliteConnection,
-    id: i64,
-    actor: &str,
-    now: i64,
-) -> Result<i64, StoreError> {
+pub(super) async fn apply_unblock(conn: &mut Conn<'_>, id: i64, actor: &str, now: i64) -> Result<i64, StoreError> {
     let Some((kind, value)): Option<(String, String)> =
-        sqlx::query_as("DELETE FROM blocks WHERE id = ? RETURNING kind, value")
+        on_conn!(conn, |c| sqlx::query_as("DELETE FROM blocks WHERE id = $1 RETURNING kind, value")
             .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
+            .fetch_optional(c)
+            .await)?
     else {
         return Ok(0);
     };
-    let shown: Vec<i64> = sqlx::query_scalar(
+    let shown: Vec<i64> = on_conn!(conn, |c| sqlx::query_scalar(
         "UPDATE services SET hidden_at = NULL, hidden_reason = NULL, hidden_by_block = NULL
-         WHERE hidden_by_block = ? RETURNING id",
+         WHERE hidden_by_block = $1 RETURNING id",
     )
     .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     for service in shown {
         bump(conn, service).await?;
     }
@@ -230,40 +236,46 @@ pub(super) async fn apply_unblock(
 /// Hides services that a block matches and nothing hides yet: block `block` (or every block),
 /// among services `among` (or every service). Answers how many it hid.
 pub(super) async fn hide_matching(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     block: Option<i64>,
     among: Option<&[i64]>,
     now: i64,
 ) -> Result<u64, StoreError> {
     // Called for every batch of probes: answer without a query when there is nothing to match.
     if among.is_some_and(<[i64]>::is_empty)
-        || !sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM blocks)").fetch_one(&mut *conn).await?
+        || !on_conn!(conn, |c| sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM blocks)")
+            .fetch_one(c)
+            .await)?
     {
         return Ok(0);
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!(
-        "SELECT s.id, b.id, b.reason FROM services s JOIN blocks b ON {BLOCK_MATCHES_SERVICE} WHERE s.hidden_at IS NULL"
-    ));
-    if let Some(block) = block {
-        builder.push(" AND b.id = ").push_bind(block);
-    }
-    if let Some(ids) = among {
-        builder.push(" AND s.id IN ");
-        super::in_list(&mut builder, ids);
-    }
-    let matched: Vec<(i64, i64, String)> = builder.build_query_as().fetch_all(&mut *conn).await?;
+    let matched: Vec<(i64, i64, String)> = on_conn!(conn, |c| {
+        let mut builder = QueryBuilder::new(format!(
+            "SELECT s.id, b.id, b.reason FROM services s JOIN blocks b ON {BLOCK_MATCHES_SERVICE} WHERE s.hidden_at IS NULL"
+        ));
+        if let Some(block) = block {
+            builder.push(" AND b.id = ").push_bind(block);
+        }
+        if let Some(ids) = among {
+            builder.push(" AND s.id IN ");
+            super::in_list(&mut builder, ids);
+        }
+        builder.build_query_as().fetch_all(c).await
+    })?;
     let mut hidden = 0;
     for (service, block, reason) in matched {
-        let done = sqlx::query(
-            "UPDATE services SET hidden_at = ?, hidden_reason = ?, hidden_by_block = ? WHERE id = ? AND hidden_at IS NULL",
+        let done = on_conn!(conn, |c| {
+            sqlx::query(
+            "UPDATE services SET hidden_at = $1, hidden_reason = $2, hidden_by_block = $3 WHERE id = $4 AND hidden_at IS NULL",
         )
         .bind(now)
         .bind(&reason)
         .bind(block)
         .bind(service)
-        .execute(&mut *conn)
-        .await?;
-        if done.rows_affected() == 1 {
+        .execute(c)
+        .await.map(|done| done.rows_affected())
+        })?;
+        if done == 1 {
             hidden += 1;
             audit(conn, now, "block", "hidden", Some(service), None, Some(&reason)).await?;
             bump(conn, service).await?;
@@ -279,7 +291,7 @@ pub struct RegistrationBlocks {
 }
 
 impl RegistrationBlocks {
-    pub async fn load(pool: &SqlitePool) -> Result<RegistrationBlocks, StoreError> {
+    pub async fn load(pool: &Pool) -> Result<RegistrationBlocks, StoreError> {
         let mut blocks = blocks(pool).await?;
         blocks.retain(|b| b.kind != "pay_to");
         Ok(RegistrationBlocks { blocks })
@@ -291,48 +303,52 @@ impl RegistrationBlocks {
     }
 }
 
-pub async fn blocks(pool: &SqlitePool) -> Result<Vec<Block>, StoreError> {
-    let rows = sqlx::query("SELECT * FROM blocks ORDER BY id").fetch_all(pool).await?;
-    Ok(rows.iter().map(block_row).collect::<Result<_, _>>()?)
+pub async fn blocks(pool: &Pool) -> Result<Vec<Block>, StoreError> {
+    Ok(on_pool!(pool, |p| {
+        let rows = sqlx::query("SELECT * FROM blocks ORDER BY id").fetch_all(p).await?;
+        rows.iter().map(block_row).collect::<Result<_, sqlx::Error>>()
+    })?)
 }
 
-fn block_row(row: &SqliteRow) -> Result<Block, sqlx::Error> {
+fn block_row(row: &impl AnyRow) -> Result<Block, sqlx::Error> {
     Ok(Block {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        value: row.try_get("value")?,
-        reason: row.try_get("reason")?,
-        created_at: row.try_get("created_at")?,
+        id: row.col("id")?,
+        kind: row.col("kind")?,
+        value: row.col("value")?,
+        reason: row.col("reason")?,
+        created_at: row.col("created_at")?,
     })
 }
 
 /// Audit entries, newest first, before entry `before` (exclusive; `None`: from the newest).
 pub async fn audit_log(
-    pool: &SqlitePool,
+    pool: &Pool,
     before: Option<i64>,
     service: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT * FROM audit_log WHERE id < COALESCE(?1, 9223372036854775807) AND (?2 IS NULL OR service_id = ?2)
-         ORDER BY id DESC LIMIT ?3",
-    )
-    .bind(before)
-    .bind(service)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(AuditEntry {
-                id: row.try_get("id")?,
-                at: row.try_get("at")?,
-                actor: row.try_get("actor")?,
-                action: row.try_get("action")?,
-                service_id: row.try_get("service_id")?,
-                target: row.try_get("target")?,
-                detail: row.try_get("detail")?,
-            })
-        })
-        .collect()
+    on_pool!(pool, |p| {
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE id < COALESCE($1, 9223372036854775807) AND ($2 IS NULL OR service_id = $2)
+         ORDER BY id DESC LIMIT $3",
+        )
+        .bind(before)
+        .bind(service)
+        .bind(limit)
+        .fetch_all(p)
+        .await?;
+        rows.iter().map(audit_entry).collect()
+    })
+}
+
+fn audit_entry(row: &impl AnyRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        id: row.col("id")?,
+        at: row.col("at")?,
+        actor: row.col("actor")?,
+        action: row.col("action")?,
+        service_id: row.col("service_id")?,
+        target: row.col("target")?,
+        detail: row.col("detail")?,
+    })
 }

@@ -3,9 +3,9 @@
 //! already used, a block already lifted).
 
 use super::StoreError;
+use super::backend::Conn;
 use super::claims::{self, Challenge, NewClaim};
 use super::moderation::{self, Pins};
-use sqlx::SqliteConnection;
 
 /// One write about claims, listings or blocks.
 #[derive(Debug, Clone)]
@@ -79,7 +79,7 @@ impl OwnershipWrite {
     }
 }
 
-pub(super) async fn apply(conn: &mut SqliteConnection, write: &OwnershipWrite) -> Result<i64, StoreError> {
+pub(super) async fn apply(conn: &mut Conn<'_>, write: &OwnershipWrite) -> Result<i64, StoreError> {
     match write {
         OwnershipWrite::Challenge(challenge) => claims::apply_challenge(conn, challenge).await,
         OwnershipWrite::Prove { nonce, claim, services, now } => {

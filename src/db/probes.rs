@@ -3,8 +3,9 @@
 //! the daily roll-ups, see [`super::history`]).
 
 use super::StoreError;
+use super::backend::Db;
 use super::history::Uptime;
-use sqlx::SqliteExecutor;
+use crate::on_conn;
 
 /// One probe as the detail answer shows it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
@@ -22,15 +23,16 @@ pub struct ProbeRow {
 type Row = (i64, String, Option<i64>, Option<f64>, Option<f64>, Option<f64>, String);
 
 /// The latest `limit` probes, newest first.
-pub async fn recent(db: impl SqliteExecutor<'_>, id: i64, limit: i64) -> Result<Vec<ProbeRow>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(
+pub async fn recent(db: impl Into<Db<'_>>, id: i64, limit: i64) -> Result<Vec<ProbeRow>, StoreError> {
+    let mut held = db.into().hold().await?;
+    let rows: Vec<Row> = on_conn!(&mut held.conn(), |c| sqlx::query_as(
         "SELECT probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes FROM probes
-         WHERE service_id = ? ORDER BY probed_at DESC, id DESC LIMIT ?",
+         WHERE service_id = $1 ORDER BY probed_at DESC, id DESC LIMIT $2",
     )
     .bind(id)
     .bind(limit)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     rows.into_iter()
         .map(|(probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, codes)| {
             Ok(ProbeRow {
@@ -48,14 +50,17 @@ pub async fn recent(db: impl SqliteExecutor<'_>, id: i64, limit: i64) -> Result<
 }
 
 /// Probes and successes (`listed`) since exactly `since` (epoch ms), from raw probes.
-pub async fn uptime_since(db: impl SqliteExecutor<'_>, id: i64, since: i64) -> Result<Uptime, StoreError> {
-    let (probes, successes): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(verdict = 'listed'), 0) FROM probes WHERE service_id = ? AND probed_at >= ?",
+pub async fn uptime_since(db: impl Into<Db<'_>>, id: i64, since: i64) -> Result<Uptime, StoreError> {
+    let mut held = db.into().hold().await?;
+    let (probes, successes): (i64, i64) = on_conn!(&mut held.conn(), |c| {
+        sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN verdict = 'listed' THEN 1 ELSE 0 END), 0) FROM probes WHERE service_id = $1 AND probed_at >= $2",
     )
     .bind(id)
     .bind(since)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(c)
+    .await
+    })?;
     Ok(Uptime { probes, successes })
 }
 
@@ -68,14 +73,15 @@ pub struct Latency {
     pub p99_ms: Option<f64>,
 }
 
-pub async fn latency_since(db: impl SqliteExecutor<'_>, id: i64, since: i64) -> Result<Latency, StoreError> {
-    let mut totals: Vec<f64> = sqlx::query_scalar(
-        "SELECT total_ms FROM probes WHERE service_id = ? AND probed_at >= ? AND total_ms IS NOT NULL",
+pub async fn latency_since(db: impl Into<Db<'_>>, id: i64, since: i64) -> Result<Latency, StoreError> {
+    let mut held = db.into().hold().await?;
+    let mut totals: Vec<f64> = on_conn!(&mut held.conn(), |c| sqlx::query_scalar(
+        "SELECT total_ms FROM probes WHERE service_id = $1 AND probed_at >= $2 AND total_ms IS NOT NULL",
     )
     .bind(id)
     .bind(since)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     totals.sort_by(f64::total_cmp);
     // Nearest rank: the smallest value with at least p of the samples at or below it.
     let rank = |p: f64| {

@@ -3,14 +3,15 @@
 //! and the status transition if any — all or nothing.
 
 use super::StoreError;
+use super::backend::{AnyRow, Conn};
 pub use super::history_write::MAX_HISTORY_ROWS;
 use super::history_write::{History, OfferKey, offer_key, record_offer_changes, trim_history};
 use crate::lifecycle::{self, LifecyclePolicy, Outcome, State, Status};
+use crate::on_conn;
 use agora_crawler::x402::limits::MAX_REPORT_BYTES;
 use agora_crawler::x402::price::usd_to_micros;
 use agora_crawler::{Discovery, Listing, Offer, ProbeReport, Verdict};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -68,42 +69,38 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 impl Staged {
     /// Reads the lifecycle state of every service the batch will record, in one query per chunk.
-    pub(super) async fn prefetch(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Staged, StoreError> {
+    pub(super) async fn prefetch(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Staged, StoreError> {
         let mut staged = Staged::default();
         for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT id, status, failure_streak, failing_since, interval_ms, challenge_hash, withdrawn FROM services WHERE id IN (",
-            );
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            for row in query.build().fetch_all(&mut *conn).await? {
-                staged.states.insert(row.try_get("id")?, state_of(&row)?);
-            }
+            on_conn!(conn, |c| {
+                let mut query = QueryBuilder::new(
+                    "SELECT id, status, failure_streak, failing_since, interval_ms, challenge_hash, withdrawn FROM services WHERE id IN ",
+                );
+                super::in_list(&mut query, chunk);
+                for row in query.build().fetch_all(c).await? {
+                    staged.states.insert(row.col("id")?, state_of(&row)?);
+                }
+            });
         }
         Ok(staged)
     }
 
     /// Applies one probe: lifecycle, the service row, offer changes; stages the other rows.
-    pub(super) async fn record(
-        &mut self,
-        conn: &mut SqliteConnection,
-        record: &ProbeRecord,
-    ) -> Result<Recorded, StoreError> {
+    pub(super) async fn record(&mut self, conn: &mut Conn<'_>, record: &ProbeRecord) -> Result<Recorded, StoreError> {
         let id = record.service_id;
         let state = match self.states.get(&id) {
             Some(state) => state.clone(),
             None => {
-                let row = sqlx::query(
-                    "SELECT status, failure_streak, failing_since, interval_ms, challenge_hash, withdrawn FROM services WHERE id = ?",
-                )
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or(StoreError::NoSuchService(id))?;
-                state_of(&row)?
+                on_conn!(conn, |c| {
+                    let row = sqlx::query(
+                        "SELECT status, failure_streak, failing_since, interval_ms, challenge_hash, withdrawn FROM services WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(c)
+                    .await?
+                    .ok_or(StoreError::NoSuchService(id))?;
+                    state_of(&row)?
+                })
             }
         };
         let report = &record.report;
@@ -128,7 +125,7 @@ impl Staged {
         // change with a valid listing.
         let sql = if listing.is_some() { UPDATE_LISTED } else { UPDATE_FAILED };
         let discovery = listing.and_then(|l| l.discovery.as_ref());
-        let change_seq: i64 = sqlx::query_scalar(sql)
+        let change_seq: i64 = on_conn!(conn, |c| sqlx::query_scalar(sql)
             .bind(id)
             .bind(next.status.as_str())
             .bind(report.verdict.as_str())
@@ -156,8 +153,8 @@ impl Staged {
             .bind(discovery.map_or("http", Discovery::service_type))
             .bind(discovery.and_then(Discovery::tool_name))
             .bind(listing.is_some_and(|l| l.resource.icon_url.is_some()))
-            .fetch_one(&mut *conn)
-            .await?;
+            .fetch_one(c)
+            .await)?;
 
         if let (Some(listing), Some(hash)) = (listing, &hash)
             && state.challenge_hash.as_deref() != Some(hash.as_str())
@@ -167,12 +164,12 @@ impl Staged {
             if state.challenge_hash.is_some() {
                 let old: Vec<OfferKey> = match self.offers.get(&id) {
                     Some(staged) => staged.iter().map(offer_key).collect(),
-                    None => {
-                        sqlx::query_as("SELECT scheme, network, asset, amount, pay_to FROM offers WHERE service_id = ?")
-                            .bind(id)
-                            .fetch_all(&mut *conn)
-                            .await?
-                    }
+                    None => on_conn!(conn, |c| sqlx::query_as(
+                        "SELECT scheme, network, asset, amount, pay_to FROM offers WHERE service_id = $1"
+                    )
+                    .bind(id)
+                    .fetch_all(c)
+                    .await)?,
                 };
                 if record_offer_changes(conn, id, &old, &listing.offers, now).await? > 0 {
                     trim_history(conn, History::Offers, id).await?;
@@ -218,16 +215,18 @@ impl Staged {
     }
 
     /// Writes the staged rows: offers replaced, probes, latest reports, status transitions.
-    pub(super) async fn flush(self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    pub(super) async fn flush(self, conn: &mut Conn<'_>) -> Result<(), StoreError> {
         let replaced: Vec<i64> = self.offers.keys().copied().collect();
         for chunk in replaced.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM offers WHERE service_id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            query.build().execute(&mut *conn).await?;
+            on_conn!(conn, |c| {
+                let mut query = QueryBuilder::new("DELETE FROM offers WHERE service_id IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(")");
+                query.build().execute(c).await.map(|done| done.rows_affected())
+            })?;
         }
         let offers: Vec<(i64, usize, &Offer)> = self
             .offers
@@ -235,83 +234,91 @@ impl Staged {
             .flat_map(|(id, offers)| offers.iter().enumerate().map(move |(position, offer)| (*id, position, offer)))
             .collect();
         for chunk in offers.chunks(ROWS_PER_STATEMENT / 2) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO offers (service_id, position, scheme, network, network_v1, family, testnet, asset, \
-                 asset_symbol, decimals, amount, usd, usd_micros, usd_is_max, pay_to, max_timeout_seconds, extra, \
-                 payment_flow, asset_transfer_method, payable) ",
-            );
-            let mut extras = Vec::with_capacity(chunk.len());
-            for (_, _, offer) in chunk {
-                extras.push(serde_json::to_string(&offer.extra)?);
-            }
-            query.push_values(chunk.iter().zip(extras), |mut row, ((id, position, offer), extra)| {
-                row.push_bind(*id)
-                    .push_bind(*position as i64)
-                    .push_bind(offer.scheme.clone())
-                    .push_bind(offer.network.clone())
-                    .push_bind(offer.network_v1.clone())
-                    .push_bind(offer.family.clone())
-                    .push_bind(offer.testnet)
-                    .push_bind(offer.asset.clone())
-                    .push_bind(offer.asset_symbol.clone())
-                    .push_bind(offer.decimals.map(i64::from))
-                    .push_bind(offer.amount.clone())
-                    .push_bind(offer.usd.clone())
-                    .push_bind(offer.usd.as_deref().and_then(usd_to_micros))
-                    .push_bind(offer.usd_is_max)
-                    .push_bind(offer.pay_to.clone())
-                    .push_bind(i64::try_from(offer.max_timeout_seconds).unwrap_or(i64::MAX))
-                    .push_bind(extra)
-                    .push_bind(offer.payment_flow.clone())
-                    .push_bind(offer.asset_transfer_method.clone())
-                    .push_bind(offer.payable);
-            });
-            query.build().execute(&mut *conn).await?;
+            on_conn!(conn, |c| {
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO offers (service_id, position, scheme, network, network_v1, family, testnet, asset, \
+                     asset_symbol, decimals, amount, usd, usd_micros, usd_is_max, pay_to, max_timeout_seconds, extra, \
+                     payment_flow, asset_transfer_method, payable) ",
+                );
+                let mut extras = Vec::with_capacity(chunk.len());
+                for (_, _, offer) in chunk {
+                    extras.push(serde_json::to_string(&offer.extra)?);
+                }
+                query.push_values(chunk.iter().zip(extras), |mut row, ((id, position, offer), extra)| {
+                    row.push_bind(*id)
+                        .push_bind(*position as i64)
+                        .push_bind(offer.scheme.clone())
+                        .push_bind(offer.network.clone())
+                        .push_bind(offer.network_v1.clone())
+                        .push_bind(offer.family.clone())
+                        .push_bind(offer.testnet)
+                        .push_bind(offer.asset.clone())
+                        .push_bind(offer.asset_symbol.clone())
+                        .push_bind(offer.decimals.map(i64::from))
+                        .push_bind(offer.amount.clone())
+                        .push_bind(offer.usd.clone())
+                        .push_bind(offer.usd.as_deref().and_then(usd_to_micros))
+                        .push_bind(offer.usd_is_max)
+                        .push_bind(offer.pay_to.clone())
+                        .push_bind(i64::try_from(offer.max_timeout_seconds).unwrap_or(i64::MAX))
+                        .push_bind(extra)
+                        .push_bind(offer.payment_flow.clone())
+                        .push_bind(offer.asset_transfer_method.clone())
+                        .push_bind(offer.payable);
+                });
+                query.build().execute(c).await.map(|done| done.rows_affected())
+            })?;
         }
         for chunk in self.probes.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO probes (service_id, probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, \
-                 codes, challenge_hash) ",
-            );
-            query.push_values(chunk, |mut row, probe| {
-                let (connect, first_byte, total) =
-                    probe.timings.map_or((None, None, None), |(c, f, t)| (c, f, Some(t)));
-                row.push_bind(probe.service_id)
-                    .push_bind(probe.probed_at)
-                    .push_bind(probe.verdict)
-                    .push_bind(probe.http_status)
-                    .push_bind(connect)
-                    .push_bind(first_byte)
-                    .push_bind(total)
-                    .push_bind(probe.codes.clone())
-                    .push_bind(probe.hash.clone());
-            });
-            query.build().execute(&mut *conn).await?;
+            on_conn!(conn, |c| {
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO probes (service_id, probed_at, verdict, http_status, connect_ms, first_byte_ms, total_ms, \
+                     codes, challenge_hash) ",
+                );
+                query.push_values(chunk, |mut row, probe| {
+                    let (connect, first_byte, total) =
+                        probe.timings.map_or((None, None, None), |(c, f, t)| (c, f, Some(t)));
+                    row.push_bind(probe.service_id)
+                        .push_bind(probe.probed_at)
+                        .push_bind(probe.verdict)
+                        .push_bind(probe.http_status)
+                        .push_bind(connect)
+                        .push_bind(first_byte)
+                        .push_bind(total)
+                        .push_bind(probe.codes.clone())
+                        .push_bind(probe.hash.clone());
+                });
+                query.build().execute(c).await.map(|done| done.rows_affected())
+            })?;
         }
         let reports: Vec<(i64, i64, String)> =
             self.reports.into_iter().map(|(id, (at, json))| (id, at, json)).collect();
         for chunk in reports.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO latest_reports (service_id, probed_at, report) ");
-            query.push_values(chunk, |mut row, (id, at, json)| {
-                row.push_bind(*id).push_bind(*at).push_bind(json.clone());
-            });
-            query.push(
-                " ON CONFLICT (service_id) DO UPDATE SET probed_at = excluded.probed_at, report = excluded.report",
-            );
-            query.build().execute(&mut *conn).await?;
+            on_conn!(conn, |c| {
+                let mut query = QueryBuilder::new("INSERT INTO latest_reports (service_id, probed_at, report) ");
+                query.push_values(chunk, |mut row, (id, at, json)| {
+                    row.push_bind(*id).push_bind(*at).push_bind(json.clone());
+                });
+                query.push(
+                    " ON CONFLICT (service_id) DO UPDATE SET probed_at = excluded.probed_at, report = excluded.report",
+                );
+                query.build().execute(c).await.map(|done| done.rows_affected())
+            })?;
         }
         for chunk in self.status_rows.chunks(ROWS_PER_STATEMENT) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO status_changes (service_id, changed_at, old_status, new_status, reason_code) ",
-            );
-            query.push_values(chunk, |mut row, (id, at, old, new, reason)| {
-                row.push_bind(*id)
-                    .push_bind(*at)
-                    .push_bind(old.as_str())
-                    .push_bind(new.as_str())
-                    .push_bind(reason.clone());
-            });
-            query.build().execute(&mut *conn).await?;
+            on_conn!(conn, |c| {
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO status_changes (service_id, changed_at, old_status, new_status, reason_code) ",
+                );
+                query.push_values(chunk, |mut row, (id, at, old, new, reason)| {
+                    row.push_bind(*id)
+                        .push_bind(*at)
+                        .push_bind(old.as_str())
+                        .push_bind(new.as_str())
+                        .push_bind(reason.clone());
+                });
+                query.build().execute(c).await.map(|done| done.rows_affected())
+            })?;
         }
         // New offers may drop (or newly pay) an address an owner proved, or pay a blocked one.
         if let Some(now) = self.probes.last().map(|p| p.probed_at) {
@@ -339,34 +346,34 @@ fn stored_report(report: &ProbeReport) -> Result<String, StoreError> {
     Ok(serde_json::to_string(&slim)?)
 }
 
-fn state_of(row: &SqliteRow) -> Result<State, StoreError> {
+fn state_of(row: &impl AnyRow) -> Result<State, StoreError> {
     Ok(State {
-        status: Status::parse(row.try_get("status")?).unwrap_or(Status::Pending),
-        failure_streak: row.try_get::<i64, _>("failure_streak")?.try_into().unwrap_or(u32::MAX),
-        failing_since: row.try_get("failing_since")?,
-        interval_ms: row.try_get("interval_ms")?,
-        challenge_hash: row.try_get("challenge_hash")?,
-        withdrawn: row.try_get("withdrawn")?,
+        status: Status::parse(&row.col::<String>("status")?).unwrap_or(Status::Pending),
+        failure_streak: row.col::<i64>("failure_streak")?.try_into().unwrap_or(u32::MAX),
+        failing_since: row.col("failing_since")?,
+        interval_ms: row.col("interval_ms")?,
+        challenge_hash: row.col("challenge_hash")?,
+        withdrawn: row.col("withdrawn")?,
     })
 }
 
-const UPDATE_FAILED: &str = "UPDATE services SET status = ?2, verdict = ?3, reason_code = ?4, reason = ?5,
-        last_probed_at = ?6, failure_streak = ?7, failing_since = ?8, interval_ms = ?9, next_due_at = ?10,
-        status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
+const UPDATE_FAILED: &str = "UPDATE services SET status = $2, verdict = $3, reason_code = $4, reason = $5,
+        last_probed_at = $6, failure_streak = $7, failing_since = $8, interval_ms = $9, next_due_at = $10,
+        status_since = CASE WHEN status = $2 THEN status_since ELSE $6 END,
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services)
-    WHERE id = ?1 RETURNING change_seq";
+    WHERE id = $1 RETURNING change_seq";
 
-const UPDATE_LISTED: &str = "UPDATE services SET status = ?2, verdict = ?3, reason_code = ?4, reason = ?5,
-        last_probed_at = ?6, failure_streak = ?7, failing_since = ?8, interval_ms = ?9, next_due_at = ?10,
-        status_since = CASE WHEN status = ?2 THEN status_since ELSE ?6 END,
+const UPDATE_LISTED: &str = "UPDATE services SET status = $2, verdict = $3, reason_code = $4, reason = $5,
+        last_probed_at = $6, failure_streak = $7, failing_since = $8, interval_ms = $9, next_due_at = $10,
+        status_since = CASE WHEN status = $2 THEN status_since ELSE $6 END,
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
-        x402_version = ?11, name = ?12, description = ?13, mime_type = ?14, tags = ?15, route_template = ?16,
-        has_schema = ?17, challenge_hash = ?18, schema_text = ?19, discovery = ?20, last_listed_at = ?6, first_listed_at = COALESCE(first_listed_at, ?6),
-        service_type = ?21, tool_name = ?22,
+        x402_version = $11, name = $12, description = $13, mime_type = $14, tags = $15, route_template = $16,
+        has_schema = $17, challenge_hash = $18, schema_text = $19, discovery = $20, last_listed_at = $6, first_listed_at = COALESCE(first_listed_at, $6),
+        service_type = $21, tool_name = $22,
         -- A listing without an icon forgets the one kept (one with an icon: `jobs::icons`).
-        icon_url = CASE WHEN ?23 THEN icon_url END, icon_hash = CASE WHEN ?23 THEN icon_hash END,
-        icon_problem = CASE WHEN ?23 THEN icon_problem END
-    WHERE id = ?1 RETURNING change_seq";
+        icon_url = CASE WHEN $23 THEN icon_url END, icon_hash = CASE WHEN $23 THEN icon_hash END,
+        icon_problem = CASE WHEN $23 THEN icon_problem END
+    WHERE id = $1 RETURNING change_seq";
 
 #[cfg(test)]
 mod tests {

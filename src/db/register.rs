@@ -2,8 +2,9 @@
 //! existing one is found, never duplicated.
 
 use super::StoreError;
+use super::backend::Conn;
 use crate::lifecycle::{LifecyclePolicy, Status};
-use sqlx::SqliteConnection;
+use crate::on_conn;
 
 /// A checked, canonical target to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,17 +24,18 @@ pub struct Registered {
 }
 
 pub(super) async fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn<'_>,
     services: &[NewService],
     now: i64,
 ) -> Result<Vec<Registered>, StoreError> {
     let interval = i64::try_from(LifecyclePolicy::default().base_interval.as_millis()).unwrap_or(i64::MAX);
     let mut out = Vec::with_capacity(services.len());
     for service in services {
-        let inserted: Option<i64> = sqlx::query_scalar(
+        let inserted: Option<i64> = on_conn!(conn, |c| {
+            sqlx::query_scalar(
             "INSERT INTO services (url, method, host, status, registered_at, status_since, interval_ms, next_due_at,
                                    change_seq)
-             VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?5, ?4, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services))
+             VALUES ($1, $2, $3, 'pending', $4, $4, $5, $4, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services))
              ON CONFLICT (url, method) DO NOTHING
              RETURNING id",
         )
@@ -42,24 +44,31 @@ pub(super) async fn apply(
         .bind(&service.host)
         .bind(now)
         .bind(interval)
-        .fetch_optional(&mut *conn)
-        .await?;
+        .fetch_optional(c)
+        .await
+        })?;
         let registered = match inserted {
             Some(id) => {
-                sqlx::query("INSERT INTO status_changes (service_id, changed_at, old_status, new_status) VALUES (?, ?, NULL, ?)")
-                    .bind(id)
-                    .bind(now)
-                    .bind(Status::Pending.as_str())
-                    .execute(&mut *conn)
-                    .await?;
+                on_conn!(conn, |c| {
+                    sqlx::query(
+                    "INSERT INTO status_changes (service_id, changed_at, old_status, new_status) VALUES ($1, $2, NULL, $3)"
+                )
+                .bind(id)
+                .bind(now)
+                .bind(Status::Pending.as_str())
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected())
+                })?;
                 Registered { id, created: true }
             }
             None => {
-                let id = sqlx::query_scalar("SELECT id FROM services WHERE url = ? AND method = ?")
-                    .bind(&service.url)
-                    .bind(&service.method)
-                    .fetch_one(&mut *conn)
-                    .await?;
+                let id =
+                    on_conn!(conn, |c| sqlx::query_scalar("SELECT id FROM services WHERE url = $1 AND method = $2")
+                        .bind(&service.url)
+                        .bind(&service.method)
+                        .fetch_one(c)
+                        .await)?;
                 Registered { id, created: false }
             }
         };

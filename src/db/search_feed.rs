@@ -2,16 +2,17 @@
 //! change order (catching up after commits) or id order (a rebuild). The index is a derived view;
 //! these reads are all it knows of the catalog.
 
+use super::backend::{AnyRow, Pool};
 use super::history::Uptime;
 use super::maintain::DAY_MS;
 use super::quality::{self, LatencyNorms};
 use super::services::{SERVICE_COLUMNS, ServiceRow, offers_many, service_row};
 use super::{StoreError, in_list};
 use crate::lifecycle::Status;
+use crate::on_pool;
 use crate::quality::Signals;
 use agora_crawler::Offer;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
 /// Statuses that search shows (`shared/ARCHITECTURE.md` "Identity and lifecycle").
@@ -48,71 +49,74 @@ impl FeedService {
 /// Services changed after `seq` (any status: a delisted one must leave the index), in change
 /// order, at most `limit`.
 pub async fn changed_since(
-    pool: &SqlitePool,
+    pool: &Pool,
     seq: i64,
     limit: i64,
     now: i64,
     norms: &LatencyNorms,
 ) -> Result<Vec<FeedService>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {SERVICE_COLUMNS} FROM services WHERE change_seq > ? ORDER BY change_seq LIMIT ?"
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE change_seq > $1 ORDER BY change_seq LIMIT $2"
     ));
-    let rows = sqlx::query(sql).bind(seq).bind(limit).fetch_all(pool).await?;
-    complete(pool, &rows, now, norms).await
+    let rows = on_pool!(pool, |p| rows_of(sqlx::query(sql).bind(seq).bind(limit).fetch_all(p).await?))?;
+    complete(pool, rows, now, norms).await
 }
 
 /// Searchable services with an id above `after_id`, in id order, at most `limit` (a rebuild).
 pub async fn searchable_after(
-    pool: &SqlitePool,
+    pool: &Pool,
     after_id: i64,
     limit: i64,
     now: i64,
     norms: &LatencyNorms,
 ) -> Result<Vec<FeedService>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {SERVICE_COLUMNS} FROM services WHERE {SEARCHABLE_SQL} AND id > ? ORDER BY id LIMIT ?"
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE {SEARCHABLE_SQL} AND id > $1 ORDER BY id LIMIT $2"
     ));
-    let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(pool).await?;
-    complete(pool, &rows, now, norms).await
+    let rows = on_pool!(pool, |p| rows_of(sqlx::query(sql).bind(after_id).bind(limit).fetch_all(p).await?))?;
+    complete(pool, rows, now, norms).await
 }
 
 /// How many services search should hold.
-pub async fn searchable_count(pool: &SqlitePool) -> Result<i64, StoreError> {
+pub async fn searchable_count(pool: &Pool) -> Result<i64, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM services WHERE {SEARCHABLE_SQL}"));
-    Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
+    Ok(on_pool!(pool, |p| sqlx::query_scalar(sql).fetch_one(p).await)?)
 }
 
 /// The highest change sequence committed.
-pub async fn max_change_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
-    let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(change_seq) FROM services").fetch_one(pool).await?;
+pub async fn max_change_seq(pool: &Pool) -> Result<i64, StoreError> {
+    let seq: Option<i64> =
+        on_pool!(pool, |p| sqlx::query_scalar("SELECT MAX(change_seq) FROM services").fetch_one(p).await)?;
     Ok(seq.unwrap_or(0))
 }
 
+fn rows_of<R: AnyRow>(rows: Vec<R>) -> Result<Vec<ServiceRow>, sqlx::Error> {
+    rows.iter().map(service_row).collect()
+}
+
 async fn complete(
-    pool: &SqlitePool,
-    rows: &[SqliteRow],
+    pool: &Pool,
+    rows: Vec<ServiceRow>,
     now: i64,
     norms: &LatencyNorms,
 ) -> Result<Vec<FeedService>, StoreError> {
     let none = Uptime { probes: 0, successes: 0 };
     let mut services: Vec<FeedService> = rows
-        .iter()
-        .map(|row| {
-            Ok(FeedService {
-                service: service_row(row)?,
-                offers: Vec::new(),
-                uptime: none,
-                sources: Vec::new(),
-                verified: false,
-                quality: crate::quality::Parts::of(&Signals::default()),
-            })
+        .into_iter()
+        .map(|service| FeedService {
+            service,
+            offers: Vec::new(),
+            uptime: none,
+            sources: Vec::new(),
+            verified: false,
+            quality: crate::quality::Parts::of(&Signals::default()),
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect();
     let ids: Vec<i64> = services.iter().filter(|s| s.searchable()).map(|s| s.service.id).collect();
     if ids.is_empty() {
         return Ok(services);
     }
-    let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
+    let mut offers = offers_many(&mut pool.acquire().await?.conn(), &ids).await?;
     let uptimes = uptimes_of(pool, &ids, now - UPTIME_WINDOW_DAYS * DAY_MS).await?;
     let mut sources = sources_of(pool, &ids).await?;
     let verified: std::collections::HashSet<i64> =
@@ -145,41 +149,51 @@ async fn complete(
 }
 
 /// The sources listing each of `ids`.
-async fn sources_of(pool: &SqlitePool, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
-    let mut builder =
-        QueryBuilder::<Sqlite>::new("SELECT service_id, source_id FROM service_sources WHERE service_id IN ");
-    in_list(&mut builder, ids);
+async fn sources_of(pool: &Pool, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+    let rows: Vec<(i64, i64)> = on_pool!(pool, |p| {
+        let mut builder = QueryBuilder::new("SELECT service_id, source_id FROM service_sources WHERE service_id IN ");
+        in_list(&mut builder, ids);
+        builder.build_query_as().fetch_all(p).await
+    })?;
     let mut sources: HashMap<i64, Vec<i64>> = HashMap::new();
-    for row in builder.build().fetch_all(pool).await? {
-        sources.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+    for (service, source) in rows {
+        sources.entry(service).or_default().push(source);
     }
     Ok(sources)
 }
 
 /// Probes and successes since `since` per service: daily rollups for finished days, raw probes
 /// after the last rolled-up day (the same rule as `history::uptime`, for many services at once).
-async fn uptimes_of(pool: &SqlitePool, ids: &[i64], since: i64) -> Result<HashMap<i64, Uptime>, StoreError> {
+async fn uptimes_of(pool: &Pool, ids: &[i64], since: i64) -> Result<HashMap<i64, Uptime>, StoreError> {
     let first_day = since.div_euclid(DAY_MS);
-    let mut builder =
-        QueryBuilder::<Sqlite>::new("SELECT service_id, SUM(probes), SUM(successes) FROM probe_daily WHERE day >= ");
-    builder.push_bind(first_day).push(" AND service_id IN ");
-    in_list(&mut builder, ids);
-    builder.push(" GROUP BY service_id");
+    let rolled: Vec<(i64, i64, i64)> = on_pool!(pool, |p| {
+        let mut builder = QueryBuilder::new(
+            "SELECT service_id, CAST(SUM(probes) AS BIGINT), CAST(SUM(successes) AS BIGINT) FROM probe_daily WHERE day >= ",
+        );
+        builder.push_bind(first_day).push(" AND service_id IN ");
+        in_list(&mut builder, ids);
+        builder.push(" GROUP BY service_id");
+        builder.build_query_as().fetch_all(p).await
+    })?;
     let mut uptimes: HashMap<i64, Uptime> = HashMap::new();
-    for row in builder.build().fetch_all(pool).await? {
-        uptimes.insert(row.try_get(0)?, Uptime { probes: row.try_get(1)?, successes: row.try_get(2)? });
+    for (id, probes, successes) in rolled {
+        uptimes.insert(id, Uptime { probes, successes });
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(
-        "SELECT p.service_id, COUNT(*), COALESCE(SUM(p.verdict = 'listed'), 0) FROM probes p WHERE p.probed_at >= \
-         COALESCE((SELECT (MAX(d.day) + 1) * 86400000 FROM probe_daily d WHERE d.service_id = p.service_id AND d.day >= ",
-    );
-    builder.push_bind(first_day).push("), ").push_bind(first_day * DAY_MS).push(") AND p.service_id IN ");
-    in_list(&mut builder, ids);
-    builder.push(" GROUP BY p.service_id");
-    for row in builder.build().fetch_all(pool).await? {
-        let uptime = uptimes.entry(row.try_get(0)?).or_insert(Uptime { probes: 0, successes: 0 });
-        uptime.probes += row.try_get::<i64, _>(1)?;
-        uptime.successes += row.try_get::<i64, _>(2)?;
+    let raw: Vec<(i64, i64, i64)> = on_pool!(pool, |p| {
+        let mut builder = QueryBuilder::new(
+            "SELECT p.service_id, COUNT(*), COALESCE(SUM(CASE WHEN p.verdict = 'listed' THEN 1 ELSE 0 END), 0) \
+             FROM probes p WHERE p.probed_at >= \
+             COALESCE((SELECT (MAX(d.day) + 1) * 86400000 FROM probe_daily d WHERE d.service_id = p.service_id AND d.day >= ",
+        );
+        builder.push_bind(first_day).push("), ").push_bind(first_day * DAY_MS).push(") AND p.service_id IN ");
+        in_list(&mut builder, ids);
+        builder.push(" GROUP BY p.service_id");
+        builder.build_query_as().fetch_all(p).await
+    })?;
+    for (id, probes, successes) in raw {
+        let uptime = uptimes.entry(id).or_insert(Uptime { probes: 0, successes: 0 });
+        uptime.probes += probes;
+        uptime.successes += successes;
     }
     Ok(uptimes)
 }

@@ -1,12 +1,13 @@
 //! Read queries on services and their offers (the read-only pool).
 
 use super::StoreError;
+use super::backend::{AnyRow, Conn, Db, Pool};
 use super::moderation::Pins;
 use super::register::NewService;
 use crate::lifecycle::Status;
+use crate::{on_conn, on_pool};
 use agora_crawler::{Discovery, Offer, ProbeReport};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqliteExecutor, SqlitePool};
+use sqlx::QueryBuilder;
 use std::collections::HashMap;
 
 /// One row of `services`, the columns of [`SERVICE_COLUMNS`] (what they mean: docs/CATALOG.md;
@@ -128,53 +129,53 @@ fn json_tags(tags: Option<String>) -> Result<Vec<String>, sqlx::Error> {
         .unwrap_or_default())
 }
 
-pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    let tags: Option<String> = row.try_get("tags")?;
+pub(crate) fn service_row(row: &impl AnyRow) -> Result<ServiceRow, sqlx::Error> {
+    let status: String = row.col("status")?;
+    let tags: Option<String> = row.col("tags")?;
     let mut service = ServiceRow {
-        id: row.try_get("id")?,
-        url: row.try_get("url")?,
-        method: row.try_get("method")?,
-        host: row.try_get("host")?,
+        id: row.col("id")?,
+        url: row.col("url")?,
+        method: row.col("method")?,
+        host: row.col("host")?,
         status: Status::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("status {status:?}").into()))?,
-        verdict: row.try_get("verdict")?,
-        reason_code: row.try_get("reason_code")?,
-        reason: row.try_get("reason")?,
-        x402_version: row.try_get("x402_version")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        mime_type: row.try_get("mime_type")?,
+        verdict: row.col("verdict")?,
+        reason_code: row.col("reason_code")?,
+        reason: row.col("reason")?,
+        x402_version: row.col("x402_version")?,
+        name: row.col("name")?,
+        description: row.col("description")?,
+        mime_type: row.col("mime_type")?,
         tags: json_tags(tags)?,
-        route_template: row.try_get("route_template")?,
-        has_schema: row.try_get("has_schema")?,
-        schema_text: row.try_get("schema_text")?,
-        registered_at: row.try_get("registered_at")?,
-        first_listed_at: row.try_get("first_listed_at")?,
-        last_probed_at: row.try_get("last_probed_at")?,
-        last_listed_at: row.try_get("last_listed_at")?,
-        status_since: row.try_get("status_since")?,
-        failure_streak: row.try_get("failure_streak")?,
-        next_due_at: row.try_get("next_due_at")?,
-        interval_ms: row.try_get("interval_ms")?,
-        change_seq: row.try_get("change_seq")?,
-        service_type: row.try_get("service_type")?,
-        tool_name: row.try_get("tool_name")?,
-        icon_hash: row.try_get("icon_hash")?,
-        owner_delisted_at: row.try_get("owner_delisted_at")?,
-        hidden_at: row.try_get("hidden_at")?,
-        hidden_reason: row.try_get("hidden_reason")?,
+        route_template: row.col("route_template")?,
+        has_schema: row.col("has_schema")?,
+        schema_text: row.col("schema_text")?,
+        registered_at: row.col("registered_at")?,
+        first_listed_at: row.col("first_listed_at")?,
+        last_probed_at: row.col("last_probed_at")?,
+        last_listed_at: row.col("last_listed_at")?,
+        status_since: row.col("status_since")?,
+        failure_streak: row.col("failure_streak")?,
+        next_due_at: row.col("next_due_at")?,
+        interval_ms: row.col("interval_ms")?,
+        change_seq: row.col("change_seq")?,
+        service_type: row.col("service_type")?,
+        tool_name: row.col("tool_name")?,
+        icon_hash: row.col("icon_hash")?,
+        owner_delisted_at: row.col("owner_delisted_at")?,
+        hidden_at: row.col("hidden_at")?,
+        hidden_reason: row.col("hidden_reason")?,
         pinned: None,
     };
-    if let Some(pinned_at) = row.try_get::<Option<i64>, _>("pinned_at")? {
-        let pin_tags: Option<String> = row.try_get("pin_tags")?;
+    if let Some(pinned_at) = row.col::<Option<i64>>("pinned_at")? {
+        let pin_tags: Option<String> = row.col("pin_tags")?;
         let pins = Pins {
-            name: row.try_get("pin_name")?,
-            description: row.try_get("pin_description")?,
+            name: row.col("pin_name")?,
+            description: row.col("pin_description")?,
             tags: pin_tags.map(|t| json_tags(Some(t))).transpose()?,
-            category: row.try_get("pin_category")?,
-            docs_url: row.try_get("pin_docs_url")?,
-            icon_url: row.try_get("pin_icon_url")?,
-            icon_hash: row.try_get("pin_icon_hash")?,
+            category: row.col("pin_category")?,
+            docs_url: row.col("pin_docs_url")?,
+            icon_url: row.col("pin_icon_url")?,
+            icon_hash: row.col("pin_icon_hash")?,
         };
         let pinned = Pinned {
             pinned_at,
@@ -194,35 +195,44 @@ pub(crate) fn service_row(row: &SqliteRow) -> Result<ServiceRow, sqlx::Error> {
 }
 
 /// One service by id.
-pub async fn get(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<ServiceRow>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = ?"));
-    let row = sqlx::query(sql).bind(id).fetch_optional(db).await?;
-    Ok(row.as_ref().map(service_row).transpose()?)
+pub async fn get(db: impl Into<Db<'_>>, id: i64) -> Result<Option<ServiceRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id = $1"));
+    let mut held = db.into().hold().await?;
+    on_conn!(&mut held.conn(), |c| {
+        let row = sqlx::query(sql).bind(id).fetch_optional(c).await?;
+        Ok(row.as_ref().map(service_row).transpose()?)
+    })
 }
 
 /// The services with these ids (absent ids are skipped), in no particular order.
-pub async fn get_many(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<ServiceRow>, StoreError> {
+pub async fn get_many(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<ServiceRow>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id IN "));
-    super::in_list(&mut builder, ids);
-    let rows = builder.build().fetch_all(conn).await?;
-    Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
+    on_conn!(conn, |c| {
+        let mut builder = QueryBuilder::new(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE id IN "));
+        super::in_list(&mut builder, ids);
+        let rows = builder.build().fetch_all(c).await?;
+        Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
+    })
 }
 
 /// One service by its canonical URL and method.
-pub async fn lookup(pool: &SqlitePool, url: &str, method: &str) -> Result<Option<ServiceRow>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE url = ? AND method = ?"));
-    let row = sqlx::query(sql).bind(url).bind(method).fetch_optional(pool).await?;
-    Ok(row.as_ref().map(service_row).transpose()?)
+pub async fn lookup(pool: &Pool, url: &str, method: &str) -> Result<Option<ServiceRow>, StoreError> {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services WHERE url = $1 AND method = $2"));
+    on_pool!(pool, |p| {
+        let row = sqlx::query(sql).bind(url).bind(method).fetch_optional(p).await?;
+        Ok(row.as_ref().map(service_row).transpose()?)
+    })
 }
 
 /// Every service, oldest first (exports, tests).
-pub async fn all(pool: &SqlitePool) -> Result<Vec<ServiceRow>, StoreError> {
+pub async fn all(pool: &Pool) -> Result<Vec<ServiceRow>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!("SELECT {SERVICE_COLUMNS} FROM services ORDER BY id"));
-    let rows = sqlx::query(sql).fetch_all(pool).await?;
-    Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
+    on_pool!(pool, |p| {
+        let rows = sqlx::query(sql).fetch_all(p).await?;
+        Ok(rows.iter().map(service_row).collect::<Result<_, _>>()?)
+    })
 }
 
 /// A service the scheduler should probe.
@@ -258,14 +268,14 @@ impl From<&ServiceRow> for DueService {
 }
 
 /// Services due at `now`, most overdue first.
-pub async fn due(pool: &SqlitePool, now: i64, limit: usize) -> Result<Vec<DueService>, StoreError> {
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT id, url, method, host FROM services WHERE next_due_at <= ? ORDER BY next_due_at, id LIMIT ?",
+pub async fn due(pool: &Pool, now: i64, limit: usize) -> Result<Vec<DueService>, StoreError> {
+    let rows: Vec<(i64, String, String, String)> = on_pool!(pool, |p| sqlx::query_as(
+        "SELECT id, url, method, host FROM services WHERE next_due_at <= $1 ORDER BY next_due_at, id LIMIT $2",
     )
     .bind(now)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(p)
+    .await)?;
     Ok(rows
         .into_iter()
         .map(|(id, url, method, host)| DueService::registered(id, NewService { url, method, host }))
@@ -273,14 +283,14 @@ pub async fn due(pool: &SqlitePool, now: i64, limit: usize) -> Result<Vec<DueSer
 }
 
 /// When the next service falls due, if any service exists.
-pub async fn next_due_at(pool: &SqlitePool) -> Result<Option<i64>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT MIN(next_due_at) FROM services").fetch_one(pool).await?)
+pub async fn next_due_at(pool: &Pool) -> Result<Option<i64>, StoreError> {
+    Ok(on_pool!(pool, |p| sqlx::query_scalar("SELECT MIN(next_due_at) FROM services").fetch_one(p).await)?)
 }
 
 /// How many services have each status (statuses with none are absent).
-pub async fn count_by_status(pool: &SqlitePool) -> Result<Vec<(Status, i64)>, StoreError> {
+pub async fn count_by_status(pool: &Pool) -> Result<Vec<(Status, i64)>, StoreError> {
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT status, COUNT(*) FROM services GROUP BY status").fetch_all(pool).await?;
+        on_pool!(pool, |p| sqlx::query_as("SELECT status, COUNT(*) FROM services GROUP BY status").fetch_all(p).await)?;
     Ok(rows.into_iter().filter_map(|(s, n)| Status::parse(&s).map(|s| (s, n))).collect())
 }
 
@@ -288,81 +298,91 @@ const OFFER_COLUMNS: &str = "service_id, scheme, network, network_v1, family, te
     decimals, amount, usd, usd_is_max, pay_to, max_timeout_seconds, extra, payment_flow, asset_transfer_method, payable";
 
 /// The offers of a service's last valid listing, in challenge order.
-pub async fn offers(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<Offer>, StoreError> {
-    let sql = sqlx::AssertSqlSafe(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id = ? ORDER BY position"));
-    let rows = sqlx::query(sql).bind(id).fetch_all(db).await?;
-    rows.iter().map(|row| offer(row).map(|(_, offer)| offer)).collect()
+pub async fn offers(db: impl Into<Db<'_>>, id: i64) -> Result<Vec<Offer>, StoreError> {
+    let sql =
+        sqlx::AssertSqlSafe(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id = $1 ORDER BY position"));
+    let mut held = db.into().hold().await?;
+    on_conn!(&mut held.conn(), |c| {
+        let rows = sqlx::query(sql).bind(id).fetch_all(c).await?;
+        rows.iter().map(|row| offer(row).map(|(_, offer)| offer)).collect()
+    })
 }
 
 /// The offers of several services, each in challenge order.
-pub async fn offers_many(conn: &mut SqliteConnection, ids: &[i64]) -> Result<HashMap<i64, Vec<Offer>>, StoreError> {
+pub async fn offers_many(conn: &mut Conn<'_>, ids: &[i64]) -> Result<HashMap<i64, Vec<Offer>>, StoreError> {
     let mut offers: HashMap<i64, Vec<Offer>> = HashMap::new();
     if ids.is_empty() {
         return Ok(offers);
     }
-    let mut builder = QueryBuilder::<Sqlite>::new(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id IN "));
-    super::in_list(&mut builder, ids);
-    builder.push(" ORDER BY service_id, position");
-    for row in builder.build().fetch_all(conn).await? {
-        let (id, offer) = offer(&row)?;
-        offers.entry(id).or_default().push(offer);
-    }
-    Ok(offers)
+    on_conn!(conn, |c| {
+        let mut builder = QueryBuilder::new(format!("SELECT {OFFER_COLUMNS} FROM offers WHERE service_id IN "));
+        super::in_list(&mut builder, ids);
+        builder.push(" ORDER BY service_id, position");
+        for row in builder.build().fetch_all(c).await? {
+            let (id, offer) = offer(&row)?;
+            offers.entry(id).or_default().push(offer);
+        }
+        Ok(offers)
+    })
 }
 
-fn offer(row: &SqliteRow) -> Result<(i64, Offer), StoreError> {
-    let extra: String = row.try_get("extra")?;
+fn offer(row: &impl AnyRow) -> Result<(i64, Offer), StoreError> {
+    let extra: String = row.col("extra")?;
     let offer = Offer {
-        scheme: row.try_get("scheme")?,
-        network: row.try_get("network")?,
-        network_v1: row.try_get("network_v1")?,
-        family: row.try_get("family")?,
-        testnet: row.try_get("testnet")?,
-        asset: row.try_get("asset")?,
-        asset_symbol: row.try_get("asset_symbol")?,
-        decimals: row.try_get::<Option<i64>, _>("decimals")?.and_then(|d| u8::try_from(d).ok()),
-        amount: row.try_get("amount")?,
-        usd: row.try_get("usd")?,
-        usd_is_max: row.try_get("usd_is_max")?,
-        pay_to: row.try_get("pay_to")?,
-        max_timeout_seconds: row.try_get::<i64, _>("max_timeout_seconds")?.try_into().unwrap_or(0),
+        scheme: row.col("scheme")?,
+        network: row.col("network")?,
+        network_v1: row.col("network_v1")?,
+        family: row.col("family")?,
+        testnet: row.col("testnet")?,
+        asset: row.col("asset")?,
+        asset_symbol: row.col("asset_symbol")?,
+        decimals: row.col::<Option<i64>>("decimals")?.and_then(|d| u8::try_from(d).ok()),
+        amount: row.col("amount")?,
+        usd: row.col("usd")?,
+        usd_is_max: row.col("usd_is_max")?,
+        pay_to: row.col("pay_to")?,
+        max_timeout_seconds: row.col::<i64>("max_timeout_seconds")?.try_into().unwrap_or(0),
         extra: serde_json::from_str(&extra)?,
-        payment_flow: row.try_get("payment_flow")?,
-        asset_transfer_method: row.try_get("asset_transfer_method")?,
-        payable: row.try_get("payable")?,
+        payment_flow: row.col("payment_flow")?,
+        asset_transfer_method: row.col("asset_transfer_method")?,
+        payable: row.col("payable")?,
     };
-    Ok((row.try_get("service_id")?, offer))
+    Ok((row.col("service_id")?, offer))
 }
 
 /// The latest probe report, if the service was ever probed (stored in the INTERFACES.md shape).
-pub async fn latest_report(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<ProbeReport>, StoreError> {
-    let text: Option<String> = sqlx::query_scalar("SELECT report FROM latest_reports WHERE service_id = ?")
-        .bind(id)
-        .fetch_optional(db)
-        .await?;
+pub async fn latest_report(db: impl Into<Db<'_>>, id: i64) -> Result<Option<ProbeReport>, StoreError> {
+    let mut held = db.into().hold().await?;
+    let text: Option<String> =
+        on_conn!(&mut held.conn(), |c| sqlx::query_scalar("SELECT report FROM latest_reports WHERE service_id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
 /// The discovery metadata of the last valid listing, if it had any.
-pub async fn discovery(db: impl SqliteExecutor<'_>, id: i64) -> Result<Option<Discovery>, StoreError> {
+pub async fn discovery(db: impl Into<Db<'_>>, id: i64) -> Result<Option<Discovery>, StoreError> {
+    let mut held = db.into().hold().await?;
     let text: Option<Option<String>> =
-        sqlx::query_scalar("SELECT discovery FROM services WHERE id = ?").bind(id).fetch_optional(db).await?;
+        on_conn!(&mut held.conn(), |c| sqlx::query_scalar("SELECT discovery FROM services WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
     Ok(text.flatten().map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
 /// Listed services with ids above `after_id`, in id order, with their offers (the export).
-pub async fn listed_after(
-    pool: &SqlitePool,
-    after_id: i64,
-    limit: i64,
-) -> Result<Vec<(ServiceRow, Vec<Offer>)>, StoreError> {
+pub async fn listed_after(pool: &Pool, after_id: i64, limit: i64) -> Result<Vec<(ServiceRow, Vec<Offer>)>, StoreError> {
     let sql = sqlx::AssertSqlSafe(format!(
-        "SELECT {SERVICE_COLUMNS} FROM services WHERE status = 'listed' AND {NOT_WITHHELD} AND id > ? ORDER BY id LIMIT ?"
+        "SELECT {SERVICE_COLUMNS} FROM services WHERE status = 'listed' AND {NOT_WITHHELD} AND id > $1 ORDER BY id LIMIT $2"
     ));
-    let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(pool).await?;
-    let services: Vec<ServiceRow> = rows.iter().map(service_row).collect::<Result<_, _>>()?;
+    let services: Vec<ServiceRow> = on_pool!(pool, |p| {
+        let rows = sqlx::query(sql).bind(after_id).bind(limit).fetch_all(p).await?;
+        rows.iter().map(service_row).collect::<Result<_, sqlx::Error>>()
+    })?;
     let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
-    let mut offers = offers_many(&mut *pool.acquire().await?, &ids).await?;
+    let mut offers = offers_many(&mut pool.acquire().await?.conn(), &ids).await?;
     Ok(services
         .into_iter()
         .map(|s| {
@@ -373,19 +393,18 @@ pub async fn listed_after(
 }
 
 /// The latest probe reports of several services, by id.
-pub async fn latest_reports_many(
-    conn: &mut SqliteConnection,
-    ids: &[i64],
-) -> Result<HashMap<i64, ProbeReport>, StoreError> {
+pub async fn latest_reports_many(conn: &mut Conn<'_>, ids: &[i64]) -> Result<HashMap<i64, ProbeReport>, StoreError> {
     let mut reports = HashMap::new();
     if ids.is_empty() {
         return Ok(reports);
     }
-    let mut builder = QueryBuilder::<Sqlite>::new("SELECT service_id, report FROM latest_reports WHERE service_id IN ");
-    super::in_list(&mut builder, ids);
-    for row in builder.build().fetch_all(conn).await? {
-        let text: String = row.try_get("report")?;
-        reports.insert(row.try_get("service_id")?, serde_json::from_str(&text)?);
-    }
-    Ok(reports)
+    on_conn!(conn, |c| {
+        let mut builder = QueryBuilder::new("SELECT service_id, report FROM latest_reports WHERE service_id IN ");
+        super::in_list(&mut builder, ids);
+        for row in builder.build().fetch_all(c).await? {
+            let text: String = row.col("report")?;
+            reports.insert(row.col("service_id")?, serde_json::from_str(&text)?);
+        }
+        Ok(reports)
+    })
 }

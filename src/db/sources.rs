@@ -2,10 +2,11 @@
 //! which sources list which service, since when, and what each last claimed about it.
 
 use super::StoreError;
+use super::backend::{Conn, Db, Pool};
 use super::record::REMOVED_BY_ORIGIN;
+use crate::{on_conn, on_pool};
 use agora_crawler::fetch::Validators;
 use agora_crawler::sources::Claim;
-use sqlx::{SqliteConnection, SqliteExecutor, SqlitePool};
 use std::collections::HashMap;
 
 /// A stored source (the API shows it as is, with whether a run is going on).
@@ -61,65 +62,76 @@ pub fn next_run_after(at: i64, failures: i64) -> i64 {
 }
 
 /// Applies `write`; answers the source id.
-pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i64, StoreError> {
+pub async fn apply(conn: &mut Conn<'_>, write: &SourceWrite) -> Result<i64, StoreError> {
     match write {
         SourceWrite::Add { kind, location, at } => {
-            sqlx::query("INSERT OR IGNORE INTO sources (kind, location, added_at) VALUES (?, ?, ?)")
-                .bind(kind)
+            on_conn!(conn, |c| sqlx::query(
+                "INSERT INTO sources (kind, location, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+            )
+            .bind(kind)
+            .bind(location)
+            .bind(at)
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
+            Ok(on_conn!(conn, |c| sqlx::query_scalar("SELECT id FROM sources WHERE location = $1")
                 .bind(location)
-                .bind(at)
-                .execute(&mut *conn)
-                .await?;
-            Ok(sqlx::query_scalar("SELECT id FROM sources WHERE location = ?")
-                .bind(location)
-                .fetch_one(&mut *conn)
-                .await?)
+                .fetch_one(c)
+                .await)?)
         }
         SourceWrite::Seen { source_id, services, at } => {
             // An origin listing a route it had withdrawn gives it back to the probes.
-            let origin: bool = sqlx::query_scalar("SELECT kind = 'origin' FROM sources WHERE id = ?")
-                .bind(source_id)
-                .fetch_optional(&mut *conn)
-                .await?
+            let origin: bool =
+                on_conn!(conn, |c| sqlx::query_scalar("SELECT kind = 'origin' FROM sources WHERE id = $1")
+                    .bind(source_id)
+                    .fetch_optional(c)
+                    .await)?
                 .unwrap_or(false);
             for (service_id, claim) in services {
                 if origin {
-                    sqlx::query("UPDATE services SET withdrawn = 0, next_due_at = MIN(next_due_at, ?) WHERE id = ? AND withdrawn = 1")
+                    on_conn!(conn, |c| {
+                        sqlx::query("UPDATE services SET withdrawn = FALSE, next_due_at = CASE WHEN next_due_at < $1 THEN next_due_at ELSE $1 END
+                         WHERE id = $2 AND withdrawn")
                         .bind(at)
                         .bind(service_id)
-                        .execute(&mut *conn)
-                        .await?;
+                        .execute(c)
+                        .await.map(|done| done.rows_affected())
+                    })?;
                 }
                 let claim = serde_json::to_string(claim)?;
-                let added = sqlx::query(
-                    "INSERT OR IGNORE INTO service_sources (service_id, source_id, first_seen, last_seen, claim)
-                     VALUES (?1, ?2, ?3, ?3, ?4)",
+                let added = on_conn!(conn, |c| sqlx::query(
+                    "INSERT INTO service_sources (service_id, source_id, first_seen, last_seen, claim)
+                     VALUES ($1, $2, $3, $3, $4) ON CONFLICT DO NOTHING",
                 )
                 .bind(service_id)
                 .bind(source_id)
                 .bind(at)
                 .bind(&claim)
-                .execute(&mut *conn)
-                .await?;
-                if added.rows_affected() == 1 {
+                .execute(c)
+                .await
+                .map(|done| done.rows_affected()))?;
+                if added == 1 {
                     // A new source for the service: the index (the `source` filter) must follow.
-                    sqlx::query(
+                    on_conn!(conn, |c| sqlx::query(
                         "UPDATE services SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services)
-                         WHERE id = ?",
+                         WHERE id = $1",
                     )
                     .bind(service_id)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|done| done.rows_affected()))?;
                 } else {
-                    sqlx::query(
-                        "UPDATE service_sources SET last_seen = ?, claim = ? WHERE service_id = ? AND source_id = ?",
+                    on_conn!(conn, |c| {
+                        sqlx::query(
+                        "UPDATE service_sources SET last_seen = $1, claim = $2 WHERE service_id = $3 AND source_id = $4",
                     )
                     .bind(at)
                     .bind(&claim)
                     .bind(service_id)
                     .bind(source_id)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(c)
+                    .await.map(|done| done.rows_affected())
+                    })?;
                 }
             }
             Ok(*source_id)
@@ -130,22 +142,23 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
         }
         SourceWrite::Ran { source_id, outcome, counts, validators, ok, at } => {
             if counts.is_none() {
-                sqlx::query("UPDATE service_sources SET last_seen = ? WHERE source_id = ?")
+                on_conn!(conn, |c| sqlx::query("UPDATE service_sources SET last_seen = $1 WHERE source_id = $2")
                     .bind(at)
                     .bind(source_id)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|done| done.rows_affected()))?;
             }
-            let failures: i64 = sqlx::query_scalar("SELECT failures FROM sources WHERE id = ?")
+            let failures: i64 = on_conn!(conn, |c| sqlx::query_scalar("SELECT failures FROM sources WHERE id = $1")
                 .bind(source_id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .unwrap_or(0);
+                .fetch_optional(c)
+                .await)?
+            .unwrap_or(0);
             let failures = if *ok { 0 } else { failures + 1 };
-            sqlx::query(
-                "UPDATE sources SET last_run_at = ?, last_outcome = ?, last_counts = COALESCE(?, last_counts),
-                    failures = ?, next_run_at = ?, validators = ?
-                 WHERE id = ?",
+            on_conn!(conn, |c| sqlx::query(
+                "UPDATE sources SET last_run_at = $1, last_outcome = $2, last_counts = COALESCE($3, last_counts),
+                    failures = $4, next_run_at = $5, validators = $6
+                 WHERE id = $7",
             )
             .bind(at)
             .bind(outcome)
@@ -154,55 +167,61 @@ pub async fn apply(conn: &mut SqliteConnection, write: &SourceWrite) -> Result<i
             .bind(next_run_after(*at, failures))
             .bind(serde_json::to_string(validators)?)
             .bind(source_id)
-            .execute(&mut *conn)
-            .await?;
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
             Ok(*source_id)
         }
     }
 }
 
 /// Withdraws every service origin `source_id` listed before but not in `present` this run.
-async fn withdraw(conn: &mut SqliteConnection, source_id: i64, present: &[i64], at: i64) -> Result<(), StoreError> {
-    let listed: Vec<(i64, String)> = sqlx::query_as(
+async fn withdraw(conn: &mut Conn<'_>, source_id: i64, present: &[i64], at: i64) -> Result<(), StoreError> {
+    let listed: Vec<(i64, String)> = on_conn!(conn, |c| sqlx::query_as(
         "SELECT s.id, s.status FROM service_sources p JOIN services s ON s.id = p.service_id
-         WHERE p.source_id = ? AND s.withdrawn = 0",
+         WHERE p.source_id = $1 AND NOT s.withdrawn",
     )
     .bind(source_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     for (id, status) in listed.into_iter().filter(|(id, _)| !present.contains(id)) {
-        sqlx::query(
-            "UPDATE services SET withdrawn = 1, status = 'delisted', reason_code = ?, reason = ?,
-                status_since = CASE WHEN status = 'delisted' THEN status_since ELSE ? END,
+        on_conn!(conn, |c| sqlx::query(
+            "UPDATE services SET withdrawn = TRUE, status = 'delisted', reason_code = $1, reason = $2,
+                status_since = CASE WHEN status = 'delisted' THEN status_since ELSE $3 END,
                 change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services)
-             WHERE id = ?",
+             WHERE id = $4",
         )
         .bind(REMOVED_BY_ORIGIN)
         .bind("Its origin's own documents no longer list this route; it comes back when they list it again.")
         .bind(at)
         .bind(id)
-        .execute(&mut *conn)
-        .await?;
+        .execute(c)
+        .await
+        .map(|done| done.rows_affected()))?;
         if status != "delisted" {
-            sqlx::query(
+            on_conn!(conn, |c| sqlx::query(
                 "INSERT INTO status_changes (service_id, changed_at, old_status, new_status, reason_code)
-                 VALUES (?, ?, ?, 'delisted', ?)",
+                 VALUES ($1, $2, $3, 'delisted', $4)",
             )
             .bind(id)
             .bind(at)
             .bind(&status)
             .bind(REMOVED_BY_ORIGIN)
-            .execute(&mut *conn)
-            .await?;
+            .execute(c)
+            .await
+            .map(|done| done.rows_affected()))?;
         }
     }
     Ok(())
 }
 
 /// The validators source `id`'s documents last answered with, by URL.
-pub async fn validators(pool: &SqlitePool, id: i64) -> Result<HashMap<String, Validators>, StoreError> {
+pub async fn validators(pool: &Pool, id: i64) -> Result<HashMap<String, Validators>, StoreError> {
     let text: Option<Option<String>> =
-        sqlx::query_scalar("SELECT validators FROM sources WHERE id = ?").bind(id).fetch_optional(pool).await?;
+        on_pool!(pool, |p| sqlx::query_scalar("SELECT validators FROM sources WHERE id = $1")
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
     Ok(text.flatten().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default())
 }
 
@@ -210,22 +229,22 @@ pub async fn validators(pool: &SqlitePool, id: i64) -> Result<HashMap<String, Va
 type SourceColumns = (i64, String, String, i64, Option<i64>, Option<String>, Option<String>);
 
 /// Sources due for a run at `now` (never run, or their next run has come): (id, kind, location).
-pub async fn due(pool: &SqlitePool, now: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, kind, location FROM sources WHERE next_run_at IS NULL OR next_run_at <= ? ORDER BY id",
+pub async fn due(pool: &Pool, now: i64) -> Result<Vec<(i64, String, String)>, StoreError> {
+    Ok(on_pool!(pool, |p| sqlx::query_as(
+        "SELECT id, kind, location FROM sources WHERE next_run_at IS NULL OR next_run_at <= $1 ORDER BY id",
     )
     .bind(now)
-    .fetch_all(pool)
-    .await?)
+    .fetch_all(p)
+    .await)?)
 }
 
 /// Every source, oldest first.
-pub async fn all(pool: &SqlitePool) -> Result<Vec<SourceRow>, StoreError> {
-    let rows: Vec<SourceColumns> = sqlx::query_as(
+pub async fn all(pool: &Pool) -> Result<Vec<SourceRow>, StoreError> {
+    let rows: Vec<SourceColumns> = on_pool!(pool, |p| sqlx::query_as(
         "SELECT id, kind, location, added_at, last_run_at, last_outcome, last_counts FROM sources ORDER BY id",
     )
-    .fetch_all(pool)
-    .await?;
+    .fetch_all(p)
+    .await)?;
     Ok(rows
         .into_iter()
         .map(|(id, kind, location, added_at, last_run_at, last_outcome, counts)| SourceRow {
@@ -258,14 +277,15 @@ pub struct SourceMention {
 }
 
 /// The sources that list service `id`, oldest first.
-pub async fn of_service(db: impl SqliteExecutor<'_>, id: i64) -> Result<Vec<SourceMention>, StoreError> {
-    let rows: Vec<(i64, String, String, i64, i64, Option<String>)> = sqlx::query_as(
+pub async fn of_service(db: impl Into<Db<'_>>, id: i64) -> Result<Vec<SourceMention>, StoreError> {
+    let mut held = db.into().hold().await?;
+    let rows: Vec<(i64, String, String, i64, i64, Option<String>)> = on_conn!(&mut held.conn(), |c| sqlx::query_as(
         "SELECT s.id, s.kind, s.location, p.first_seen, p.last_seen, p.claim
-         FROM service_sources p JOIN sources s ON s.id = p.source_id WHERE p.service_id = ? ORDER BY s.id",
+         FROM service_sources p JOIN sources s ON s.id = p.source_id WHERE p.service_id = $1 ORDER BY s.id",
     )
     .bind(id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     Ok(rows
         .into_iter()
         .map(|(source_id, kind, location, first_seen, last_seen, claim)| SourceMention {

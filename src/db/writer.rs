@@ -9,8 +9,14 @@
 //!
 //! `BEGIN IMMEDIATE` takes the write lock up front; a deferred transaction upgrading to a writer
 //! gets `SQLITE_BUSY` without waiting (`reliability-perf.md` §D1).
+//!
+//! On PostgreSQL each node has its own writer; they share the database. Each batch is one
+//! transaction on a connection taken from a small pool (so a restarted server is reconnected to
+//! at the next batch), and the same operations run: every statement is written to be safe beside
+//! the other nodes' writers (`docs/DEPLOY.md`).
 
 use super::StoreError;
+use super::backend::Conn;
 use super::icons::IconOutcome;
 use super::maintain::{MaintainReport, Retention};
 use super::ownership::OwnershipWrite;
@@ -18,7 +24,8 @@ use super::record::{ProbeRecord, Recorded};
 use super::register::{NewService, Registered};
 use super::sources::SourceWrite;
 use super::touch::TouchLog;
-use sqlx::{Connection, SqliteConnection};
+use crate::on_conn;
+use sqlx::{Connection, PgPool, SqliteConnection};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -39,6 +46,32 @@ enum Op {
     Stop(oneshot::Sender<()>),
 }
 
+/// Where the writer writes: SQLite's one write connection, or a pool of PostgreSQL connections.
+pub(super) enum WriteTo {
+    Sqlite(SqliteConnection),
+    Postgres(PgPool),
+}
+
+impl WriteTo {
+    async fn close(self) {
+        match self {
+            WriteTo::Sqlite(mut conn) => {
+                let _ = sqlx::query("PRAGMA optimize").execute(&mut conn).await;
+                let _ = conn.close().await;
+            }
+            WriteTo::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// SQLite's durability for the next commits (PostgreSQL's is its own configuration).
+    async fn synchronous(&mut self, level: &'static str) {
+        if let WriteTo::Sqlite(conn) = self {
+            let sql = if level == "FULL" { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
+            let _ = sqlx::query(sql).execute(conn).await;
+        }
+    }
+}
+
 /// Handle to the writer task. Cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
@@ -48,7 +81,7 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(super) fn spawn(conn: SqliteConnection, committed_seq: i64) -> Writer {
+    pub(super) fn spawn(conn: WriteTo, committed_seq: i64) -> Writer {
         let (queue, inbox) = mpsc::channel(4096);
         let (publish, committed) = watch::channel(committed_seq);
         let touches = Arc::new(TouchLog::default());
@@ -168,12 +201,7 @@ impl Op {
     }
 }
 
-async fn run(
-    mut conn: SqliteConnection,
-    mut inbox: mpsc::Receiver<Op>,
-    publish: watch::Sender<i64>,
-    touches: Arc<TouchLog>,
-) {
+async fn run(mut conn: WriteTo, mut inbox: mpsc::Receiver<Op>, publish: watch::Sender<i64>, touches: Arc<TouchLog>) {
     let mut stopped = None;
     while stopped.is_none() {
         let Some(first) = inbox.recv().await else { break };
@@ -201,15 +229,19 @@ async fn run(
         }
     }
     inbox.close();
-    let _ = sqlx::query("PRAGMA optimize").execute(&mut conn).await;
-    let _ = conn.close().await;
+    conn.close().await;
     if let Some(reply) = stopped {
         let _ = reply.send(());
     }
 }
 
-async fn publish_committed_seq(conn: &mut SqliteConnection, publish: &watch::Sender<i64>) {
-    match sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(change_seq) FROM services").fetch_one(&mut *conn).await {
+async fn publish_committed_seq(conn: &mut WriteTo, publish: &watch::Sender<i64>) {
+    const SQL: &str = "SELECT MAX(change_seq) FROM services";
+    let seq = match conn {
+        WriteTo::Sqlite(conn) => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(conn).await,
+        WriteTo::Postgres(pool) => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(&*pool).await,
+    };
+    match seq {
         Ok(seq) => {
             publish.send_if_modified(|current| {
                 let seq = seq.unwrap_or(0);
@@ -222,7 +254,7 @@ async fn publish_committed_seq(conn: &mut SqliteConnection, publish: &watch::Sen
     }
 }
 
-async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, StoreError> {
+async fn apply_one(conn: &mut Conn<'_>, op: &Op) -> Result<Answer, StoreError> {
     Ok(match op {
         Op::Register(services, now, _) => Answer::Registered(super::register::apply(conn, services, *now).await?),
         Op::Record(record, _) => {
@@ -233,12 +265,16 @@ async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, Store
         }
         Op::Maintain(retention, _) => Answer::Maintained(super::maintain::apply(conn, retention).await?),
         Op::Recrawl(id, at, _) => {
-            let done = sqlx::query("UPDATE services SET next_due_at = MIN(next_due_at, ?) WHERE id = ?")
+            let done = on_conn!(conn, |c| {
+                sqlx::query(
+                "UPDATE services SET next_due_at = CASE WHEN next_due_at < $1 THEN next_due_at ELSE $1 END WHERE id = $2"
+            )
                 .bind(at)
                 .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            Answer::Recrawled(done.rows_affected() == 1)
+                .execute(c)
+                .await.map(|done| done.rows_affected())
+            })?;
+            Answer::Recrawled(done == 1)
         }
         Op::Icon(outcome, _) => {
             super::icons::apply(conn, outcome).await?;
@@ -254,20 +290,36 @@ async fn apply_one(conn: &mut SqliteConnection, op: &Op) -> Result<Answer, Store
 /// All operations in one transaction; if any fails, the batch is rolled back and each operation
 /// is retried alone, so one bad operation only fails itself. (Cheaper than a savepoint around
 /// every operation: failures are rare, statements per commit are the writer's cost.)
-async fn apply_all(conn: &mut SqliteConnection, batch: &[Op]) -> Result<Vec<Answer>, StoreError> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+async fn apply_all(to: &mut WriteTo, batch: &[Op]) -> Result<Vec<Answer>, StoreError> {
+    match to {
+        WriteTo::Sqlite(conn) => {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let answers = apply_in(&mut Conn::Sqlite(&mut tx), batch).await?;
+            tx.commit().await?;
+            Ok(answers)
+        }
+        WriteTo::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            let answers = apply_in(&mut Conn::Postgres(&mut tx), batch).await?;
+            tx.commit().await?;
+            Ok(answers)
+        }
+    }
+}
+
+/// The batch's operations inside its open transaction.
+async fn apply_in(tx: &mut Conn<'_>, batch: &[Op]) -> Result<Vec<Answer>, StoreError> {
     let recorded: Vec<i64> =
         batch.iter().filter_map(|op| if let Op::Record(r, _) = op { Some(r.service_id) } else { None }).collect();
-    let mut staged = super::record::Staged::prefetch(&mut tx, &recorded).await?;
+    let mut staged = super::record::Staged::prefetch(tx, &recorded).await?;
     let mut answers = Vec::with_capacity(batch.len());
     for op in batch {
         answers.push(match op {
-            Op::Record(record, _) => Answer::Recorded(staged.record(&mut tx, record).await?),
-            other => apply_one(&mut tx, other).await?,
+            Op::Record(record, _) => Answer::Recorded(staged.record(tx, record).await?),
+            other => apply_one(tx, other).await?,
         });
     }
-    staged.flush(&mut tx).await?;
-    tx.commit().await?;
+    staged.flush(tx).await?;
     Ok(answers)
 }
 
@@ -296,12 +348,12 @@ fn touch(touches: &TouchLog, ops: &[Op]) {
     touches.touch(&ids);
 }
 
-async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>, touches: &TouchLog) {
+async fn apply_batch(conn: &mut WriteTo, batch: Vec<Op>, touches: &TouchLog) {
     // Registrations, sources and claims are what people cannot re-create: their batches are synced to
     // disk (FULL); crawl results are re-derivable and ride on NORMAL.
     let durable = batch.iter().any(|op| matches!(op, Op::Register(..) | Op::Source(..) | Op::Ownership(..)));
     if durable {
-        let _ = sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await;
+        conn.synchronous("FULL").await;
     }
     let outcome = apply_all(conn, &batch).await;
     touch(touches, &batch);
@@ -322,6 +374,6 @@ async fn apply_batch(conn: &mut SqliteConnection, batch: Vec<Op>, touches: &Touc
         }
     }
     if durable {
-        let _ = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await;
+        conn.synchronous("NORMAL").await;
     }
 }

@@ -10,8 +10,8 @@ use super::schema::{SCHEMA_VERSION, build_schema, document, register_analyzer};
 use super::snapshot::Snapshot;
 use super::{SearchError, SearchIndex, Shared};
 use crate::clock::Clock;
+use crate::db::backend::Pool;
 use crate::db::search_feed;
-use sqlx::SqlitePool;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::directory::error::LockError;
@@ -118,7 +118,7 @@ pub(crate) fn open_shared(index: &Index) -> Result<Shared, Unusable> {
 /// starts the indexer, which then follows `committed` (the store's committed sequence).
 pub async fn open(
     data_dir: &Path,
-    pool: &SqlitePool,
+    pool: &Pool,
     committed: watch::Receiver<i64>,
     clock: Arc<dyn Clock>,
 ) -> Result<SearchIndex, SearchError> {
@@ -200,7 +200,7 @@ async fn release(writer: &SharedWriter) {
 /// Refuses while another process holds the current index. Returns the services indexed.
 pub async fn rebuild(
     data_dir: &Path,
-    pool: &SqlitePool,
+    pool: &Pool,
     clock: &dyn Clock,
     progress: Progress<'_>,
 ) -> Result<u64, SearchError> {

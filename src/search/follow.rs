@@ -11,7 +11,7 @@ use super::indexer::Payload;
 use super::schema::SCHEMA_VERSION;
 use super::{IndexOp, SearchError, SearchIndex, Shared};
 use crate::clock::Clock;
-use sqlx::SqlitePool;
+use crate::db::backend::Pool;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::Index;
@@ -24,7 +24,7 @@ const META_FILE: &str = "meta.json";
 /// Opens the index under `data_dir` to follow another process's commits (see the module).
 pub async fn follow(
     data_dir: &Path,
-    pool: &SqlitePool,
+    pool: &Pool,
     committed: watch::Receiver<i64>,
     clock: Arc<dyn Clock>,
 ) -> Result<SearchIndex, SearchError> {

@@ -17,9 +17,9 @@
 
 use super::schema::{analyzer, field_texts};
 use crate::db::StoreError;
+use crate::db::backend::Pool;
 use crate::db::services::{self, ServiceRow};
 use agora_crawler::Offer;
-use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -233,11 +233,7 @@ impl RowMemo {
 
 /// The services with these ids that exist (any status: the caller decides what it shows), each
 /// from `memo` when fresh there, the others in one read of each table.
-pub async fn hydrate(
-    pool: &SqlitePool,
-    memo: &RowMemo,
-    ids: &[i64],
-) -> Result<HashMap<i64, Arc<Hydrated>>, StoreError> {
+pub async fn hydrate(pool: &Pool, memo: &RowMemo, ids: &[i64]) -> Result<HashMap<i64, Arc<Hydrated>>, StoreError> {
     let now = Instant::now();
     let (mut found, forgets) = memo.fresh(now, ids);
     let missing: Vec<i64> = ids.iter().copied().filter(|id| !found.contains_key(id)).collect();
@@ -245,10 +241,11 @@ pub async fn hydrate(
         return Ok(found);
     }
     // One connection for both reads: a pool round trip each costs as much as the reads.
-    let mut conn = pool.acquire().await?;
+    let mut held = pool.acquire().await?;
+    let mut conn = held.conn();
     let rows = services::get_many(&mut conn, &missing).await?;
     let mut offers = services::offers_many(&mut conn, &missing).await?;
-    drop(conn);
+    drop(held);
     let read: Vec<Arc<Hydrated>> = rows
         .into_iter()
         .map(|row| {

@@ -8,8 +8,8 @@
 use super::schema::{document, id_term};
 use super::{IndexOp, SearchError, Shared};
 use crate::clock::Clock;
+use crate::db::Pool;
 use crate::db::search_feed;
-use sqlx::SqlitePool;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tantivy::{IndexWriter, TantivyDocument};
@@ -58,7 +58,7 @@ pub(crate) async fn with_writer<T: Send + 'static>(
 pub(crate) struct Indexer {
     pub(crate) shared: Arc<Shared>,
     pub(crate) writer: SharedWriter,
-    pub(crate) pool: SqlitePool,
+    pub(crate) pool: Pool,
     pub(crate) clock: Arc<dyn Clock>,
     /// Highest change sequence committed to the index.
     pub(crate) applied: i64,

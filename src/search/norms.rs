@@ -5,8 +5,8 @@
 //! registration never waits for the pass.
 
 use crate::db::StoreError;
+use crate::db::backend::Pool;
 use crate::db::quality::{LatencyNorms, latency_norms};
-use sqlx::SqlitePool;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -27,7 +27,7 @@ pub struct NormsCache {
 impl NormsCache {
     /// Norms for a catch-up at `now` (epoch ms): read now when none are held or the catalog is
     /// small; otherwise the ones held, with a fresh read started when they are stale.
-    pub async fn get(&mut self, pool: &SqlitePool, now: i64) -> Result<&LatencyNorms, StoreError> {
+    pub async fn get(&mut self, pool: &Pool, now: i64) -> Result<&LatencyNorms, StoreError> {
         self.take_finished_read();
         let held = match self.held.take() {
             Some((norms, read)) if norms.measured > SMALL_CATALOG => {
@@ -96,14 +96,14 @@ mod tests {
         for _ in 0..n {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO services (url, method, host, registered_at, status_since, interval_ms, next_due_at, status, tags)
-                 VALUES ('https://a.example/' || (SELECT COUNT(*) FROM services), 'GET', 'a.example', ?1, ?1, 3600000, ?1, 'listed', '[\"ocr\"]')
+                 VALUES ('https://a.example/' || (SELECT COUNT(*) FROM services), 'GET', 'a.example', $1, $1, 3600000, $1, 'listed', '[\"ocr\"]')
                  RETURNING id",
             )
             .bind(now)
             .fetch_one(&mut *conn)
             .await
             .expect("service");
-            sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES (?, ?, 'listed', 402, ?, '[]')")
+            sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES ($1, $2, 'listed', 402, $3, '[]')")
                 .bind(id)
                 .bind(now - 3_600_000)
                 .bind(ms)
@@ -118,6 +118,7 @@ mod tests {
     async fn a_large_catalogs_stale_norms_are_read_again_in_the_background() {
         let dir = tempfile::tempdir().expect("dir");
         let (mut conn, pool) = crate::db::connect::open(dir.path()).await.expect("open");
+        let pool = Pool::Sqlite(pool);
         let now = 1_800_000_000_000;
         measured(&mut conn, 3, 20.0, now).await;
         let mut cache = NormsCache::default();

@@ -15,12 +15,12 @@ use super::snapshot::Snapshot;
 use super::text::{self, QueryTerm};
 use super::understand::{self, Interpretation};
 use super::{SearchError, SearchIndex, Shared};
+use crate::db::backend::Pool;
 use crate::db::search_feed::SEARCHABLE;
 use crate::db::services::ServiceRow;
 use crate::lifecycle::Status;
 use agora_crawler::Offer;
 use agora_crawler::x402::networks;
-use sqlx::SqlitePool;
 use std::sync::atomic::Ordering as AtomicOrdering;
 use std::sync::{Arc, PoisonError};
 use tantivy::collector::Collector;
@@ -96,7 +96,7 @@ pub struct PriceFacet {
 }
 
 /// Searches the catalog.
-pub async fn search(index: &SearchIndex, pool: &SqlitePool, request: &SearchRequest) -> Result<Found, SearchError> {
+pub async fn search(index: &SearchIndex, pool: &Pool, request: &SearchRequest) -> Result<Found, SearchError> {
     if index.follows() {
         // The writer is another process: see its latest commit (a file read when unchanged).
         index.flush().await?;

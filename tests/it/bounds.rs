@@ -39,13 +39,15 @@ async fn register(base: &str, url: &str) -> (u16, Vec<u8>) {
 
 /// One number about service `id` (`sql` binds it once).
 async fn scalar(catalog: &Catalog, sql: &'static str, id: i64) -> i64 {
-    sqlx::query_scalar(sql).bind(id).fetch_one(catalog.app.store.read()).await.expect(sql)
+    agora::on_pool!(catalog.app.store.read(), |p| sqlx::query_scalar(sql).bind(id).fetch_one(p).await).expect(sql)
 }
 
 /// Bytes stored for a service: its latest report, and its probe rows' problem codes.
 async fn stored_bytes(catalog: &Catalog, id: i64) -> (i64, i64) {
-    let report = scalar(catalog, "SELECT length(report) FROM latest_reports WHERE service_id = ?", id).await;
-    let codes = scalar(catalog, "SELECT MAX(length(codes)) FROM probes WHERE service_id = ?", id).await;
+    let report =
+        scalar(catalog, "SELECT CAST(length(report) AS BIGINT) FROM latest_reports WHERE service_id = $1", id).await;
+    let codes =
+        scalar(catalog, "SELECT CAST(MAX(length(codes)) AS BIGINT) FROM probes WHERE service_id = $1", id).await;
     (report, codes)
 }
 
@@ -188,14 +190,14 @@ async fn history_is_kept_per_service_up_to_its_cap_and_the_detail_shows_the_late
         catalog.clock.advance(std::time::Duration::from_secs(60));
         catalog.reprobe(index).await;
     }
-    let rows = scalar(&catalog, "SELECT COUNT(*) FROM offer_changes WHERE service_id = ?", id).await;
+    let rows = scalar(&catalog, "SELECT COUNT(*) FROM offer_changes WHERE service_id = $1", id).await;
     assert_eq!(rows, MAX_HISTORY_ROWS, "{probes} probes of 32 changes each, trimmed");
 
     // Status history: 1,005 old transitions on record, then one more from a probe.
     let path = catalog.dir.path().join("agora.db");
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
     for n in 0..1_005 {
-        sqlx::query("INSERT INTO status_changes (service_id, changed_at, old_status, new_status) VALUES (?, ?, 'listed', 'degraded')")
+        sqlx::query("INSERT INTO status_changes (service_id, changed_at, old_status, new_status) VALUES ($1, $2, 'listed', 'degraded')")
             .bind(id)
             .bind(n)
             .execute(&mut conn)
@@ -208,14 +210,14 @@ async fn history_is_kept_per_service_up_to_its_cap_and_the_detail_shows_the_late
         catalog.clock.advance(std::time::Duration::from_secs(600));
         catalog.reprobe(index).await;
     }
-    let statuses = scalar(&catalog, "SELECT COUNT(*) FROM status_changes WHERE service_id = ?", id).await;
+    let statuses = scalar(&catalog, "SELECT COUNT(*) FROM status_changes WHERE service_id = $1", id).await;
     assert_eq!(statuses, MAX_HISTORY_ROWS);
-    let newest: String = sqlx::query_scalar(
-        "SELECT new_status FROM status_changes WHERE service_id = ? ORDER BY changed_at DESC LIMIT 1",
+    let newest: String = agora::on_pool!(catalog.app.store.read(), |p| sqlx::query_scalar(
+        "SELECT new_status FROM status_changes WHERE service_id = $1 ORDER BY changed_at DESC LIMIT 1",
     )
     .bind(id)
-    .fetch_one(catalog.app.store.read())
-    .await
+    .fetch_one(p)
+    .await)
     .expect("newest");
     assert_ne!(newest, "listed", "the transition just made is kept: {newest}");
 
@@ -240,7 +242,7 @@ async fn urls_stored_with_an_empty_query_take_the_canonical_spelling_on_upgrade(
     for url in ["https://a.example/case?", "https://b.example/x?", "https://b.example/x", "https://c.example/q?a=b?"] {
         sqlx::query(
             "INSERT INTO services (url, method, host, registered_at, status_since, interval_ms, next_due_at)
-             VALUES (?, 'GET', 'h', 0, 0, 60000, 0)",
+             VALUES ($1, 'GET', 'h', 0, 0, 60000, 0)",
         )
         .bind(url)
         .execute(&mut conn)
@@ -253,7 +255,10 @@ async fn urls_stored_with_an_empty_query_take_the_canonical_spelling_on_upgrade(
 
     let store = agora::db::Store::open(dir.path()).await.expect("store migrates");
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT url, change_seq FROM services ORDER BY id").fetch_all(store.read()).await.expect("rows");
+        agora::on_pool!(store.read(), |p| sqlx::query_as("SELECT url, change_seq FROM services ORDER BY id")
+            .fetch_all(p)
+            .await)
+        .expect("rows");
     let urls: Vec<&str> = rows.iter().map(|(u, _)| u.as_str()).collect();
     assert_eq!(
         urls,

@@ -81,9 +81,10 @@ async fn searches_that_find_nothing_are_counted_without_personal_data_and_shown_
     catalog.clock.advance(Duration::from_secs(31 * 86_400));
     let now = catalog.clock_now();
     catalog.app.store.writer().maintain(Retention { now, keep: Duration::from_secs(86_400) }).await.expect("maintain");
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_demand")
-        .fetch_one(catalog.app.store.read())
-        .await
+    let rows: i64 =
+        agora::on_pool!(catalog.app.store.read(), |p| sqlx::query_scalar("SELECT COUNT(*) FROM search_demand")
+            .fetch_one(p)
+            .await)
         .expect("count");
     assert_eq!(rows, 0);
     catalog.app.shutdown().await;

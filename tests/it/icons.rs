@@ -17,11 +17,11 @@ use std::sync::Arc;
 
 /// Why service `id`'s icon was not kept, as stored.
 async fn icon_problem(app: &agora::App, id: i64) -> Option<String> {
-    sqlx::query_scalar("SELECT icon_problem FROM services WHERE id = ?")
+    agora::on_pool!(app.store.read(), |p| sqlx::query_scalar("SELECT icon_problem FROM services WHERE id = $1")
         .bind(id)
-        .fetch_one(app.store.read())
-        .await
-        .expect("read")
+        .fetch_one(p)
+        .await)
+    .expect("read")
 }
 
 fn challenge_with_icon(url: &str, icon: &str) -> Reply {

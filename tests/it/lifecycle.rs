@@ -120,10 +120,11 @@ async fn clock_of_first_failure(app: &agora::app::App, id: i64) -> i64 {
     let changes = history::status_changes(app.store.read(), id).await.expect("history");
     let degraded = changes.iter().find(|c| c.new_status == "degraded").expect("degraded transition");
     // The streak started two backoff steps before the degrade transition (5 + 10 minutes, ±20 %).
-    let row: (Option<i64>,) = sqlx::query_as("SELECT failing_since FROM services WHERE id = ?")
-        .bind(id)
-        .fetch_one(app.store.read())
-        .await
+    let row: (Option<i64>,) =
+        agora::on_pool!(app.store.read(), |p| sqlx::query_as("SELECT failing_since FROM services WHERE id = $1")
+            .bind(id)
+            .fetch_one(p)
+            .await)
         .expect("failing_since");
     let since = row.0.expect("failing");
     assert!(since < degraded.changed_at);

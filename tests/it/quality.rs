@@ -136,7 +136,7 @@ async fn latency_is_judged_against_services_of_the_same_category() {
     for spec in &catalog.specs {
         let total_ms = if spec.id == slow { 2500.0 } else { 20.0 };
         for n in 1..=20 {
-            sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES (?, ?, 'listed', 402, ?, '[]')")
+            sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES ($1, $2, 'listed', 402, $3, '[]')")
                 .bind(spec.id)
                 .bind(now - n * 3_600_000)
                 .bind(total_ms)
@@ -178,7 +178,7 @@ async fn latency_is_the_mean_of_daily_medians_and_of_the_probes_after_them() {
     sqlx::query("DELETE FROM probes").execute(&pool).await.expect("clear");
     for (day, p50) in [(today - 3, 100.0), (today - 2, 200.0), (today - 9, 5_000.0)] {
         sqlx::query(
-            "INSERT INTO probe_daily (service_id, day, probes, successes, latency_p50_ms) VALUES (?, ?, 1, 1, ?)",
+            "INSERT INTO probe_daily (service_id, day, probes, successes, latency_p50_ms) VALUES ($1, $2, 1, 1, $3)",
         )
         .bind(rolled)
         .bind(day)
@@ -199,7 +199,7 @@ async fn latency_is_the_mean_of_daily_medians_and_of_the_probes_after_them() {
         (raw, now - 9 * DAY_MS, "listed", 9_999.0),
     ];
     for (service, at, verdict, total_ms) in probes {
-        sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES (?, ?, ?, 402, ?, '[]')")
+        sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES ($1, $2, $3, 402, $4, '[]')")
             .bind(service)
             .bind(at)
             .bind(verdict)
@@ -208,6 +208,7 @@ async fn latency_is_the_mean_of_daily_medians_and_of_the_probes_after_them() {
             .await
             .expect("probe");
     }
+    let pool = agora::db::Pool::Sqlite(pool);
     let some = agora::db::quality::measure(&pool, &[rolled, raw, unmeasured], now).await.expect("some");
     let all = agora::db::quality::measure_all(&pool, now).await.expect("all");
     for measured in [&some, &all] {

@@ -85,12 +85,12 @@ pub async fn assert_index_matches_sqlite(app: &App) {
     assert_eq!(search.num_docs(), u64::try_from(expected).expect("count"), "documents");
     let everything = find(app, &[("status", "all"), ("testnet", "include")]).await;
     assert_eq!(everything.total, u64::try_from(expected).expect("count"), "every searchable service has offers");
-    let per_network: Vec<(String, i64)> = sqlx::query_as(
+    let per_network: Vec<(String, i64)> = agora::on_pool!(pool, |p| sqlx::query_as(
         "SELECT o.network, COUNT(DISTINCT o.service_id) FROM offers o JOIN services s ON s.id = o.service_id
          WHERE s.status IN ('listed', 'degraded') GROUP BY o.network ORDER BY o.network",
     )
-    .fetch_all(pool)
-    .await
+    .fetch_all(p)
+    .await)
     .expect("sql");
     let mut facets: Vec<(String, i64)> =
         everything.facets.network.iter().map(|f| (f.value.clone(), i64::try_from(f.count).expect("count"))).collect();

@@ -170,11 +170,11 @@ async fn sources_are_reimported_on_schedule_and_back_off_after_failures() {
     let next_run = |app: &agora::App| {
         let pool = app.store.read().clone();
         async move {
-            sqlx::query_scalar::<_, i64>("SELECT next_run_at FROM sources WHERE id = ?")
+            agora::on_pool!(&pool, |p| sqlx::query_scalar::<_, i64>("SELECT next_run_at FROM sources WHERE id = $1")
                 .bind(id)
-                .fetch_one(&pool)
-                .await
-                .expect("read")
+                .fetch_one(p)
+                .await)
+            .expect("read")
         }
     };
     use agora::clock::Clock;

@@ -14,10 +14,15 @@ use std::sync::{Arc, Mutex};
 /// 2026-11-21T06:00:00Z: a fixed start so day boundaries are known.
 pub const T0: i64 = 1_795_240_800_000;
 
-/// Global options as a user would type them, plus `extra` flags.
+/// Global options as a user would type them, plus `extra` flags. Under `AGORA_TEST_STORE=postgres`
+/// (scripts/test's second pass) the store is a fresh PostgreSQL database of the test cluster.
 pub fn options(dir: &Path, extra: &[&str]) -> GlobalOptions {
     let dir = dir.to_str().expect("utf-8 temp path");
     let mut args = vec!["agora", "--data-dir", dir];
+    let database = postgres_store().map(|pg| pg.fresh_database());
+    if let Some(url) = &database {
+        args.extend(["--database-url", url.as_str()]);
+    }
     args.extend_from_slice(extra);
     args.push("migrate");
     Cli::try_parse_from(args).expect("valid options").global
@@ -78,4 +83,46 @@ pub fn png(side: u32) -> Vec<u8> {
     bytes.extend_from_slice(&side.to_be_bytes());
     bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
     bytes
+}
+
+/// The test cluster, when this run tests the PostgreSQL store (`AGORA_TEST_STORE=postgres`, with
+/// `AGORA_TEST_POSTGRES` its admin URL: scripts/test starts it with scripts/pg-cluster). Asking
+/// for PostgreSQL without a cluster is a failure, never a quiet fallback to SQLite.
+pub fn postgres_store() -> Option<TestCluster> {
+    if std::env::var("AGORA_TEST_STORE").ok().as_deref() != Some("postgres") {
+        return None;
+    }
+    let admin = std::env::var("AGORA_TEST_POSTGRES").expect("AGORA_TEST_STORE=postgres needs AGORA_TEST_POSTGRES");
+    Some(TestCluster { admin })
+}
+
+/// A running PostgreSQL cluster for tests.
+pub struct TestCluster {
+    pub admin: String,
+}
+
+impl TestCluster {
+    /// Creates an empty database of its own for one test and answers its URL.
+    pub fn fresh_database(&self) -> String {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("t{}_{}_{n}", std::process::id(), fastrand::u32(..));
+        let admin = self.admin.clone();
+        let create = name.clone();
+        // On a thread of its own: callers may already be inside a runtime.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.expect("the test cluster answers");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {create}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+            });
+        })
+        .join()
+        .expect("create thread");
+        self.admin.replacen("/postgres?", &format!("/{name}?"), 1)
+    }
 }

@@ -1,0 +1,99 @@
+//! Opening a PostgreSQL store (`--database-url postgres://…`): the URL, two pools and the
+//! PostgreSQL migrations (`migrations/postgres/`). Several nodes may open one database at once:
+//! sqlx's migrator holds an advisory lock while it migrates, so they apply each migration once.
+
+use super::StoreError;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, SqlSafeStr};
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The PostgreSQL schema, oldest first. Applied migrations are never edited; add a new file.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "catalog", include_str!("../../migrations/postgres/0001_catalog.sql"))];
+
+/// The embedded PostgreSQL migrations.
+pub static MIGRATOR: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|(version, name, sql)| {
+                Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
+            })
+            .collect(),
+    )
+});
+
+/// How long a query waits for a free connection (or for the server to answer a connect) before it
+/// fails as unavailable: readiness says so, requests get a 503, nothing hangs.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Read connections per node (searches hydrate, pages read; each holds one only for its reads).
+const READ_CONNECTIONS: u32 = 8;
+/// Write connections per node: the writer uses one at a time; a second lets a batch start while
+/// a broken one is being replaced.
+const WRITE_CONNECTIONS: u32 = 2;
+
+/// Whether `url` names a PostgreSQL database (the only kind `--database-url` takes).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// `url` with any password replaced, for messages and logs.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(unparseable URL)".to_string(),
+    }
+}
+
+/// Parses `url` into connect options; the error says what is wrong without echoing a password.
+pub fn options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    if !is_postgres_url(url) {
+        return Err(StoreError::BadDatabaseUrl(format!(
+            "{}: expected postgres://user:password@host:port/database (or postgresql://…)",
+            redacted(url)
+        )));
+    }
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|error| StoreError::BadDatabaseUrl(format!("{}: {error}", redacted(url))))?;
+    Ok(options.application_name("agora"))
+}
+
+fn pool(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new().max_connections(max).acquire_timeout(ACQUIRE_TIMEOUT)
+}
+
+/// Connects, migrates, and returns the writer's pool and the read pool.
+pub async fn open(url: &str) -> Result<(PgPool, PgPool), StoreError> {
+    let options = options(url)?;
+    let read = pool(READ_CONNECTIONS).connect_with(options.clone()).await.map_err(|error| unreachable(url, error))?;
+    MIGRATOR.run(&read).await?;
+    let write = pool(WRITE_CONNECTIONS).connect_with(options).await.map_err(|error| unreachable(url, error))?;
+    Ok((write, read))
+}
+
+/// Applies pending migrations and reports which versions were applied now (`agora migrate`).
+pub async fn migrate(url: &str) -> Result<Vec<i64>, StoreError> {
+    let pool = pool(1).connect_with(options(url)?).await.map_err(|error| unreachable(url, error))?;
+    let applied = |pool: PgPool| async move {
+        sqlx::query_scalar::<Postgres, i64>("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default()
+    };
+    let before = applied(pool.clone()).await;
+    MIGRATOR.run(&pool).await?;
+    let after = applied(pool.clone()).await;
+    pool.close().await;
+    Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
+}
+
+/// A connection failure, naming the (redacted) database.
+fn unreachable(url: &str, error: sqlx::Error) -> StoreError {
+    StoreError::Unreachable { url: redacted(url), source: error }
+}
