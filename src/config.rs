@@ -66,6 +66,15 @@ pub struct GlobalOptions {
 }
 
 impl GlobalOptions {
+    /// The catalog's store as messages name it: the PostgreSQL URL (password hidden) or the data
+    /// directory.
+    pub fn store_name(&self) -> String {
+        match &self.database_url {
+            Some(url) => crate::db::postgres::redacted(url),
+            None => self.data_dir.display().to_string(),
+        }
+    }
+
     /// The address policy these options ask for.
     pub fn address_policy(&self) -> AddressPolicy {
         AddressPolicy::new(self.allow_cidrs.clone())

@@ -23,7 +23,7 @@ async fn open_crawler(global: &GlobalOptions) -> Option<Crawler> {
     match Crawler::open(global).await {
         Ok(crawler) => Some(crawler),
         Err(error) => {
-            eprintln!("agora: cannot open {}: {error}", global.data_dir.display());
+            eprintln!("agora: cannot open {}: {error}", global.store_name());
             None
         }
     }

@@ -27,7 +27,7 @@ pub async fn run(global: &GlobalOptions, args: &OwnerArgs) -> u8 {
     let companion = match Companion::open(global).await {
         Ok(companion) => companion,
         Err(error) => {
-            eprintln!("agora: cannot open {}: {error}", global.data_dir.display());
+            eprintln!("agora: cannot open {}: {error}", global.store_name());
             return 2;
         }
     };

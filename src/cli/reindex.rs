@@ -11,7 +11,7 @@ pub async fn run(global: &GlobalOptions) -> u8 {
     let store = match Store::open_for(global).await {
         Ok(store) => store,
         Err(error) => {
-            eprintln!("agora: cannot open {}: {error}", global.data_dir.display());
+            eprintln!("agora: cannot open {}: {error}", global.store_name());
             return 2;
         }
     };

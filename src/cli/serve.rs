@@ -80,7 +80,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     let app = match crate::build_app(config).await {
         Ok(app) => app,
         Err(error) => {
-            eprintln!("agora: cannot open {}: {error}", global.data_dir.display());
+            eprintln!("agora: cannot open {}: {error}", global.store_name());
             return 2;
         }
     };

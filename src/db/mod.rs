@@ -55,8 +55,8 @@ pub enum StoreError {
     Json(#[from] serde_json::Error),
     #[error("bad --database-url {0}")]
     BadDatabaseUrl(String),
-    #[error("cannot reach the database {url}: {source}")]
-    Unreachable { url: String, source: sqlx::Error },
+    #[error("cannot reach the database: {0}")]
+    Unreachable(sqlx::Error),
 }
 
 impl StoreError {
@@ -65,7 +65,7 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
-            StoreError::Unreachable { .. } => true,
+            StoreError::Unreachable(_) => true,
             // PostgreSQL's SQLSTATE: class 08 (connection exception), 57P01-57P03 (the server is
             // shutting down, crashed or starting), 40001/40P01 (serialization failure, deadlock).
             StoreError::Sql(sqlx::Error::Database(e))

@@ -3,6 +3,7 @@
 //! sqlx's migrator holds an advisory lock while it migrates, so they apply each migration once.
 
 use super::StoreError;
+use sqlx::ConnectOptions;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, SqlSafeStr};
@@ -71,15 +72,18 @@ fn pool(max: u32) -> PgPoolOptions {
 /// Connects, migrates, and returns the writer's pool and the read pool.
 pub async fn open(url: &str) -> Result<(PgPool, PgPool), StoreError> {
     let options = options(url)?;
-    let read = pool(READ_CONNECTIONS).connect_with(options.clone()).await.map_err(|error| unreachable(url, error))?;
+    reachable(&options).await?;
+    let read = pool(READ_CONNECTIONS).connect_with(options.clone()).await.map_err(StoreError::Unreachable)?;
     MIGRATOR.run(&read).await?;
-    let write = pool(WRITE_CONNECTIONS).connect_with(options).await.map_err(|error| unreachable(url, error))?;
+    let write = pool(WRITE_CONNECTIONS).connect_with(options).await.map_err(StoreError::Unreachable)?;
     Ok((write, read))
 }
 
 /// Applies pending migrations and reports which versions were applied now (`agora migrate`).
 pub async fn migrate(url: &str) -> Result<Vec<i64>, StoreError> {
-    let pool = pool(1).connect_with(options(url)?).await.map_err(|error| unreachable(url, error))?;
+    let options = options(url)?;
+    reachable(&options).await?;
+    let pool = pool(1).connect_with(options).await.map_err(StoreError::Unreachable)?;
     let applied = |pool: PgPool| async move {
         sqlx::query_scalar::<Postgres, i64>("SELECT version FROM _sqlx_migrations WHERE success")
             .fetch_all(&pool)
@@ -93,7 +97,16 @@ pub async fn migrate(url: &str) -> Result<Vec<i64>, StoreError> {
     Ok(after.into_iter().filter(|v| !before.contains(v)).collect())
 }
 
-/// A connection failure, naming the (redacted) database.
-fn unreachable(url: &str, error: sqlx::Error) -> StoreError {
-    StoreError::Unreachable { url: redacted(url), source: error }
+/// One connection, to say why the database cannot be reached (a pool only reports that it
+/// timed out waiting).
+async fn reachable(options: &PgConnectOptions) -> Result<(), StoreError> {
+    let attempt = tokio::time::timeout(ACQUIRE_TIMEOUT, options.connect()).await;
+    match attempt {
+        Ok(Ok(conn)) => {
+            let _ = sqlx::Connection::close(conn).await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(StoreError::Unreachable(error)),
+        Err(_) => Err(StoreError::Unreachable(sqlx::Error::PoolTimedOut)),
+    }
 }

@@ -194,17 +194,19 @@ async fn history_is_kept_per_service_up_to_its_cap_and_the_detail_shows_the_late
     assert_eq!(rows, MAX_HISTORY_ROWS, "{probes} probes of 32 changes each, trimmed");
 
     // Status history: 1,005 old transitions on record, then one more from a probe.
-    let path = catalog.dir.path().join("agora.db");
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
-    for n in 0..1_005 {
-        sqlx::query("INSERT INTO status_changes (service_id, changed_at, old_status, new_status) VALUES ($1, $2, 'listed', 'degraded')")
-            .bind(id)
-            .bind(n)
-            .execute(&mut conn)
-            .await
-            .expect("insert");
+    let pool = crate::support::raw_pool(catalog.dir.path()).await;
+    for n in 0..1_005_i64 {
+        agora::on_pool!(&pool, |p| sqlx::query(
+            "INSERT INTO status_changes (service_id, changed_at, old_status, new_status) VALUES ($1, $2, 'listed', 'degraded')"
+        )
+        .bind(id)
+        .bind(n)
+        .execute(p)
+        .await
+        .map(drop))
+        .expect("insert");
     }
-    conn.close().await.expect("close");
+    pool.close().await;
     catalog.set_reply(&catalog.specs[index].clone(), Reply::new(404));
     for _ in 0..3 {
         catalog.clock.advance(std::time::Duration::from_secs(600));

@@ -38,6 +38,7 @@ mod search;
 mod search_sync;
 mod serve;
 mod sources;
+mod store_engines;
 mod support;
 mod understanding;
 mod web;

@@ -19,7 +19,7 @@ type Client = RunningService<rmcp::RoleClient, ClientConfig>;
 /// Starts `agora mcp` on `data_dir` and opens a session with it.
 async fn stdio_client(data_dir: &Path) -> Client {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_agora"));
-    command.arg("--data-dir").arg(data_dir).arg("mcp");
+    command.arg("--data-dir").arg(data_dir).args(crate::support::store_flags(data_dir)).arg("mcp");
     let transport = TokioChildProcess::new(command).expect("agora mcp starts");
     ClientConfig::default().serve(transport).await.expect("an MCP session over stdio")
 }

@@ -10,7 +10,9 @@ use std::path::Path;
 /// `agora --data-dir DIR …` with the owner token in the environment (empty: none).
 async fn agora(dir: &Path, args: &[&str], token: Option<&str>) -> Run {
     let dir = dir.to_str().expect("utf-8 temp path");
+    let store = crate::support::store_flags(Path::new(dir));
     let mut all = vec!["--data-dir", dir, "--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"];
+    all.extend(store.iter().map(String::as_str));
     all.extend_from_slice(args);
     crate::cli::agora(&all, &[("AGORA_OWNER_TOKEN", token.unwrap_or_default())]).await
 }

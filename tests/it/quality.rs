@@ -7,7 +7,6 @@ use agora::quality::{Parts, Signals};
 use agora::search::results::search;
 use agora::search::{Found, SearchRequest};
 use agora_crawler::testkit::Reply;
-use sqlx::Connection as _;
 
 const PAY_TO_LATER: &str = "0x2222222222222222222222222222222222222222";
 
@@ -130,22 +129,24 @@ async fn latency_is_judged_against_services_of_the_same_category() {
     let slow = catalog.specs.iter().find(|s| s.path == "/slow").expect("slow").id;
     // A day of answers on record for each (as the crawler would have written them): 20 ms,
     // 2.5 s for `/slow`. The same count for all, so uptime is equal.
-    let path = catalog.dir.path().join("agora.db");
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
+    let pool = crate::support::raw_pool(catalog.dir.path()).await;
     let now = catalog.clock_now();
     for spec in &catalog.specs {
         let total_ms = if spec.id == slow { 2500.0 } else { 20.0 };
         for n in 1..=20 {
-            sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES ($1, $2, 'listed', 402, $3, '[]')")
-                .bind(spec.id)
-                .bind(now - n * 3_600_000)
-                .bind(total_ms)
-                .execute(&mut conn)
-                .await
-                .expect("insert");
+            agora::on_pool!(&pool, |p| sqlx::query(
+                "INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES ($1, $2, 'listed', 402, $3, '[]')"
+            )
+            .bind(spec.id)
+            .bind(now - n * 3_600_000)
+            .bind(total_ms)
+            .execute(p)
+            .await
+            .map(drop))
+            .expect("insert");
         }
     }
-    conn.close().await.expect("close");
+    pool.close().await;
     for index in 0..catalog.specs.len() {
         catalog.reprobe(index).await;
     }
@@ -172,19 +173,19 @@ async fn latency_is_the_mean_of_daily_medians_and_of_the_probes_after_them() {
     let (rolled, raw, unmeasured) = (id("/rolled"), id("/raw"), id("/unmeasured"));
     let now = catalog.clock_now();
     let today = now.div_euclid(DAY_MS);
-    let path = catalog.dir.path().join("agora.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
+    let pool = crate::support::raw_pool(catalog.dir.path()).await;
     // Only these samples: the registrations' own probes measured real (unknown) latencies.
-    sqlx::query("DELETE FROM probes").execute(&pool).await.expect("clear");
+    agora::on_pool!(&pool, |p| sqlx::query("DELETE FROM probes").execute(p).await.map(drop)).expect("clear");
     for (day, p50) in [(today - 3, 100.0), (today - 2, 200.0), (today - 9, 5_000.0)] {
-        sqlx::query(
+        agora::on_pool!(&pool, |p| sqlx::query(
             "INSERT INTO probe_daily (service_id, day, probes, successes, latency_p50_ms) VALUES ($1, $2, 1, 1, $3)",
         )
         .bind(rolled)
         .bind(day)
         .bind(p50)
-        .execute(&pool)
+        .execute(p)
         .await
+        .map(drop))
         .expect("daily");
     }
     let probes = [
@@ -199,16 +200,18 @@ async fn latency_is_the_mean_of_daily_medians_and_of_the_probes_after_them() {
         (raw, now - 9 * DAY_MS, "listed", 9_999.0),
     ];
     for (service, at, verdict, total_ms) in probes {
-        sqlx::query("INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES ($1, $2, $3, 402, $4, '[]')")
-            .bind(service)
-            .bind(at)
-            .bind(verdict)
-            .bind(total_ms)
-            .execute(&pool)
-            .await
-            .expect("probe");
+        agora::on_pool!(&pool, |p| sqlx::query(
+            "INSERT INTO probes (service_id, probed_at, verdict, http_status, total_ms, codes) VALUES ($1, $2, $3, 402, $4, '[]')"
+        )
+        .bind(service)
+        .bind(at)
+        .bind(verdict)
+        .bind(total_ms)
+        .execute(p)
+        .await
+        .map(drop))
+        .expect("probe");
     }
-    let pool = agora::db::Pool::Sqlite(pool);
     let some = agora::db::quality::measure(&pool, &[rolled, raw, unmeasured], now).await.expect("some");
     let all = agora::db::quality::measure_all(&pool, now).await.expect("all");
     for measured in [&some, &all] {

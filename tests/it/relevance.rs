@@ -146,16 +146,18 @@ async fn ndcg_per_query_class_does_not_regress() {
 /// they feed quality, whose blend reorders services whose text ties. The set judges how queries
 /// are read and matched, so every service gets the same measured latency and is re-indexed.
 async fn pin_latencies(catalog: &Catalog) {
-    use sqlx::Connection;
-    let path = catalog.dir.path().join("agora.db");
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("connect");
-    sqlx::query("UPDATE probes SET total_ms = 10.0").execute(&mut conn).await.expect("pin");
+    let pool = crate::support::raw_pool(catalog.dir.path()).await;
+    agora::on_pool!(&pool, |p| sqlx::query("UPDATE probes SET total_ms = 10.0").execute(p).await.map(drop))
+        .expect("pin");
     // A new change sequence for every service: the index reads them all again.
-    sqlx::query("UPDATE services SET change_seq = change_seq + (SELECT MAX(change_seq) FROM services)")
-        .execute(&mut conn)
-        .await
-        .expect("touch");
-    conn.close().await.expect("close");
+    agora::on_pool!(&pool, |p| sqlx::query(
+        "UPDATE services SET change_seq = change_seq + (SELECT MAX(change_seq) FROM services)"
+    )
+    .execute(p)
+    .await
+    .map(drop))
+    .expect("touch");
+    pool.close().await;
 }
 
 #[test]

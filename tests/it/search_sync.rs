@@ -169,6 +169,7 @@ fn agora(data: &Path, args: &[&str]) -> tokio::process::Command {
     command
         .arg("--data-dir")
         .arg(data)
+        .args(crate::support::store_flags(data))
         .args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"])
         .args(args)
         .env_remove("AGORA_ALLOW_CIDRS")

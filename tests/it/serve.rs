@@ -14,6 +14,7 @@ pub fn agora(dir: &Path) -> tokio::process::Command {
     command
         .arg("--data-dir")
         .arg(dir)
+        .args(crate::support::store_flags(dir))
         .args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"])
         .env_remove("AGORA_ALLOW_CIDRS")
         .env_remove("AGORA_LISTEN")
@@ -59,7 +60,7 @@ async fn register_json_then_serve_crawls_and_stops_gracefully() {
     assert_eq!((refused["verdict"].as_str(), refused["service"].is_null()), (Some("refused"), true));
 
     // A second endpoint, registered but due: the server's crawler must probe it.
-    let store = agora::db::Store::open(dir.path()).await.expect("store");
+    let store = agora::db::Store::open_for(&crate::support::options(dir.path(), &[])).await.expect("store");
     let new = agora::db::register::NewService {
         url: seller.seller.url("/due"),
         method: "GET".into(),
@@ -97,7 +98,7 @@ async fn register_json_then_serve_crawls_and_stops_gracefully() {
     assert!(status.success());
     let exit = child.wait().await.expect("exit");
     assert_eq!(exit.code(), Some(0), "graceful stop exits 0");
-    let store = agora::db::Store::open(dir.path()).await.expect("store");
+    let store = agora::db::Store::open_for(&crate::support::options(dir.path(), &[])).await.expect("store");
     let due =
         agora::db::services::lookup(store.read(), &seller.seller.url("/due"), "GET").await.expect("q").expect("row");
     assert_eq!(due.status.as_str(), "listed", "the background crawler probed the due service");
@@ -111,7 +112,9 @@ async fn migrate_creates_the_database_and_is_idempotent() {
     let first = agora(&data).arg("migrate").output().await.expect("run");
     assert!(first.status.success());
     assert!(String::from_utf8_lossy(&first.stdout).starts_with("applied migrations 1"));
-    assert!(data.join("agora.db").exists());
+    if crate::support::postgres_store().is_none() {
+        assert!(data.join("agora.db").exists());
+    }
     let second = agora(&data).arg("migrate").output().await.expect("run");
     assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
 }
@@ -123,6 +126,7 @@ async fn serve_demo_registers_its_sellers_and_lists_all_but_the_broken_one() {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agora"))
         .arg("--data-dir")
         .arg(dir.path())
+        .args(crate::support::store_flags(dir.path()))
         .args(["--host-delay-ms", "0", "serve", "--demo", "--listen", "127.0.0.1:0"])
         .env_remove("AGORA_ALLOW_CIDRS")
         .env_remove("AGORA_LISTEN")

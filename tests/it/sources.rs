@@ -243,7 +243,12 @@ async fn a_list_file_is_a_source_and_the_cli_imports_it() {
     let data = dir.path().join("data");
     let run = |args: &[&str]| {
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_agora"));
-        command.arg("--data-dir").arg(&data).args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"]).args(args);
+        command
+            .arg("--data-dir")
+            .arg(&data)
+            .args(crate::support::store_flags(&data))
+            .args(["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"])
+            .args(args);
         command.output().expect("agora runs")
     };
     let out = run(&["import", list.to_str().expect("utf-8")]);

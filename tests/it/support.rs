@@ -19,10 +19,8 @@ pub const T0: i64 = 1_795_240_800_000;
 pub fn options(dir: &Path, extra: &[&str]) -> GlobalOptions {
     let dir = dir.to_str().expect("utf-8 temp path");
     let mut args = vec!["agora", "--data-dir", dir];
-    let database = postgres_store().map(|pg| pg.fresh_database());
-    if let Some(url) = &database {
-        args.extend(["--database-url", url.as_str()]);
-    }
+    let store = store_flags(Path::new(dir));
+    args.extend(store.iter().map(String::as_str));
     args.extend_from_slice(extra);
     args.push("migrate");
     Cli::try_parse_from(args).expect("valid options").global
@@ -83,6 +81,30 @@ pub fn png(side: u32) -> Vec<u8> {
     bytes.extend_from_slice(&side.to_be_bytes());
     bytes.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
     bytes
+}
+
+/// The store flags of the catalog in `dir`: none on SQLite (the file is in `dir`); on PostgreSQL
+/// `--database-url` of the database made for `dir` (made on first use), so every process a test
+/// starts on `dir` shares one store, as `agora serve` and its companions do.
+pub fn store_flags(dir: &Path) -> Vec<String> {
+    static DATABASES: std::sync::LazyLock<Mutex<std::collections::HashMap<std::path::PathBuf, String>>> =
+        std::sync::LazyLock::new(Mutex::default);
+    let Some(cluster) = postgres_store() else { return Vec::new() };
+    let mut databases = DATABASES.lock().expect("databases");
+    let url = databases.entry(dir.to_path_buf()).or_insert_with(|| cluster.fresh_database());
+    vec!["--database-url".to_string(), url.clone()]
+}
+
+/// A pool on the store of the catalog in `dir`, writable, for tests that set up or inspect rows
+/// behind the product's back.
+pub async fn raw_pool(dir: &Path) -> agora::db::Pool {
+    match store_flags(dir).get(1) {
+        Some(url) => agora::db::Pool::Postgres(sqlx::PgPool::connect(url).await.expect("connect to the test database")),
+        None => {
+            let url = format!("sqlite://{}", dir.join("agora.db").display());
+            agora::db::Pool::Sqlite(sqlx::SqlitePool::connect(&url).await.expect("connect to the test database"))
+        }
+    }
 }
 
 /// The test cluster, when this run tests the PostgreSQL store (`AGORA_TEST_STORE=postgres`, with
