@@ -107,15 +107,7 @@ pub enum AppError {
 /// Opens everything `config` asks for (see `crate::build_app`).
 pub(crate) async fn build(config: AppConfig) -> Result<App, AppError> {
     let store = Store::open_for(&config.global).await?;
-    let committed = store.writer().committed_seq();
-    let search = match crate::search::build::open(
-        &config.global.data_dir,
-        store.read(),
-        committed,
-        config.clock.clone(),
-    )
-    .await
-    {
+    let search = match crate::search::build::open(&config.global.data_dir, &store, config.clock.clone()).await {
         Ok(search) => search,
         Err(error) => {
             store.close().await;
@@ -166,9 +158,7 @@ impl Companion {
     pub async fn open(global: &GlobalOptions) -> Result<Companion, AppError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Store::open_for(global).await?;
-        let committed = store.writer().committed_seq();
-        let search = match crate::search::follow::follow(&global.data_dir, store.read(), committed, clock.clone()).await
-        {
+        let search = match crate::search::follow::follow(&global.data_dir, &store, clock.clone()).await {
             Ok(search) => search,
             Err(error) => {
                 store.close().await;

@@ -197,9 +197,7 @@ async fn seed_and_build(dir: &std::path::Path, n: usize) -> (Store, f64) {
 /// Opens the index the way `agora serve` does (verify, decode every segment's offer facts).
 async fn open_index(dir: &std::path::Path, store: &Store) -> (SearchIndex, f64) {
     let started = Instant::now();
-    let index = build::open(dir, store.read(), store.writer().committed_seq(), Arc::new(SystemClock))
-        .await
-        .expect("open index");
+    let index = build::open(dir, store, Arc::new(SystemClock)).await.expect("open index");
     (index, started.elapsed().as_secs_f64())
 }
 

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "removed by origin", include_str!("../../migrations/0012_removed_by_origin.sql")),
     (13, "ownership", include_str!("../../migrations/0013_ownership.sql")),
     (14, "search demand", include_str!("../../migrations/0014_search_demand.sql")),
+    (15, "crawl leases", include_str!("../../migrations/0015_crawl_leases.sql")),
 ];
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull

@@ -10,6 +10,7 @@
 //!   inside its transactions.
 
 pub mod backend;
+pub mod change_feed;
 pub mod claims;
 pub mod connect;
 pub mod demand;
@@ -20,6 +21,7 @@ mod history_write;
 pub mod icons;
 pub mod maintain;
 pub mod moderation;
+pub mod notify;
 pub mod ownership;
 pub mod postgres;
 pub mod probes;
@@ -114,12 +116,10 @@ impl Store {
     /// node's writer task.
     pub async fn open_postgres(url: &str) -> Result<Store, StoreError> {
         let (write, read) = postgres::open(url).await?;
-        let committed_seq: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(change_seq) FROM services").fetch_one(&read).await?;
-        Ok(Store {
-            read: Pool::Postgres(read),
-            writer: Writer::spawn(writer::WriteTo::Postgres(write), committed_seq.unwrap_or(0)),
-        })
+        let read = Pool::Postgres(read);
+        // Everything committed before this start is below the current watermark.
+        let head = change_feed::head(&read).await?;
+        Ok(Store { read, writer: Writer::spawn(writer::WriteTo::Postgres(write, head - 1), head) })
     }
 
     /// The read-only pool, for queries. Never hold one of its transactions across network I/O.

@@ -12,7 +12,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// The PostgreSQL schema, oldest first. Applied migrations are never edited; add a new file.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "catalog", include_str!("../../migrations/postgres/0001_catalog.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "catalog", include_str!("../../migrations/postgres/0001_catalog.sql")),
+    (2, "nodes", include_str!("../../migrations/postgres/0002_nodes.sql")),
+];
 
 /// The embedded PostgreSQL migrations.
 pub static MIGRATOR: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| {

@@ -62,6 +62,17 @@ pub async fn changed_since(
     complete(pool, rows, now, norms).await
 }
 
+/// The services with these ids, whatever their status (absent ids are skipped).
+pub async fn services_by_id(
+    pool: &Pool,
+    ids: &[i64],
+    now: i64,
+    norms: &LatencyNorms,
+) -> Result<Vec<FeedService>, StoreError> {
+    let rows = super::services::get_many(&mut pool.acquire().await?.conn(), ids).await?;
+    complete(pool, rows, now, norms).await
+}
+
 /// Searchable services with an id above `after_id`, in id order, at most `limit` (a rebuild).
 pub async fn searchable_after(
     pool: &Pool,

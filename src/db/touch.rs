@@ -35,7 +35,7 @@ impl TouchLog {
     }
 
     /// After a commit that wrote `ids`.
-    pub(super) fn touch(&self, ids: &[i64]) {
+    pub(crate) fn touch(&self, ids: &[i64]) {
         if ids.is_empty() {
             return;
         }

@@ -3,9 +3,11 @@
 //! (group commit), each operation inside its own savepoint so one failure does not sink the
 //! batch, and every answer is sent only after the commit: an acknowledged write is durable.
 //!
-//! After each commit that touched services the writer publishes the highest `change_seq` (a
-//! `watch`), so derived views (the search index) know there is something to catch up on; it
-//! knows nothing about who listens.
+//! After each commit that touched services the writer publishes the change-feed position that
+//! includes it (a `watch`; `db::change_feed`), so derived views (the search index) know there is
+//! something to catch up on and how far: SQLite's highest `change_seq`, or on PostgreSQL the
+//! commit's transaction id + 1 (the watermark that has passed it). It knows nothing about who
+//! listens.
 //!
 //! `BEGIN IMMEDIATE` takes the write lock up front; a deferred transaction upgrading to a writer
 //! gets `SQLITE_BUSY` without waiting (`reliability-perf.md` §D1).
@@ -46,10 +48,11 @@ enum Op {
     Stop(oneshot::Sender<()>),
 }
 
-/// Where the writer writes: SQLite's one write connection, or a pool of PostgreSQL connections.
+/// Where the writer writes: SQLite's one write connection, or a pool of PostgreSQL connections
+/// and the transaction id of its last commit.
 pub(super) enum WriteTo {
     Sqlite(SqliteConnection),
-    Postgres(PgPool),
+    Postgres(PgPool, i64),
 }
 
 impl WriteTo {
@@ -59,7 +62,7 @@ impl WriteTo {
                 let _ = sqlx::query("PRAGMA optimize").execute(&mut conn).await;
                 let _ = conn.close().await;
             }
-            WriteTo::Postgres(pool) => pool.close().await,
+            WriteTo::Postgres(pool, _) => pool.close().await,
         }
     }
 
@@ -92,6 +95,11 @@ impl Writer {
     /// Which services this process's commits touched (for answer caches).
     pub fn touches(&self) -> &TouchLog {
         &self.touches
+    }
+
+    /// The touch log, shared: the search indexer touches what other writers changed.
+    pub fn touch_log(&self) -> Arc<TouchLog> {
+        Arc::clone(&self.touches)
     }
 
     /// The highest `services.change_seq` committed so far; changes after every commit that
@@ -236,10 +244,11 @@ async fn run(mut conn: WriteTo, mut inbox: mpsc::Receiver<Op>, publish: watch::S
 }
 
 async fn publish_committed_seq(conn: &mut WriteTo, publish: &watch::Sender<i64>) {
-    const SQL: &str = "SELECT MAX(change_seq) FROM services";
     let seq = match conn {
-        WriteTo::Sqlite(conn) => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(conn).await,
-        WriteTo::Postgres(pool) => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(&*pool).await,
+        WriteTo::Sqlite(conn) => {
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(change_seq) FROM services").fetch_one(conn).await
+        }
+        WriteTo::Postgres(_, last_tx) => Ok(Some(*last_tx + 1)),
     };
     match seq {
         Ok(seq) => {
@@ -298,10 +307,12 @@ async fn apply_all(to: &mut WriteTo, batch: &[Op]) -> Result<Vec<Answer>, StoreE
             tx.commit().await?;
             Ok(answers)
         }
-        WriteTo::Postgres(pool) => {
+        WriteTo::Postgres(pool, last_tx) => {
             let mut tx = pool.begin().await?;
             let answers = apply_in(&mut Conn::Postgres(&mut tx), batch).await?;
+            let id: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint").fetch_one(&mut *tx).await?;
             tx.commit().await?;
+            *last_tx = (*last_tx).max(id);
             Ok(answers)
         }
     }

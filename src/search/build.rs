@@ -1,7 +1,8 @@
-//! Opening the index: open what is on disk, check it (schema version in the payload, every
-//! segment readable), catch up with SQLite from the payload's sequence, and compare document
-//! counts. Anything wrong — missing, corrupt, another schema, counts that disagree — and the
-//! index is rebuilt from SQLite, which is cheap enough to be the standard recovery
+//! Opening the index: open what is on disk, check it (schema version and store in the payload,
+//! every segment readable), catch up with the store from the payload's position, and compare
+//! document counts. Anything wrong — missing, corrupt, another schema or store, counts that
+//! disagree — and the index is rebuilt from the store, which is cheap enough to be the standard
+//! recovery
 //! (`reliability-perf.md` §D2). A rebuild writes into `index.rebuild/` and renames it into
 //! place only when complete, so a crash mid-rebuild leaves the old index or nothing.
 
@@ -11,7 +12,7 @@ use super::snapshot::Snapshot;
 use super::{SearchError, SearchIndex, Shared};
 use crate::clock::Clock;
 use crate::db::backend::Pool;
-use crate::db::search_feed;
+use crate::db::{Store, change_feed, search_feed};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::directory::error::LockError;
@@ -58,7 +59,7 @@ impl From<TantivyError> for Unusable {
 struct Opened {
     shared: Arc<Shared>,
     writer: IndexWriter<TantivyDocument>,
-    seq: i64,
+    payload: Payload,
 }
 
 fn try_open(dir: &Path) -> Result<Opened, Unusable> {
@@ -66,7 +67,7 @@ fn try_open(dir: &Path) -> Result<Opened, Unusable> {
     // The writer first: its lock says whether another process owns this index.
     let writer = index.writer_with_num_threads(1, WRITER_BYTES)?;
     let shared = open_shared(&index)?;
-    Ok(Opened { shared: Arc::new(shared), writer, seq: payload.seq })
+    Ok(Opened { shared: Arc::new(shared), writer, payload })
 }
 
 /// Opens the index in `dir` if it is this build's: the payload names this schema version and
@@ -114,14 +115,13 @@ pub(crate) fn open_shared(index: &Index) -> Result<Shared, Unusable> {
     })
 }
 
-/// Opens (rebuilding if needed) the index under `data_dir`, catches it up with the store and
-/// starts the indexer, which then follows `committed` (the store's committed sequence).
-pub async fn open(
-    data_dir: &Path,
-    pool: &Pool,
-    committed: watch::Receiver<i64>,
-    clock: Arc<dyn Clock>,
-) -> Result<SearchIndex, SearchError> {
+/// Opens (rebuilding if needed) the index under `data_dir`, catches it up with `store` and
+/// starts the indexer, which then follows the store (its writer's commits, other writers' by
+/// notification and polling).
+pub async fn open(data_dir: &Path, store: &Store, clock: Arc<dyn Clock>) -> Result<SearchIndex, SearchError> {
+    let pool = store.read();
+    let committed = store.writer().committed_seq();
+    let identity = change_feed::store_identity(pool).await?;
     let dir = SearchIndex::dir(data_dir);
     let mut rebuilt = false;
     loop {
@@ -130,6 +130,13 @@ pub async fn open(
             tokio::task::spawn_blocking(move || try_open(&dir)).await.map_err(|_| SearchError::Closed)?
         };
         let opened = match opened {
+            Ok(opened) if opened.payload.store != identity && !rebuilt => {
+                tracing::warn!(dir = %dir.display(), built_from = %opened.payload.store, "the search index was built from another store; rebuilding");
+                drop(opened);
+                rebuild(data_dir, pool, clock.as_ref(), &|_, _| {}).await?;
+                rebuilt = true;
+                continue;
+            }
             Ok(opened) => opened,
             Err(Unusable::Locked) => return Err(SearchError::Locked(dir)),
             // A first start (nothing to index) is not a problem: say what happens, quietly. An
@@ -157,13 +164,15 @@ pub async fn open(
                 return Err(SearchError::Io { path: dir, source: std::io::Error::other(reason) });
             }
         };
-        let (publish, applied) = watch::channel(opened.seq);
+        let (publish, applied) = watch::channel(opened.payload.seq);
         let mut indexer = Indexer {
             shared: Arc::clone(&opened.shared),
             writer: Arc::new(Mutex::new(Some(opened.writer))),
             pool: pool.clone(),
             clock: Arc::clone(&clock),
-            applied: opened.seq,
+            applied: opened.payload.seq,
+            store: identity.clone(),
+            touches: store.writer().touch_log(),
             publish,
             norms: Default::default(),
         };
@@ -238,8 +247,10 @@ pub async fn rebuild(
     // The merges at the end are planned here, not by the policy (which could take a segment first).
     bulk.set_merge_policy(Box::new(NoMergePolicy));
     let writer: SharedWriter = Arc::new(Mutex::new(Some(bulk)));
-    // Changes committed after this read are caught up on open (upserts are idempotent).
-    let seq = search_feed::max_change_seq(pool).await?;
+    // The feed's head first: what is committed after it is caught up on open (upserts are
+    // idempotent), what is below it is in the reads that follow.
+    let seq = change_feed::head(pool).await?;
+    let store = change_feed::store_identity(pool).await?;
     let total = u64::try_from(search_feed::searchable_count(pool).await?).unwrap_or(0);
     let (mut after, mut done) = (0, 0u64);
     progress(0, total);
@@ -259,7 +270,7 @@ pub async fn rebuild(
         .await?;
         progress(done, total.max(done));
     }
-    let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq }).unwrap_or_default();
+    let payload = serde_json::to_string(&Payload { schema: SCHEMA_VERSION, seq, store }).unwrap_or_default();
     with_writer(&writer, move |writer| {
         let mut prepared = writer.prepare_commit()?;
         prepared.set_payload(&payload);

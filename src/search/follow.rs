@@ -11,7 +11,7 @@ use super::indexer::Payload;
 use super::schema::SCHEMA_VERSION;
 use super::{IndexOp, SearchError, SearchIndex, Shared};
 use crate::clock::Clock;
-use crate::db::backend::Pool;
+use crate::db::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::Index;
@@ -22,13 +22,8 @@ use tokio::sync::{mpsc, watch};
 const META_FILE: &str = "meta.json";
 
 /// Opens the index under `data_dir` to follow another process's commits (see the module).
-pub async fn follow(
-    data_dir: &Path,
-    pool: &Pool,
-    committed: watch::Receiver<i64>,
-    clock: Arc<dyn Clock>,
-) -> Result<SearchIndex, SearchError> {
-    match super::build::open(data_dir, pool, committed, clock).await {
+pub async fn follow(data_dir: &Path, store: &Store, clock: Arc<dyn Clock>) -> Result<SearchIndex, SearchError> {
+    match super::build::open(data_dir, store, clock).await {
         // Nobody else writes it: now caught up (or rebuilt); stopping commits and frees the lock.
         Ok(index) => index.stop().await,
         // `serve` (or a rebuild) holds it and keeps it current.

@@ -1,15 +1,19 @@
-//! The indexer: the one task that owns the `IndexWriter`. It learns from the store's committed
-//! sequence that something changed, waits [`COMMIT_DELAY`] to gather more, then reads every
-//! service changed since the last applied sequence from SQLite (in change order), replaces their
-//! documents, commits with the new sequence in the payload, reloads the reader and publishes a
-//! new snapshot. Reading from SQLite rather than carrying rows in messages means a missed or
-//! coalesced notification loses nothing: the next catch-up sees every change.
+//! The indexer: the one task that owns the `IndexWriter`. It learns that something changed —
+//! from this process's writer, from another node's NOTIFY (PostgreSQL), or by polling — waits
+//! [`COMMIT_DELAY`] to gather more, then reads every service changed since the applied position
+//! from the store ([`change_feed`]: SQLite's change sequence, or PostgreSQL's change log below
+//! the transaction watermark), replaces their documents, commits with the new position in the
+//! payload, reloads the reader and publishes a new snapshot. Reading from the store rather than
+//! carrying rows in messages means a missed or coalesced wake-up loses nothing: the next
+//! catch-up sees every change. The services it applies are touched in the answer caches' log
+//! first, so no cached answer outlives the index that changed under it.
 
 use super::schema::{document, id_term};
 use super::{IndexOp, SearchError, Shared};
 use crate::clock::Clock;
 use crate::db::Pool;
-use crate::db::search_feed;
+use crate::db::change_feed::{self, CatchUp};
+use crate::db::touch::TouchLog;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tantivy::{IndexWriter, TantivyDocument};
@@ -18,19 +22,35 @@ use tokio::sync::{mpsc, watch};
 /// How long after the first uncommitted change the indexer commits (the bound is ~1 s;
 /// a commit itself costs 60–90 ms here).
 pub const COMMIT_DELAY: Duration = Duration::from_millis(300);
-/// How often SQLite is checked for changes committed by other processes (`agora register` or
-/// `crawl` beside a running `serve`), whose commits this process's writer never sees.
+/// How often the store is checked for changes committed by other processes (`agora register` or
+/// `crawl` beside a running `serve`, other nodes on PostgreSQL), whose commits this process's
+/// writer never sees: the safety net under PostgreSQL's notifications.
 const POLL_OTHER_PROCESSES: Duration = Duration::from_secs(1);
 /// After a failed catch-up, try again this much later.
 const RETRY_DELAY: Duration = Duration::from_secs(5);
+/// A flush waits at most this long for PostgreSQL's watermark to pass this node's last commit
+/// (another transaction in the cluster, still running, holds it back), checking this often.
+const FLUSH_WAIT: Duration = Duration::from_secs(10);
+const WATERMARK_CHECK: Duration = Duration::from_millis(10);
 /// Services read from SQLite per round trip.
 pub const FEED_BATCH: i64 = 1000;
 
-/// The commit payload: schema version and the highest change sequence applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// The commit payload: schema version, the position applied ([`change_feed`]) and the store it
+/// was read from (absent in indexes written before PostgreSQL: SQLite's).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Payload {
     pub schema: u32,
     pub seq: i64,
+    #[serde(default = "sqlite_store", skip_serializing_if = "is_sqlite")]
+    pub store: String,
+}
+
+fn sqlite_store() -> String {
+    "sqlite".to_string()
+}
+
+fn is_sqlite(store: &str) -> bool {
+    store == "sqlite"
 }
 
 impl Payload {
@@ -60,29 +80,37 @@ pub(crate) struct Indexer {
     pub(crate) writer: SharedWriter,
     pub(crate) pool: Pool,
     pub(crate) clock: Arc<dyn Clock>,
-    /// Highest change sequence committed to the index.
+    /// The feed position committed to the index.
     pub(crate) applied: i64,
+    /// The store's identity, written into every commit ([`change_feed::store_identity`]).
+    pub(crate) store: String,
+    /// The answer caches' log: services this index changed are touched before it commits.
+    pub(crate) touches: Arc<TouchLog>,
     pub(crate) publish: watch::Sender<i64>,
     pub(crate) norms: super::norms::NormsCache,
 }
 
 impl Indexer {
-    /// Applies every change committed to SQLite after `applied`, commits and refreshes the
-    /// snapshot. Returns the sequence now searchable.
+    /// Applies every change committed to the store after `applied`, commits and refreshes the
+    /// snapshot. Returns the position now searchable.
     pub(crate) async fn catch_up(&mut self) -> Result<i64, SearchError> {
-        let mut read = self.applied;
-        if search_feed::max_change_seq(&self.pool).await? <= read {
+        let Some(mut feed) = CatchUp::start(&self.pool, self.applied).await? else {
             return Ok(self.applied);
-        }
+        };
         let now = self.clock.now_ms();
         let norms = self.norms.get(&self.pool, now).await?;
+        let mut changed = false;
         loop {
-            let rows = search_feed::changed_since(&self.pool, read, FEED_BATCH, now, norms).await?;
-            let Some(last) = rows.last() else { break };
-            read = last.service.change_seq;
-            let full = rows.len() as i64 == FEED_BATCH;
-            // Before the commit that makes the change searchable: no search shows the old row.
-            self.shared.rows.forget(rows.iter().map(|r| r.service.id));
+            let rows = feed.next(&self.pool, FEED_BATCH, now, norms).await?;
+            if rows.is_empty() {
+                break;
+            }
+            changed = true;
+            // Before the commit that makes the change searchable: no search shows the old row,
+            // no cached answer outlives it.
+            let ids: Vec<i64> = rows.iter().map(|r| r.service.id).collect();
+            self.shared.rows.forget(ids.iter().copied());
+            self.touches.touch(&ids);
             let fields = self.shared.fields;
             let applied = with_writer(&self.writer, move |writer| {
                 for service in &rows {
@@ -98,19 +126,37 @@ impl Indexer {
                 self.rollback().await;
                 return Err(error);
             }
-            if !full {
-                break;
-            }
         }
-        if read > self.applied {
-            self.commit(read).await?;
+        if feed.position() > self.applied {
+            if changed {
+                self.commit(feed.position()).await?;
+            } else {
+                // Only the watermark moved (other databases' or non-catalog transactions): no
+                // index commit; the payload's older position re-reads an empty range at worst.
+                self.applied = feed.position();
+                self.publish.send_replace(self.applied);
+            }
         }
         Ok(self.applied)
     }
 
+    /// Catches up until the index holds position `target` (what this node's writer has
+    /// committed), or [`FLUSH_WAIT`] has passed: on PostgreSQL a transaction still running
+    /// elsewhere can hold the watermark below a commit that is already acknowledged.
+    async fn catch_up_to(&mut self, target: i64) -> Result<i64, SearchError> {
+        let deadline = tokio::time::Instant::now() + FLUSH_WAIT;
+        loop {
+            let applied = self.catch_up().await?;
+            if applied >= target || tokio::time::Instant::now() >= deadline {
+                return Ok(applied);
+            }
+            tokio::time::sleep(WATERMARK_CHECK).await;
+        }
+    }
+
     async fn commit(&mut self, seq: i64) -> Result<(), SearchError> {
-        let payload =
-            serde_json::to_string(&Payload { schema: super::schema::SCHEMA_VERSION, seq }).unwrap_or_default();
+        let payload = Payload { schema: super::schema::SCHEMA_VERSION, seq, store: self.store.clone() };
+        let payload = serde_json::to_string(&payload).unwrap_or_default();
         let committed = with_writer(&self.writer, move |writer| {
             let mut prepared = writer.prepare_commit()?;
             prepared.set_payload(&payload);
@@ -156,6 +202,7 @@ impl Indexer {
     pub(crate) async fn run(mut self, mut inbox: mpsc::Receiver<IndexOp>, mut committed: watch::Receiver<i64>) {
         let mut deadline: Option<tokio::time::Instant> = None;
         let mut store_open = true;
+        let mut notified = crate::db::notify::listen(&self.pool);
         let mut poll = tokio::time::interval(POLL_OTHER_PROCESSES);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -169,7 +216,8 @@ impl Indexer {
                 op = inbox.recv() => match op {
                     Some(IndexOp::Flush(reply)) => {
                         deadline = None;
-                        let _ = reply.send(self.catch_up().await);
+                        let target = *committed.borrow();
+                        let _ = reply.send(self.catch_up_to(target).await);
                     }
                     Some(IndexOp::Stop(reply)) => {
                         self.close().await;
@@ -188,8 +236,15 @@ impl Indexer {
                         deadline = Some(tokio::time::Instant::now() + COMMIT_DELAY);
                     }
                 }
+                woken = async { notified.as_mut()?.changed().await.ok() }, if notified.is_some() && store_open => {
+                    if woken.is_none() {
+                        notified = None;
+                    } else if deadline.is_none() {
+                        deadline = Some(tokio::time::Instant::now() + COMMIT_DELAY);
+                    }
+                }
                 _ = poll.tick(), if deadline.is_none() && store_open => {
-                    if search_feed::max_change_seq(&self.pool).await.is_ok_and(|seq| seq > self.applied) {
+                    if change_feed::pending(&self.pool, self.applied).await.unwrap_or(false) {
                         deadline = Some(tokio::time::Instant::now());
                     }
                 }

@@ -38,7 +38,8 @@ async fn registrations_price_changes_and_delisting_reach_the_index() {
     // Without a flush: the indexer commits on its own shortly after the registration commits.
     let mut applied = catalog.search().applied_seq();
     let tides = catalog.add(ServiceSpec::new("/tides", "Tide tables", "High and low water", &["sea"], "port")).await;
-    let target = search_feed::max_change_seq(catalog.app.store.read()).await.expect("seq");
+    // The position that includes the registration's commit, on either store.
+    let target = *catalog.app.store.writer().committed_seq().borrow();
     tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|seq| *seq >= target))
         .await
         .expect("the indexer commits within its delay")
