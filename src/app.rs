@@ -222,6 +222,10 @@ impl Crawler {
         if tokio::time::timeout(SHUTDOWN_GRACE, self.dispatcher.idle()).await.is_err() {
             tracing::warn!("in-flight probes abandoned after {SHUTDOWN_GRACE:?}; nothing of them was written");
         }
+        // The other nodes need not wait for this node's claims to expire.
+        if let Err(error) = crate::db::leases::release_all(self.store.read(), self.dispatcher.worker().lease()).await {
+            tracing::warn!(%error, "crawl claims not released; they expire");
+        }
         self.store.writer().stop().await;
     }
 }

@@ -52,6 +52,11 @@ pub struct GlobalOptions {
     #[arg(long, global = true, env = "AGORA_RETENTION_DAYS", default_value_t = 30, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
 
+    /// Seconds a node's claim on a due service lasts (PostgreSQL store, several nodes): a node
+    /// that dies mid-crawl leaves claims the others take over once they expire.
+    #[arg(long, global = true, env = "AGORA_CRAWL_LEASE_SECS", default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub crawl_lease_secs: u32,
+
     /// Consecutive failed probes that turn a listed service into `degraded`.
     #[arg(long, global = true, env = "AGORA_DEGRADE_AFTER", default_value_t = 3, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub degrade_after: u32,

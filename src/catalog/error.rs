@@ -83,6 +83,8 @@ impl From<JobError> for CatalogError {
             JobError::Cancelled => CatalogError::ShuttingDown(SHUTTING_DOWN),
             JobError::Store(error) => error.into(),
             JobError::Failed(message) => CatalogError::Failed(message),
+            // Only scheduled probes claim; a caller never waits on one, but say what happened.
+            JobError::ClaimLost => CatalogError::Failed(error.to_string()),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod events;
 pub mod history;
 mod history_write;
 pub mod icons;
+pub mod leases;
 pub mod maintain;
 pub mod moderation;
 pub mod notify;

@@ -360,12 +360,14 @@ fn state_of(row: &impl AnyRow) -> Result<State, StoreError> {
 const UPDATE_FAILED: &str = "UPDATE services SET status = $2, verdict = $3, reason_code = $4, reason = $5,
         last_probed_at = $6, failure_streak = $7, failing_since = $8, interval_ms = $9, next_due_at = $10,
         status_since = CASE WHEN status = $2 THEN status_since ELSE $6 END,
+        lease_owner = NULL, lease_until = NULL,
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services)
     WHERE id = $1 RETURNING change_seq";
 
 const UPDATE_LISTED: &str = "UPDATE services SET status = $2, verdict = $3, reason_code = $4, reason = $5,
         last_probed_at = $6, failure_streak = $7, failing_since = $8, interval_ms = $9, next_due_at = $10,
         status_since = CASE WHEN status = $2 THEN status_since ELSE $6 END,
+        lease_owner = NULL, lease_until = NULL,
         change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
         x402_version = $11, name = $12, description = $13, mime_type = $14, tags = $15, route_template = $16,
         has_schema = $17, challenge_hash = $18, schema_text = $19, discovery = $20, last_listed_at = $6, first_listed_at = COALESCE(first_listed_at, $6),

@@ -15,6 +15,13 @@ pub struct NewService {
     pub host: String,
 }
 
+/// A crawl claim written with new services (`db::leases`): the node and the claim's expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub node: String,
+    pub until: i64,
+}
+
 /// What registering one target did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Registered {
@@ -27,6 +34,7 @@ pub(super) async fn apply(
     conn: &mut Conn<'_>,
     services: &[NewService],
     now: i64,
+    claim: Option<&Claim>,
 ) -> Result<Vec<Registered>, StoreError> {
     let interval = i64::try_from(LifecyclePolicy::default().base_interval.as_millis()).unwrap_or(i64::MAX);
     let mut out = Vec::with_capacity(services.len());
@@ -34,8 +42,9 @@ pub(super) async fn apply(
         let inserted: Option<i64> = on_conn!(conn, |c| {
             sqlx::query_scalar(
             "INSERT INTO services (url, method, host, status, registered_at, status_since, interval_ms, next_due_at,
-                                   change_seq)
-             VALUES ($1, $2, $3, 'pending', $4, $4, $5, $4, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services))
+                                   change_seq, lease_owner, lease_until)
+             VALUES ($1, $2, $3, 'pending', $4, $4, $5, $4, (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM services),
+                     $6, $7)
              ON CONFLICT (url, method) DO NOTHING
              RETURNING id",
         )
@@ -44,6 +53,8 @@ pub(super) async fn apply(
         .bind(&service.host)
         .bind(now)
         .bind(interval)
+        .bind(claim.map(|c| c.node.as_str()))
+        .bind(claim.map(|c| c.until))
         .fetch_optional(c)
         .await
         })?;

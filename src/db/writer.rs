@@ -23,7 +23,7 @@ use super::icons::IconOutcome;
 use super::maintain::{MaintainReport, Retention};
 use super::ownership::OwnershipWrite;
 use super::record::{ProbeRecord, Recorded};
-use super::register::{NewService, Registered};
+use super::register::{Claim, NewService, Registered};
 use super::sources::SourceWrite;
 use super::touch::TouchLog;
 use crate::on_conn;
@@ -35,7 +35,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 const MAX_BATCH: usize = 256;
 
 enum Op {
-    Register(Vec<NewService>, i64, oneshot::Sender<Result<Vec<Registered>, StoreError>>),
+    /// New services, the time, and a crawl claim on those created (`db::leases`).
+    Register(Vec<NewService>, i64, Option<Claim>, oneshot::Sender<Result<Vec<Registered>, StoreError>>),
     Record(Box<ProbeRecord>, oneshot::Sender<Result<Recorded, StoreError>>),
     Maintain(Retention, oneshot::Sender<Result<MaintainReport, StoreError>>),
     Recrawl(i64, i64, oneshot::Sender<Result<bool, StoreError>>),
@@ -110,7 +111,19 @@ impl Writer {
 
     /// Stores new services as `pending` (or finds the existing rows), durably.
     pub async fn register(&self, services: Vec<NewService>, now: i64) -> Result<Vec<Registered>, StoreError> {
-        self.ask(|reply| Op::Register(services, now, reply)).await?
+        self.ask(|reply| Op::Register(services, now, None, reply)).await?
+    }
+
+    /// Stores new services as `register` does, claimed for this node's crawler in the same
+    /// transaction: a registration probed at once by its node is never probed by another that
+    /// saw it due in between.
+    pub async fn register_claimed(
+        &self,
+        services: Vec<NewService>,
+        now: i64,
+        claim: Claim,
+    ) -> Result<Vec<Registered>, StoreError> {
+        self.ask(|reply| Op::Register(services, now, Some(claim), reply)).await?
     }
 
     /// Records one probe and applies the lifecycle.
@@ -180,7 +193,7 @@ impl Op {
             StoreError::Closed
         }
         let _ = match self {
-            Op::Register(_, _, reply) => reply
+            Op::Register(_, _, _, reply) => reply
                 .send(result.and_then(|a| if let Answer::Registered(v) = a { Ok(v) } else { Err(wrong()) }))
                 .map_err(drop),
             Op::Record(_, reply) => reply
@@ -265,7 +278,9 @@ async fn publish_committed_seq(conn: &mut WriteTo, publish: &watch::Sender<i64>)
 
 async fn apply_one(conn: &mut Conn<'_>, op: &Op) -> Result<Answer, StoreError> {
     Ok(match op {
-        Op::Register(services, now, _) => Answer::Registered(super::register::apply(conn, services, *now).await?),
+        Op::Register(services, now, claim, _) => {
+            Answer::Registered(super::register::apply(conn, services, *now, claim.as_ref()).await?)
+        }
         Op::Record(record, _) => {
             let mut staged = super::record::Staged::default();
             let recorded = staged.record(conn, record).await?;

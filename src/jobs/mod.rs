@@ -26,6 +26,7 @@ pub use worker::{JobError, Lane, Probed, Worker};
 use crate::clock::Clock;
 use crate::config::GlobalOptions;
 use crate::db::Store;
+use crate::db::leases::Lease;
 use crate::lifecycle::LifecyclePolicy;
 use agora_crawler::fetch::Fetcher;
 use agora_crawler::{FetchConfig, icon, sources};
@@ -49,6 +50,10 @@ pub struct CrawlSettings {
     pub lifecycle: LifecyclePolicy,
     /// How long raw probes are kept (daily rollups outlive them).
     pub retention: Duration,
+    /// How long this node's claim on a due service lasts (`db::leases`).
+    pub lease: Duration,
+    /// This node's name in its claims (`db::leases::node_name`).
+    pub node: String,
 }
 
 impl CrawlSettings {
@@ -66,6 +71,8 @@ impl CrawlSettings {
                 ..LifecyclePolicy::default()
             },
             retention: hours(options.retention_days.saturating_mul(24)),
+            lease: Duration::from_secs(u64::from(options.crawl_lease_secs)),
+            node: crate::db::leases::node_name(&options.data_dir),
         }
     }
 }
@@ -78,6 +85,8 @@ impl Default for CrawlSettings {
             concurrency: 64,
             lifecycle: LifecyclePolicy::default(),
             retention: Duration::from_secs(30 * 24 * 3600),
+            lease: Duration::from_secs(300),
+            node: format!("node:{:016x}", fastrand::u64(..)),
         }
     }
 }
@@ -111,6 +120,11 @@ pub fn start(
         priority: Semaphore::new(PRIORITY_PERMITS),
         cancel,
         metrics: ProbeMetrics::default(),
+        lease: Lease::new(
+            settings.node.clone(),
+            i64::try_from(settings.lease.as_millis()).unwrap_or(i64::MAX),
+            settings.concurrency,
+        ),
     });
     Ok(Dispatcher::new(worker))
 }

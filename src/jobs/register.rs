@@ -10,7 +10,7 @@ use super::dispatch::Dispatcher;
 use super::worker::JobError;
 use crate::db::StoreError;
 use crate::db::moderation::RegistrationBlocks;
-use crate::db::register::{NewService, Registered};
+use crate::db::register::{Claim, NewService, Registered};
 use crate::db::services::{self, DueService, ServiceRow};
 use agora_crawler::probe::refused_report;
 use agora_crawler::{Finding, ProbeReport, ProbeTarget};
@@ -81,14 +81,19 @@ pub async fn register(dispatcher: &Dispatcher, url: &str, method: Option<&str>) 
     let new = check(dispatcher, url, method).await.map_err(RegisterError::Refused)?;
     let worker = dispatcher.worker();
     let store = worker.store();
-    let registered = store.writer().register(vec![new.clone()], worker.now_ms()).await?;
+    // Claimed for this node's crawler as it is stored: probed here, at once, and by no other node.
+    let now = worker.now_ms();
+    let claim = Claim { node: worker.lease().node.clone(), until: now.saturating_add(worker.lease().duration_ms) };
+    let registered = store.writer().register_claimed(vec![new.clone()], now, claim).await?;
     let Registered { id, created } = registered.first().copied().ok_or(StoreError::NoSuchService(0))?;
     let due = DueService::registered(id, new);
     let probed = match dispatcher.probe_now(due).await {
         Ok(probed) => probed,
         Err(JobError::Cancelled) => return Err(RegisterError::Cancelled),
         Err(JobError::Store(error)) => return Err(error.into()),
-        Err(JobError::Failed(message)) => return Err(RegisterError::Failed(message)),
+        Err(error @ (JobError::Failed(_) | JobError::ClaimLost)) => {
+            return Err(RegisterError::Failed(error.to_string()));
+        }
     };
     let service = services::get(store.read(), id).await?.ok_or(StoreError::NoSuchService(id))?;
     Ok(Registration { service, created, report: probed.report })

@@ -3,7 +3,7 @@
 
 use super::dispatch::{Dispatcher, JobResult};
 use crate::db::maintain::{MaintainReport, Retention};
-use crate::db::{StoreError, services};
+use crate::db::{Dialect, StoreError, leases};
 use crate::lifecycle::Status;
 use agora_crawler::Verdict;
 use std::time::{Duration, Instant};
@@ -15,6 +15,8 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(3600);
 /// Due services fetched per tick beyond those already queued.
 const DUE_BATCH: usize = 1000;
+/// `crawl --once` looks for more to claim this often while its probes run.
+const REFILL_CHECK: Duration = Duration::from_millis(50);
 
 /// Queues every due service that is not queued yet (up to `limit` more); returns how many were
 /// queued. With `limit` or more already queued there is work enough: the table is not read.
@@ -24,9 +26,21 @@ pub async fn enqueue_due(dispatcher: &Dispatcher, limit: usize) -> Result<usize,
     }
     let worker = dispatcher.worker();
     let now = worker.now_ms();
-    // Already-queued services are still due in the table, so ask for that many more.
-    let due = services::due(worker.store().read(), now, dispatcher.pending().saturating_add(limit)).await?;
+    // Claimed for this node (PostgreSQL); on SQLite already-queued services are still due in
+    // the table, so that many more are read.
+    let due = leases::claim_due(worker.store().read(), worker.lease(), now, dispatcher.pending(), limit).await?;
     Ok(due.into_iter().filter(|service| dispatcher.enqueue(service.clone())).count())
+}
+
+/// Claims this node holds from before its start (it was killed): nothing of this process probes
+/// them, so they are given back rather than left to expire.
+async fn release_stale_claims(dispatcher: &Dispatcher) {
+    let worker = dispatcher.worker();
+    match leases::release_all(worker.store().read(), worker.lease()).await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, "crawl claims left by this node's previous run given back"),
+        Err(error) => tracing::warn!(%error, "crawl claims of a previous run not given back; they expire"),
+    }
 }
 
 /// One maintenance pass at the clock's time.
@@ -39,6 +53,7 @@ pub async fn maintain(dispatcher: &Dispatcher, keep: Duration) -> Result<Maintai
 /// probes (with a deadline) is [`crate::app::App::shutdown`]'s job.
 pub async fn run(dispatcher: Dispatcher, retention: Duration) {
     let cancel = dispatcher.worker().cancel_token().clone();
+    release_stale_claims(&dispatcher).await;
     let mut last_maintenance: Option<Instant> = None;
     while !cancel.is_cancelled() {
         if last_maintenance.is_none_or(|at| at.elapsed() >= MAINTENANCE_EVERY) {
@@ -117,9 +132,31 @@ pub async fn crawl_once(
     progress: impl FnMut(usize, usize, &JobResult),
 ) -> Result<CrawlSummary, StoreError> {
     let started = Instant::now();
+    release_stale_claims(dispatcher).await;
     let events = dispatcher.subscribe();
-    let total = enqueue_due(dispatcher, usize::MAX / 2).await?;
-    Ok(collect(dispatcher, events, total, started, progress).await)
+    // On PostgreSQL a node claims a batch at a time (`db::leases`), so queue again as probes
+    // finish, until nothing due is left unclaimed and nothing is queued. (On SQLite the first
+    // read queues everything due; reading again could race a probe recorded meanwhile.)
+    let refill = dispatcher.worker().store().read().dialect() == Dialect::Postgres;
+    let work = async {
+        let mut total = 0;
+        loop {
+            let queued = enqueue_due(dispatcher, usize::MAX / 2).await?;
+            total += queued;
+            if !refill {
+                return Ok::<usize, StoreError>(total);
+            }
+            if queued == 0 {
+                if dispatcher.pending() == 0 || dispatcher.worker().cancel_token().is_cancelled() {
+                    return Ok::<usize, StoreError>(total);
+                }
+                tokio::time::sleep(REFILL_CHECK).await;
+            }
+        }
+    };
+    let (queued, summary) =
+        collect_while(dispatcher, events, work, |queued| *queued.as_ref().unwrap_or(&0), started, progress).await;
+    queued.map(|_| summary)
 }
 
 /// Waits for `total` queued jobs (or cancellation), tallying each result as it arrives.

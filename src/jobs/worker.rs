@@ -6,6 +6,7 @@ use super::hosts::HostGate;
 use super::probe_metrics::ProbeMetrics;
 use super::robots::RobotsCache;
 use crate::clock::Clock;
+use crate::db::leases::{self, Lease};
 use crate::db::record::{ProbeRecord, Recorded};
 use crate::db::register::NewService;
 use crate::db::services::DueService;
@@ -49,6 +50,8 @@ pub(super) enum Mannered<T> {
 pub enum JobError {
     #[error("shutting down: the probe was abandoned before anything was written")]
     Cancelled,
+    #[error("another node probes it: this node's claim expired while the probe waited")]
+    ClaimLost,
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The store failed for another caller waiting on the same probe.
@@ -73,6 +76,8 @@ pub(super) struct WorkerParts {
     pub priority: Semaphore,
     pub cancel: CancellationToken,
     pub metrics: ProbeMetrics,
+    /// This node's claims on due services (`db::leases`).
+    pub lease: Lease,
 }
 
 /// Probes services. Cheap to clone.
@@ -129,9 +134,21 @@ impl Worker {
         &self.parts.cancel
     }
 
+    /// This node's claims on due services.
+    pub fn lease(&self) -> &Lease {
+        &self.parts.lease
+    }
+
     /// Probes `service` politely and records the outcome.
     pub async fn probe(&self, service: &DueService, lane: Lane) -> Result<Probed, JobError> {
         let parts = &*self.parts;
+        // A scheduled probe renews this node's claim as it starts: another node may have taken
+        // the service if the claim expired while the probe waited for its host.
+        if lane == Lane::Scheduled
+            && !leases::renew(parts.store.read(), &parts.lease, service.id, self.now_ms()).await?
+        {
+            return Err(JobError::ClaimLost);
+        }
         let report = Arc::new(self.fetch_report(&service.target(), lane).await?);
         let record = ProbeRecord {
             service_id: service.id,

@@ -20,6 +20,7 @@ mod mcp;
 mod mcp_conformance;
 mod mcp_stdio;
 mod moderation;
+mod nodes;
 mod openapi;
 mod operations;
 mod owner_actions;
