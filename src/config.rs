@@ -112,6 +112,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Copy the SQLite catalog in --data-dir into an empty PostgreSQL database and verify every
+    /// table's row count (docs/DEPLOY.md).
+    ///
+    /// Exit status: 0 when copied and verified, 2 otherwise (nothing is committed).
+    MigrateStore(MigrateStoreArgs),
     /// Rebuild the search index (DATA_DIR/index/) from SQLite, with a progress bar. Refuses while
     /// `agora serve` or `crawl` holds the index.
     Reindex,
@@ -345,4 +350,12 @@ fn parse_cidr(text: &str) -> Result<IpNet, String> {
         (Some(net), true) => Ok(net),
         _ => Err(format!("{text:?} is not one CIDR range")),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStoreArgs {
+    /// The PostgreSQL database to copy into (postgres://user:password@host/db); migrated, and
+    /// refused if it already holds services.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
 }

@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             Command::Crawl(args) => agora::cli::crawl::run(&cli.global, &args).await,
             Command::Serve(args) => agora::cli::serve::run(&cli.global, &args).await,
             Command::Migrate => agora::cli::migrate::run(&cli.global).await,
+            Command::MigrateStore(args) => agora::cli::migrate_store::run(&cli.global, &args).await,
             Command::Reindex => agora::cli::reindex::run(&cli.global).await,
             Command::Mcp => agora::cli::mcp::run(&cli.global).await,
             Command::Import(args) => agora::cli::import::run(&cli.global, &args).await,

@@ -5,6 +5,7 @@ pub mod crawl;
 pub mod import;
 pub mod mcp;
 pub mod migrate;
+pub mod migrate_store;
 pub mod owner;
 pub mod probe;
 pub mod register;

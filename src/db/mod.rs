@@ -13,6 +13,7 @@ pub mod backend;
 pub mod change_feed;
 pub mod claims;
 pub mod connect;
+pub mod copy;
 pub mod demand;
 pub mod discovery;
 pub mod events;

@@ -205,11 +205,21 @@ impl Catalog {
 
     /// Like [`Catalog::build`], with extra global flags (lifecycle thresholds).
     pub async fn build_with(specs: Vec<ServiceSpec>, flags: &[&str]) -> Catalog {
+        Catalog::build_in(specs, flags, false).await
+    }
+
+    /// Like [`Catalog::build`], on SQLite whatever the test pass (a source for `migrate-store`).
+    pub async fn build_on_sqlite(specs: Vec<ServiceSpec>) -> Catalog {
+        Catalog::build_in(specs, &[], true).await
+    }
+
+    async fn build_in(specs: Vec<ServiceSpec>, flags: &[&str], sqlite: bool) -> Catalog {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = ManualClock::new(T0);
         let mut all = vec!["--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"];
         all.extend_from_slice(flags);
-        let app = open_app(&options(dir.path(), &all), &clock).await;
+        let options = if sqlite { crate::support::sqlite_options(dir.path(), &all) } else { options(dir.path(), &all) };
+        let app = open_app(&options, &clock).await;
         let replies: Replies = Arc::default();
         let mut sellers = Vec::new();
         for (index, ip) in [[127, 0, 0, 1], [127, 0, 0, 2]].into_iter().enumerate() {

@@ -19,6 +19,7 @@ mod lifecycle;
 mod mcp;
 mod mcp_conformance;
 mod mcp_stdio;
+mod migrate_store;
 mod moderation;
 mod nodes;
 mod openapi;

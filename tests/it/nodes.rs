@@ -19,13 +19,13 @@ use tokio::io::AsyncBufReadExt;
 const CLUSTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-cluster");
 
 /// A PostgreSQL cluster of the test's own, removed on drop.
-struct Cluster {
+pub struct Cluster {
     dir: PathBuf,
     admin: String,
 }
 
 impl Cluster {
-    fn start() -> Cluster {
+    pub fn start() -> Cluster {
         // Directly under /tmp: the server runs as `postgres` when the tests run as root, and
         // must reach its directory.
         let dir = PathBuf::from(format!("/tmp/agora-nodes-{}-{:08x}", std::process::id(), fastrand::u32(..)));
@@ -41,7 +41,7 @@ impl Cluster {
     }
 
     /// The catalog's database (created empty; the first node migrates it).
-    async fn database(&self) -> String {
+    pub async fn database(&self) -> String {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(&self.admin).await.expect("cluster answers");
         sqlx::raw_sql("CREATE DATABASE catalog").execute(&mut conn).await.expect("create database");

@@ -83,6 +83,15 @@ pub fn png(side: u32) -> Vec<u8> {
     bytes
 }
 
+/// Global options on SQLite in `dir`, whatever the test pass.
+pub fn sqlite_options(dir: &Path, extra: &[&str]) -> GlobalOptions {
+    let dir = dir.to_str().expect("utf-8 temp path");
+    let mut args = vec!["agora", "--data-dir", dir];
+    args.extend_from_slice(extra);
+    args.push("migrate");
+    Cli::try_parse_from(args).expect("valid options").global
+}
+
 /// The store flags of the catalog in `dir`: none on SQLite (the file is in `dir`); on PostgreSQL
 /// `--database-url` of the database made for `dir` (made on first use), so every process a test
 /// starts on `dir` shares one store, as `agora serve` and its companions do.
