@@ -46,7 +46,7 @@ async fn a_sqlite_catalog_moves_to_postgres_whole_and_verified() {
     assert_eq!(import.code, 0, "{}", import.stderr);
     catalog.search().flush().await.expect("flush");
     let request = SearchRequest::from_pairs([("q", "weather")], &[]).expect("valid");
-    let found = search(&catalog.search(), catalog.app.store.read(), &request).await.expect("search");
+    let found = search(catalog.search(), catalog.app.store.read(), &request).await.expect("search");
     let sqlite_hits: Vec<i64> = found.hits.iter().map(|h| h.service.id).collect();
     assert!(sqlite_hits.len() >= 2, "{sqlite_hits:?}");
     let before = comparable(services::all(catalog.app.store.read()).await.expect("services"));
