@@ -2,7 +2,9 @@
 //! a realistic mix (valid v2 and v1, malformed, slow, oversized, failing, not x402), crawled by
 //! the real service — per-host queues, robots.txt, prober, batched SQLite writer — next to the
 //! raw ceiling of a bare HTTP client fetching the same URLs with the same concurrency in the same
-//! run. Prints probes/s, p50/p99 latency, peak RSS and classification correctness (must be 100 %).
+//! run — on SQLite, on PostgreSQL with one node, and with two nodes sharing one PostgreSQL
+//! database (claims, `db::leases`). Prints probes/s, p50/p99 latency, peak RSS and classification
+//! correctness (must be 100 %, every endpoint probed exactly once).
 //!
 //! `AGORA_BENCH_SMOKE=1` runs a small fleet (CI); the full run is 10,000 endpoints on 1,000 hosts.
 
@@ -146,6 +148,124 @@ async fn raw_ceiling(fleet: &Fleet) -> (f64, Vec<f64>) {
     (rate, latencies)
 }
 
+/// One crawl of the whole fleet by `nodes` crawlers (each its own store handle and node name) on
+/// one store; the first handle registers the fleet and checks every verdict after.
+struct Crawled {
+    rate: f64,
+    latencies: Vec<f64>,
+    summaries: Vec<String>,
+    probed: usize,
+    wrong: Vec<String>,
+}
+
+async fn crawl(fleet: &Fleet, stores: &[Store]) -> Crawled {
+    let endpoints = fleet.endpoints.len();
+    let new: Vec<NewService> = fleet
+        .endpoints
+        .iter()
+        .map(|(url, host, _)| NewService { url: url.clone(), method: "GET".into(), host: host.clone() })
+        .collect();
+    stores[0].writer().register(new, 0).await.expect("register fleet");
+    let started = Instant::now();
+    let mut runs = tokio::task::JoinSet::new();
+    for (n, store) in stores.iter().enumerate() {
+        let settings = CrawlSettings {
+            probe: ProbeConfig {
+                policy: AddressPolicy::new(AddressPolicy::parse_allowlist("127.0.0.0/8").expect("cidr")),
+                ..ProbeConfig::default()
+            },
+            host_delay: Duration::ZERO,
+            concurrency: CONCURRENCY,
+            node: format!("bench-node-{n}"),
+            ..CrawlSettings::default()
+        };
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let dispatcher = agora::jobs::start(store.clone(), &settings, Arc::new(SystemClock), cancel).expect("crawler");
+        runs.spawn(async move {
+            let mut latencies = Vec::new();
+            let summary = crawl_once(&dispatcher, |_, _, result| {
+                if let Ok(probed) = result
+                    && let Some(http) = &probed.report.http
+                {
+                    latencies.push(http.timings_ms.total);
+                }
+            })
+            .await
+            .expect("crawl");
+            (summary, latencies)
+        });
+    }
+    let (mut latencies, mut summaries, mut probed) = (Vec::new(), Vec::new(), 0);
+    while let Some(run) = runs.join_next().await {
+        let (summary, run_latencies) = run.expect("crawl task");
+        latencies.extend(run_latencies);
+        probed += summary.probed;
+        summaries.push(summary.to_string());
+    }
+    let rate = endpoints as f64 / started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let stored = services::all(stores[0].read()).await.expect("services");
+    let expected: HashMap<&str, Kind> = fleet.endpoints.iter().map(|(url, _, kind)| (url.as_str(), *kind)).collect();
+    let mut wrong = Vec::new();
+    for service in &stored {
+        let kind = expected[service.url.as_str()];
+        if service.verdict.as_deref() != Some(kind.expected()) {
+            wrong.push(format!("{kind:?} {} → {:?} {:?}", service.url, service.verdict, service.reason_code));
+        }
+    }
+    if stored.len() != endpoints {
+        wrong.push(format!("{} services stored of {endpoints}", stored.len()));
+    }
+    Crawled { rate, latencies, summaries, probed, wrong }
+}
+
+/// A throwaway PostgreSQL cluster (scripts/pg-cluster), removed on drop.
+struct Cluster {
+    dir: String,
+    admin: String,
+}
+
+const PG_CLUSTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-cluster");
+
+impl Cluster {
+    fn start() -> Cluster {
+        let dir = format!("/tmp/agora-bench-pg-{}", std::process::id());
+        let out = std::process::Command::new(PG_CLUSTER).args(["start", &dir]).output().expect("pg-cluster runs");
+        assert!(out.status.success(), "pg-cluster: {}", String::from_utf8_lossy(&out.stderr));
+        Cluster { dir, admin: String::from_utf8(out.stdout).expect("utf-8").trim().to_string() }
+    }
+
+    async fn database(&self, name: &str) -> String {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.admin).await.expect("cluster answers");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
+        self.admin.replacen("/postgres?", &format!("/{name}?"), 1)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(PG_CLUSTER).args(["stop", &self.dir]).output();
+    }
+}
+
+fn report(label: &str, crawled: &Crawled, ceiling: f64) {
+    println!(
+        "  {label:<34} {:>8.0} probes/s    p50 {:>6.1} ms   p99 {:>6.1} ms   ratio to ceiling {:.2}",
+        crawled.rate,
+        percentile(&crawled.latencies, 50),
+        percentile(&crawled.latencies, 99),
+        crawled.rate / ceiling
+    );
+    for summary in &crawled.summaries {
+        println!("      {summary}");
+    }
+    println!("      classification correct: {} wrong; probes run {}", crawled.wrong.len(), crawled.probed);
+    for line in crawled.wrong.iter().take(10) {
+        println!("      WRONG {line}");
+    }
+}
+
 fn main() {
     let smoke = std::env::var_os("AGORA_BENCH_SMOKE").is_some();
     let (endpoints, hosts) = if smoke { (600, 60) } else { (10_000, 1_000) };
@@ -156,70 +276,45 @@ fn main() {
         let (ceiling, raw_latencies) = raw_ceiling(&fleet).await;
 
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path()).await.expect("store");
-        let new: Vec<NewService> = fleet
-            .endpoints
-            .iter()
-            .map(|(url, host, _)| NewService { url: url.clone(), method: "GET".into(), host: host.clone() })
-            .collect();
-        store.writer().register(new, 0).await.expect("register fleet");
-        let settings = CrawlSettings {
-            probe: ProbeConfig {
-                policy: AddressPolicy::new(AddressPolicy::parse_allowlist("127.0.0.0/8").expect("cidr")),
-                ..ProbeConfig::default()
-            },
-            host_delay: Duration::ZERO,
-            concurrency: CONCURRENCY,
-            ..CrawlSettings::default()
-        };
-        let cancel = tokio_util::sync::CancellationToken::new();
-        let dispatcher = agora::jobs::start(store.clone(), &settings, Arc::new(SystemClock), cancel).expect("crawler");
-        let mut latencies = Vec::with_capacity(endpoints);
-        let started = Instant::now();
-        let summary = crawl_once(&dispatcher, |_, _, result| {
-            if let Ok(probed) = result
-                && let Some(http) = &probed.report.http
-            {
-                latencies.push(http.timings_ms.total);
-            }
-        })
-        .await
-        .expect("crawl");
-        let elapsed = started.elapsed();
-        let rate = endpoints as f64 / elapsed.as_secs_f64();
-        latencies.sort_by(f64::total_cmp);
+        let sqlite = Store::open(dir.path()).await.expect("store");
+        let on_sqlite = crawl(&fleet, std::slice::from_ref(&sqlite)).await;
+        sqlite.close().await;
 
-        let stored = services::all(store.read()).await.expect("services");
-        let expected: HashMap<&str, Kind> = fleet.endpoints.iter().map(|(url, _, kind)| (url.as_str(), *kind)).collect();
-        let mut wrong = Vec::new();
-        for service in &stored {
-            let kind = expected[service.url.as_str()];
-            if service.verdict.as_deref() != Some(kind.expected()) {
-                wrong.push(format!("{kind:?} {} → {:?} {:?}", service.url, service.verdict, service.reason_code));
-            }
+        // The same fleet on PostgreSQL: one node, then two nodes (two crawlers, each its own
+        // pools and claims) on a fresh database.
+        let cluster = Cluster::start();
+        let one = Store::open_postgres(&cluster.database("one_node").await).await.expect("store");
+        let on_postgres = crawl(&fleet, std::slice::from_ref(&one)).await;
+        one.close().await;
+        let two_url = cluster.database("two_nodes").await;
+        let two = [
+            Store::open_postgres(&two_url).await.expect("store"),
+            Store::open_postgres(&two_url).await.expect("store"),
+        ];
+        let on_two = crawl(&fleet, &two).await;
+        for store in &two {
+            store.close().await;
         }
-        let correct = 100.0 * (stored.len() - wrong.len()) as f64 / endpoints as f64;
-        store.close().await;
 
-        println!("crawl benchmark: {endpoints} endpoints on {hosts} hosts, concurrency {CONCURRENCY}, host delay 0");
         println!(
-            "  raw ceiling (bare client):  {ceiling:>8.0} fetches/s   p50 {:>6.1} ms   p99 {:>6.1} ms",
+            "crawl benchmark: {endpoints} endpoints on {hosts} hosts, concurrency {CONCURRENCY} per node, host delay 0"
+        );
+        println!(
+            "  raw ceiling (bare client):         {ceiling:>8.0} fetches/s   p50 {:>6.1} ms   p99 {:>6.1} ms",
             percentile(&raw_latencies, 50),
             percentile(&raw_latencies, 99)
         );
+        println!("  ({hosts} robots.txt fetches per node are included in each crawl's time; target ratio ≥ 0.50)");
+        report("agora crawl, SQLite:", &on_sqlite, ceiling);
+        report("agora crawl, PostgreSQL, 1 node:", &on_postgres, ceiling);
+        report("agora crawl, PostgreSQL, 2 nodes:", &on_two, ceiling);
         println!(
-            "  agora crawl (full service): {rate:>8.0} probes/s    p50 {:>6.1} ms   p99 {:>6.1} ms   ({} robots.txt fetches included in the time)",
-            percentile(&latencies, 50),
-            percentile(&latencies, 99),
-            hosts
+            "  peak RSS: {:.0} MiB (process: fleet servers {rss_fleet:.0} MiB + clients + crawlers)",
+            memory::peak_rss_mib()
         );
-        println!("  ratio to ceiling: {:.2} (target ≥ 0.50)", rate / ceiling);
-        println!("  {summary}");
-        println!("  classification correct: {correct:.2} % ({} wrong)", wrong.len());
-        println!("  peak RSS: {:.0} MiB (process: fleet servers {rss_fleet:.0} MiB + clients + crawler)", memory::peak_rss_mib());
-        for line in wrong.iter().take(10) {
-            println!("  WRONG {line}");
+        for crawled in [&on_sqlite, &on_postgres, &on_two] {
+            assert!(crawled.wrong.is_empty(), "classification must be 100 %");
+            assert_eq!(crawled.probed, endpoints, "every endpoint probed exactly once");
         }
-        assert!(wrong.is_empty() && stored.len() == endpoints, "classification must be 100 %");
     });
 }

@@ -16,17 +16,22 @@ pub struct Lease {
     /// This node's name ([`node_name`]): the same across restarts of one data directory.
     pub node: String,
     pub duration_ms: i64,
-    /// Most services a node holds claimed and not yet probed: what it can start soon (its
-    /// concurrency), so the backlog is shared rather than taken whole by the first node to look.
+    /// Most services a node holds claimed and not yet probed ([`CLAIMS_PER_PROBE_SLOT`] per
+    /// concurrent probe): enough to keep every slot busy when services cluster on a few hosts
+    /// (each host's probes wait for each other), few enough that a backlog is shared rather than
+    /// taken whole by the first node to look.
     pub batch: usize,
 }
 
 impl Lease {
-    /// A lease of `duration_ms` in `node`'s name, `batch` claims at most.
-    pub fn new(node: String, duration_ms: i64, batch: usize) -> Lease {
-        Lease { node, duration_ms, batch: batch.max(1) }
+    /// A lease of `duration_ms` in `node`'s name for a node probing `concurrency` at once.
+    pub fn new(node: String, duration_ms: i64, concurrency: usize) -> Lease {
+        Lease { node, duration_ms, batch: concurrency.max(1).saturating_mul(CLAIMS_PER_PROBE_SLOT) }
     }
 }
+
+/// Claims a node may hold per concurrent probe (`--concurrency`).
+pub const CLAIMS_PER_PROBE_SLOT: usize = 16;
 
 /// The file in the data directory that names its node.
 pub const NODE_FILE: &str = "node-id";

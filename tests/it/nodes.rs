@@ -63,15 +63,17 @@ struct Node {
 }
 
 impl Node {
-    async fn start(database: &str, lease_secs: u32) -> Node {
+    /// `concurrency` probes at once; a node claims 16 services per probe slot, so at 1 two
+    /// nodes share a backlog of 40.
+    async fn start(database: &str, lease_secs: u32, concurrency: u32) -> Node {
         let data = tempfile::tempdir().expect("data dir");
         let lease = lease_secs.to_string();
-        // A few probes at a time: a node claims what it can start, so two nodes share a backlog.
+        let concurrency = concurrency.to_string();
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agora"))
             .arg("--data-dir")
             .arg(data.path())
             .args(["--database-url", database, "--allow-cidr", "127.0.0.0/8", "--host-delay-ms", "0"])
-            .args(["--crawl-lease-secs", &lease, "--concurrency", "4", "serve", "--listen", "127.0.0.1:0"])
+            .args(["--crawl-lease-secs", &lease, "--concurrency", &concurrency, "serve", "--listen", "127.0.0.1:0"])
             .env_remove("AGORA_ALLOW_CIDRS")
             .env_remove("AGORA_LISTEN")
             .stdin(Stdio::null())
@@ -226,8 +228,8 @@ async fn two_nodes_share_registrations_search_and_the_crawl_backlog() {
     let backlog: Vec<String> = (0..40).map(|n| format!("/backlog{n}")).collect();
     // Migrated by the first store open; due at once.
     register_due(&database, &seller.seller, &backlog).await;
-    let a = Node::start(&database, 60).await;
-    let b = Node::start(&database, 60).await;
+    let a = Node::start(&database, 60, 1).await;
+    let b = Node::start(&database, 60, 1).await;
 
     // The backlog: every service probed, by one node or the other, once.
     let all_listed = eventually(Duration::from_secs(60), || async {
@@ -263,7 +265,7 @@ async fn a_node_killed_mid_crawl_leaves_its_claims_to_the_other_and_loses_no_reg
     let slow: Vec<String> = (0..4).map(|n| format!("/slow{n}")).collect();
     seller.held.lock().expect("lock").extend(slow.iter().cloned());
     register_due(&database, &seller.seller, &slow).await;
-    let mut a = Node::start(&database, 2).await;
+    let mut a = Node::start(&database, 2, 4).await;
     // A has claimed the slow services and is probing them (their answers are held).
     let probing = eventually(Duration::from_secs(30), || async { slow.iter().all(|p| seller.count(p) == 1) }).await;
     assert!(probing, "node A probes the backlog");
@@ -275,7 +277,7 @@ async fn a_node_killed_mid_crawl_leaves_its_claims_to_the_other_and_loses_no_reg
 
     // The seller answers at once now; B takes the claims over when they expire.
     seller.held.lock().expect("lock").clear();
-    let b = Node::start(&database, 2).await;
+    let b = Node::start(&database, 2, 4).await;
     let done = eventually(Duration::from_secs(60), || async {
         let statuses = statuses(&database).await;
         slow.iter().all(|path| statuses.get(path).is_some_and(|s| s == "listed"))
@@ -300,8 +302,8 @@ async fn both_nodes_survive_a_database_restart_and_catch_up() {
     let cluster = Cluster::start();
     let database = cluster.database().await;
     let seller = CountingSeller::start([127, 0, 0, 73], Duration::ZERO).await;
-    let a = Node::start(&database, 60).await;
-    let b = Node::start(&database, 60).await;
+    let a = Node::start(&database, 60, 4).await;
+    let b = Node::start(&database, 60, 4).await;
     let (status, body) = a.register(&seller.seller.url("/before")).await;
     assert_eq!(status, 201, "{body}");
     let before = body["id"].as_i64().expect("id");
