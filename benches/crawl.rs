@@ -10,6 +10,8 @@
 
 #[path = "support/memory.rs"]
 mod memory;
+#[path = "support/pg.rs"]
+mod pg;
 
 use agora::clock::SystemClock;
 use agora::db::Store;
@@ -219,36 +221,6 @@ async fn crawl(fleet: &Fleet, stores: &[Store]) -> Crawled {
     Crawled { rate, latencies, summaries, probed, wrong }
 }
 
-/// A throwaway PostgreSQL cluster (scripts/pg-cluster), removed on drop.
-struct Cluster {
-    dir: String,
-    admin: String,
-}
-
-const PG_CLUSTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-cluster");
-
-impl Cluster {
-    fn start() -> Cluster {
-        let dir = format!("/tmp/agora-bench-pg-{}", std::process::id());
-        let out = std::process::Command::new(PG_CLUSTER).args(["start", &dir]).output().expect("pg-cluster runs");
-        assert!(out.status.success(), "pg-cluster: {}", String::from_utf8_lossy(&out.stderr));
-        Cluster { dir, admin: String::from_utf8(out.stdout).expect("utf-8").trim().to_string() }
-    }
-
-    async fn database(&self, name: &str) -> String {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&self.admin).await.expect("cluster answers");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
-        self.admin.replacen("/postgres?", &format!("/{name}?"), 1)
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new(PG_CLUSTER).args(["stop", &self.dir]).output();
-    }
-}
-
 fn report(label: &str, crawled: &Crawled, ceiling: f64) {
     println!(
         "  {label:<34} {:>8.0} probes/s    p50 {:>6.1} ms   p99 {:>6.1} ms   ratio to ceiling {:.2}",
@@ -282,7 +254,7 @@ fn main() {
 
         // The same fleet on PostgreSQL: one node, then two nodes (two crawlers, each its own
         // pools and claims) on a fresh database.
-        let cluster = Cluster::start();
+        let cluster = pg::Cluster::start("crawl");
         let one = Store::open_postgres(&cluster.database("one_node").await).await.expect("store");
         let on_postgres = crawl(&fleet, std::slice::from_ref(&one)).await;
         one.close().await;

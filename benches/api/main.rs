@@ -5,6 +5,8 @@
 //! JSON endpoint measured in the same run as the ceiling. Prints errors (non-2xx, socket
 //! errors) and how many probes the crawler ran meanwhile.
 //!
+//! Every mix also runs against a third server on PostgreSQL: the same catalog copied there by
+//! `agora migrate-store`, served by `agora serve --database-url` with its own data directory.
 //! Both mixes run twice: against `agora serve` as shipped (answer caches on; the hit rate,
 //! read from `/metrics`, is printed) and against `agora serve --no-answer-cache` on the same
 //! data, where every request is answered from the index and SQLite.
@@ -26,6 +28,8 @@
 mod data;
 mod long_tail;
 mod mcp;
+#[path = "../support/pg.rs"]
+mod pg;
 #[path = "../support/serve.rs"]
 mod serve;
 #[path = "../support/wrk.rs"]
@@ -145,15 +149,35 @@ fn database_url(dir: &Path) -> String {
 }
 
 /// Makes 1 in [`DUE_EVERY`] listings due now, so each server's crawler has the same work.
-async fn make_due(dir: &Path) {
-    let mut conn = SqliteConnection::connect(&database_url(dir)).await.expect("connect");
-    sqlx::query("UPDATE services SET next_due_at = ? WHERE id % ? = 0")
-        .bind(SystemClock.now_ms())
-        .bind(DUE_EVERY)
-        .execute(&mut conn)
-        .await
-        .expect("make some due");
-    conn.close().await.expect("close");
+async fn make_due(store: &Served) {
+    const SQL: &str = "UPDATE services SET next_due_at = $1 WHERE id % $2 = 0";
+    match store {
+        Served::Sqlite => {
+            let mut conn = SqliteConnection::connect(&database_url(&store_dir(store))).await.expect("connect");
+            sqlx::query(SQL).bind(SystemClock.now_ms()).bind(DUE_EVERY).execute(&mut conn).await.expect("due");
+        }
+        Served::Postgres(url, _) => {
+            let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+            sqlx::query(SQL).bind(SystemClock.now_ms()).bind(DUE_EVERY).execute(&mut conn).await.expect("due");
+        }
+    }
+}
+
+/// The store a server runs on: the seeded SQLite catalog, or its copy on PostgreSQL (with the
+/// node's own data directory for its index).
+enum Served {
+    Sqlite,
+    Postgres(String, tempfile::TempDir),
+}
+
+/// Set by `main`: the seeded data directory.
+static SEEDED: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+fn store_dir(store: &Served) -> std::path::PathBuf {
+    match store {
+        Served::Sqlite => SEEDED.get().expect("seeded").clone(),
+        Served::Postgres(_, dir) => dir.path().to_path_buf(),
+    }
 }
 
 fn main() {
@@ -166,10 +190,22 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let seeded = Instant::now();
     runtime.block_on(seed(dir.path(), n));
+    let _ = SEEDED.set(dir.path().to_path_buf());
     println!(
         "\n== API under load: {n} listings (seeded in {:.1} s), wrk -t2 -c{connections} -d{seconds}s",
         seeded.elapsed().as_secs_f64()
     );
+    // The same catalog on PostgreSQL, copied by the product's own migrate-store.
+    let cluster = pg::Cluster::start("api");
+    let pg_url = runtime.block_on(cluster.database("catalog"));
+    let copied = std::process::Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["migrate-store", "--to", &pg_url])
+        .output()
+        .expect("migrate-store runs");
+    assert!(copied.status.success(), "migrate-store: {}", String::from_utf8_lossy(&copied.stderr));
+    let pg_node = Served::Postgres(pg_url.clone(), tempfile::tempdir().expect("node dir"));
 
     let run = Run { seconds, connections };
     let ceiling_address = start_ceiling();
@@ -199,12 +235,16 @@ fn main() {
     let ceiling = wrk(&format!("http://{ceiling_address}"), &ping, seconds, connections);
     report("trivial axum JSON", &ceiling, &ceiling);
 
-    for (title, extra) in
-        [("as shipped (answer caches on)", &[][..]), ("--no-answer-cache", &["--no-answer-cache"][..])]
-    {
-        runtime.block_on(make_due(dir.path()));
+    let on_pg = ["--database-url", pg_url.as_str()];
+    let configurations = [
+        ("as shipped (answer caches on)", &[][..], &Served::Sqlite),
+        ("--no-answer-cache", &["--no-answer-cache"][..], &Served::Sqlite),
+        ("on PostgreSQL (answer caches on)", &on_pg[..], &pg_node),
+    ];
+    for (title, extra, store) in configurations {
+        runtime.block_on(make_due(store));
         let started = Instant::now();
-        let (agora, address) = start_agora(dir.path(), extra);
+        let (agora, address) = start_agora(&store_dir(store), extra);
         println!("-- agora serve {title}: listening after {:.1} s", started.elapsed().as_secs_f64());
         // Warm-up for the long tail: the index's pages in memory, the words and rows of other
         // queries like them (none of the measured ones: no answer in a cache).
