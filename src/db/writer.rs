@@ -103,8 +103,8 @@ impl Writer {
         Arc::clone(&self.touches)
     }
 
-    /// The highest `services.change_seq` committed so far; changes after every commit that
-    /// touched services.
+    /// The change-feed position that includes this writer's last commit that touched services
+    /// (`db::change_feed`: SQLite's highest `change_seq`, PostgreSQL's transaction id + 1).
     pub fn committed_seq(&self) -> watch::Receiver<i64> {
         self.committed.clone()
     }
