@@ -37,16 +37,20 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 
 /// The embedded migrations. (Built by hand rather than with `sqlx::migrate!`, which would pull
 /// sqlx's proc-macro stack into a 2-core build for one `include_str!`.)
-pub static MIGRATOR: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| {
+pub static MIGRATOR: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| embedded(MIGRATIONS));
+
+/// A migrator over `(version, name, sql)` texts compiled into the binary (SQLite's list above,
+/// PostgreSQL's in `db::postgres`).
+pub(super) fn embedded(migrations: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(
-        MIGRATIONS
+        migrations
             .iter()
             .map(|(version, name, sql)| {
                 Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
             })
             .collect(),
     )
-});
+}
 
 fn options(data_dir: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()

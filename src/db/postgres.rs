@@ -4,10 +4,9 @@
 
 use super::StoreError;
 use sqlx::ConnectOptions;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::Postgres;
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, SqlSafeStr};
-use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -18,16 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 ];
 
 /// The embedded PostgreSQL migrations.
-pub static MIGRATOR: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| {
-    Migrator::with_migrations(
-        MIGRATIONS
-            .iter()
-            .map(|(version, name, sql)| {
-                Migration::new(*version, Cow::Borrowed(*name), MigrationType::Simple, sql.into_sql_str(), false)
-            })
-            .collect(),
-    )
-});
+pub static MIGRATOR: std::sync::LazyLock<Migrator> = std::sync::LazyLock::new(|| super::connect::embedded(MIGRATIONS));
 
 /// How long a query waits for a free connection (or for the server to answer a connect) before it
 /// fails as unavailable: readiness says so, requests get a 503, nothing hangs.
