@@ -12,6 +12,7 @@ pub mod register;
 pub mod reindex;
 pub mod serve;
 pub mod terminal;
+pub mod wait_for_store;
 
 use crate::app::Crawler;
 use crate::config::GlobalOptions;

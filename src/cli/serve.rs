@@ -1,5 +1,6 @@
 //! `agora serve`: the HTTP server and the background crawler until SIGINT/SIGTERM.
 
+use super::wait_for_store::{self, Opened};
 use crate::app::AppConfig;
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::{GlobalOptions, ServeArgs};
@@ -46,12 +47,6 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         None
     };
     let _stop_demo = demo_stop.drop_guard();
-    let limits = HttpLimits {
-        rates: (!args.no_rate_limits).then(|| Rates::new(args.reads_per_minute, args.registrations_per_hour)),
-        trusted_proxies: args.trusted_proxies.clone(),
-        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
-        ipv6_prefix: args.ipv6_prefix,
-    };
     // Bound first: the public URL defaults to the address actually listened on.
     let listener = match tokio::net::TcpListener::bind(args.listen).await {
         Ok(listener) => listener,
@@ -68,31 +63,6 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
             return 2;
         }
     };
-    let config = AppConfig {
-        ownership,
-        limits,
-        answer_cache: !args.no_answer_cache,
-        mcp_allowed_hosts: args.mcp_allowed_hosts.clone(),
-        public_sources: !args.no_public_sources,
-        ..AppConfig::new(global.clone())
-    };
-    let global = &global;
-    let app = match crate::build_app(config).await {
-        Ok(app) => app,
-        Err(error) => {
-            eprintln!("agora: cannot open {}: {error}", global.store_name());
-            return 2;
-        }
-    };
-    crate::app::cancel_on_signals(app.cancel.clone());
-    // One line on stdout, so scripts and tests started with `--listen 127.0.0.1:0` learn the port
-    // (and may signal it at once: the handlers are in place).
-    println!("agora listening on http://{address}");
-    let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
-    tokio::spawn(reimport_sources(app.state.catalog.clone(), app.cancel.clone()));
-    if let Some(sellers) = demo {
-        tokio::spawn(register_demo(app.state.catalog.clone(), sellers, address.clone()));
-    }
     let connections = ConnectionLimits {
         header_read_timeout: Duration::from_secs(args.header_read_timeout),
         max_connections: connection_budget(args.max_connections, global.concurrency as usize),
@@ -100,6 +70,62 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
         trusted_proxies: args.trusted_proxies.clone(),
         ipv6_prefix: args.ipv6_prefix,
     };
+    // Each attempt to open gets fresh settings (the rate limiters are not shared between tries).
+    let config = || AppConfig {
+        ownership: ownership.clone(),
+        limits: HttpLimits {
+            rates: (!args.no_rate_limits).then(|| Rates::new(args.reads_per_minute, args.registrations_per_hour)),
+            trusted_proxies: args.trusted_proxies.clone(),
+            request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            ipv6_prefix: args.ipv6_prefix,
+        },
+        answer_cache: !args.no_answer_cache,
+        mcp_allowed_hosts: args.mcp_allowed_hosts.clone(),
+        public_sources: !args.no_public_sources,
+        ..AppConfig::new(global.clone())
+    };
+    let global = &global;
+    // Signals are caught from here on: one arriving while the catalog opens stops it once open.
+    let stop = CancellationToken::new();
+    crate::app::cancel_on_signals(stop.clone());
+    // One line on stdout, so scripts and tests started with `--listen 127.0.0.1:0` learn the port
+    // (and may signal it at once: the handlers are in place). A node waiting for its database
+    // says it before waiting, since it answers (503) meanwhile.
+    let announce = || println!("agora listening on http://{address}");
+    let app = match crate::build_app(config()).await {
+        Ok(app) => {
+            announce();
+            app
+        }
+        Err(error) if wait_for_store::worth_waiting(global, &error) => {
+            announce();
+            let open = || crate::build_app(config());
+            match wait_for_store::open_while_serving(&listener, connections.clone(), global, error, open, &stop).await {
+                Opened::App(app) => *app,
+                Opened::Stopped => return 0,
+                Opened::Failed(error) => {
+                    eprintln!("agora: cannot open {}: {error}", global.store_name());
+                    return 2;
+                }
+            }
+        }
+        Err(error) => {
+            eprintln!("agora: cannot open {}: {error}", global.store_name());
+            return 2;
+        }
+    };
+    tokio::spawn({
+        let (stop, cancel) = (stop.clone(), app.cancel.clone());
+        async move {
+            stop.cancelled().await;
+            cancel.cancel();
+        }
+    });
+    let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
+    tokio::spawn(reimport_sources(app.state.catalog.clone(), app.cancel.clone()));
+    if let Some(sellers) = demo {
+        tokio::spawn(register_demo(app.state.catalog.clone(), sellers, address.clone()));
+    }
     let served =
         server::serve(listener, router(app.state.clone()), connections, app.cancel.clone().cancelled_owned()).await;
     app.cancel.cancel();

@@ -68,23 +68,37 @@ impl StoreError {
     /// or bad data: worth a retry.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Sql(sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)) => true,
-            StoreError::Unreachable(_) => true,
-            // PostgreSQL's SQLSTATE: class 08 (connection exception), 57P01-57P03 (the server is
-            // shutting down, crashed or starting), 40001/40P01 (serialization failure, deadlock).
-            StoreError::Sql(sqlx::Error::Database(e))
-                if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() =>
-            {
-                e.code().is_some_and(|code| {
-                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "40001" | "40P01")
-                })
-            }
-            // SQLite's extended result code: SQLITE_BUSY (5) and SQLITE_LOCKED (6) in its low byte.
-            StoreError::Sql(sqlx::Error::Database(e)) => {
-                e.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
-            }
+            StoreError::Sql(error) => sql_unavailable(error),
+            // A connection refused or timed out, or a server still starting, is worth another
+            // try; a refused password, a missing database or a TLS mismatch is not (waiting
+            // would not mend it).
+            StoreError::Unreachable(error) => sql_unavailable(error),
+            // The connection lost while migrating (the migrator's advisory lock and each
+            // migration's transaction make a retry safe).
+            StoreError::Migrate(
+                sqlx::migrate::MigrateError::Execute(error) | sqlx::migrate::MigrateError::ExecuteMigration(error, _),
+            ) => sql_unavailable(error),
             _ => false,
         }
+    }
+}
+
+/// Whether `error` says the database cannot be used just now (see [`StoreError::is_unavailable`]).
+fn sql_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // PostgreSQL's SQLSTATE: class 08 (connection exception), 57P01-57P03 (the server is
+        // shutting down, crashed or starting), 40001/40P01 (serialization failure, deadlock).
+        sqlx::Error::Database(e) if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() => {
+            e.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+            })
+        }
+        // SQLite's extended result code: SQLITE_BUSY (5) and SQLITE_LOCKED (6) in its low byte.
+        sqlx::Error::Database(e) => {
+            e.code().and_then(|code| code.parse::<i32>().ok()).is_some_and(|code| matches!(code & 0xff, 5 | 6))
+        }
+        _ => false,
     }
 }
 

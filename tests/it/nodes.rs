@@ -35,7 +35,7 @@ impl Cluster {
         Cluster { dir, admin }
     }
 
-    fn control(&self, action: &str) {
+    pub fn control(&self, action: &str) {
         let out = std::process::Command::new(CLUSTER).arg(action).arg(&self.dir).output().expect("pg-cluster runs");
         assert!(out.status.success(), "pg-cluster {action}: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -56,16 +56,16 @@ impl Drop for Cluster {
 }
 
 /// One `agora serve` process on the shared database, with its own data directory (its index).
-struct Node {
-    child: tokio::process::Child,
-    base: String,
+pub(crate) struct Node {
+    pub(crate) child: tokio::process::Child,
+    pub(crate) base: String,
     _data: tempfile::TempDir,
 }
 
 impl Node {
     /// `concurrency` probes at once; a node claims 16 services per probe slot, so at 1 two
     /// nodes share a backlog of 40.
-    async fn start(database: &str, lease_secs: u32, concurrency: u32) -> Node {
+    pub(crate) async fn start(database: &str, lease_secs: u32, concurrency: u32) -> Node {
         let data = tempfile::tempdir().expect("data dir");
         let lease = lease_secs.to_string();
         let concurrency = concurrency.to_string();
@@ -89,13 +89,13 @@ impl Node {
         Node { child, base: format!("http://{addr}"), _data: data }
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         let response = reqwest::get(format!("{}{path}", self.base)).await.expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn register(&self, url: &str) -> (u16, Value) {
+    pub(crate) async fn register(&self, url: &str) -> (u16, Value) {
         let response = reqwest::Client::new()
             .post(format!("{}/api/v1/services", self.base))
             .json(&json!({ "url": url }))
@@ -107,7 +107,7 @@ impl Node {
     }
 
     /// Ids of the services a search for `q` finds.
-    async fn search(&self, q: &str) -> Vec<i64> {
+    pub(crate) async fn search(&self, q: &str) -> Vec<i64> {
         let (status, body) = self.get(&format!("/api/v1/services?q={q}")).await;
         if status != 200 {
             return Vec::new();
@@ -133,14 +133,14 @@ impl Node {
 
 /// A seller answering a valid challenge on every path (named after the path, so each is found by
 /// its own word), counting requests per path; paths in `held` answer only after `hold`.
-struct CountingSeller {
-    seller: Seller,
+pub(crate) struct CountingSeller {
+    pub(crate) seller: Seller,
     requests: Arc<Mutex<HashMap<String, usize>>>,
     held: Arc<Mutex<Vec<String>>>,
 }
 
 impl CountingSeller {
-    async fn start(ip: [u8; 4], hold: Duration) -> CountingSeller {
+    pub(crate) async fn start(ip: [u8; 4], hold: Duration) -> CountingSeller {
         let requests = Arc::new(Mutex::new(HashMap::new()));
         let held: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
         let (counts, slow) = (Arc::clone(&requests), Arc::clone(&held));
@@ -207,7 +207,7 @@ async fn statuses(database: &str) -> HashMap<String, String> {
 }
 
 /// Polls `check` every 50 ms until it holds or `within` has passed; answers whether it held.
-async fn eventually<F: Future<Output = bool>>(within: Duration, mut check: impl FnMut() -> F) -> bool {
+pub(crate) async fn eventually<F: Future<Output = bool>>(within: Duration, mut check: impl FnMut() -> F) -> bool {
     let deadline = Instant::now() + within;
     loop {
         if check().await {
