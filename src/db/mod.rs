@@ -86,7 +86,12 @@ impl StoreError {
 /// Whether `error` says the database cannot be used just now (see [`StoreError::is_unavailable`]).
 fn sql_unavailable(error: &sqlx::Error) -> bool {
     match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        // A refused, reset or timed-out connection; not a certificate that does not verify
+        // (rustls's errors come as invalid data), which no retry mends.
+        sqlx::Error::Io(error) => {
+            !matches!(error.kind(), std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput)
+        }
         // PostgreSQL's SQLSTATE: class 08 (connection exception), 57P01-57P03 (the server is
         // shutting down, crashed or starting), 40001/40P01 (serialization failure, deadlock).
         sqlx::Error::Database(e) if e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() => {

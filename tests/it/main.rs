@@ -41,6 +41,7 @@ mod search_sync;
 mod serve;
 mod sources;
 mod store_engines;
+mod store_tls;
 mod store_waiting;
 mod support;
 mod understanding;

@@ -26,11 +26,20 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn start() -> Cluster {
+        Cluster::created_by("start")
+    }
+
+    /// A cluster reached over TCP with TLS only; its URL verifies the server's certificate.
+    pub fn start_tls() -> Cluster {
+        Cluster::created_by("start-tls")
+    }
+
+    fn created_by(action: &str) -> Cluster {
         // Directly under /tmp: the server runs as `postgres` when the tests run as root, and
         // must reach its directory.
         let dir = PathBuf::from(format!("/tmp/agora-nodes-{}-{:08x}", std::process::id(), fastrand::u32(..)));
-        let out = std::process::Command::new(CLUSTER).arg("start").arg(&dir).output().expect("pg-cluster runs");
-        assert!(out.status.success(), "pg-cluster start: {}", String::from_utf8_lossy(&out.stderr));
+        let out = std::process::Command::new(CLUSTER).arg(action).arg(&dir).output().expect("pg-cluster runs");
+        assert!(out.status.success(), "pg-cluster {action}: {}", String::from_utf8_lossy(&out.stderr));
         let admin = String::from_utf8(out.stdout).expect("utf-8").trim().to_string();
         Cluster { dir, admin }
     }
