@@ -15,6 +15,7 @@ mod discovery_honest;
 mod docs_links;
 mod front_door;
 mod icons;
+mod leases;
 mod lifecycle;
 mod mcp;
 mod mcp_conformance;

@@ -173,7 +173,7 @@ impl CountingSeller {
         CountingSeller { seller, requests, held }
     }
 
-    fn count(&self, path: &str) -> usize {
+    pub(crate) fn count(&self, path: &str) -> usize {
         self.requests.lock().expect("lock").get(path).copied().unwrap_or(0)
     }
 }
