@@ -58,8 +58,26 @@ pub fn options(url: &str) -> Result<PgConnectOptions, StoreError> {
     Ok(options.application_name("agora"))
 }
 
+/// A connection idle longer than this is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// Pool settings. sqlx pings every connection it hands out by default: one more round trip per
+/// request on the hot path. A connection in steady use needs none (sqlx pings each one as it is
+/// returned, and closes one a failed query broke), so only one that sat idle, perhaps across a
+/// database restart, is pinged first.
 fn pool(max: u32) -> PgPoolOptions {
-    PgPoolOptions::new().max_connections(max).acquire_timeout(ACQUIRE_TIMEOUT)
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IF_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Connects, migrates, and returns the writer's pool and the read pool.
