@@ -9,13 +9,21 @@
 //!   transaction); a transaction below `pg_snapshot_xmin(pg_current_snapshot())` has finished,
 //!   so the rows with `tx` below that watermark are final. The position is the watermark up to
 //!   which everything was applied; a catch-up reads `[position, watermark)` in `(tx, seq)`
-//!   order and commits the new watermark (research/update-2026-12.md §4.2).
+//!   order and commits the new watermark (research/update-2026-12.md §4.2). The log is trimmed
+//!   ([`trim`]) to [`CHANGE_LOG_KEEP`]; an index whose position is older than what was trimmed
+//!   rebuilds ([`trimmed_past`]).
 
 use super::StoreError;
+use super::backend::Conn;
 use super::backend::{Dialect, Pool};
 use super::search_feed::{self, FeedService};
 use crate::db::quality::LatencyNorms;
 use crate::on_pool;
+use std::time::Duration;
+
+/// How long the change log keeps a change: far longer than any running node's indexer lags
+/// (seconds), long enough that a node stopped for days still catches up instead of rebuilding.
+pub const CHANGE_LOG_KEEP: Duration = Duration::from_secs(7 * 86_400);
 
 /// The head of the feed now: what an index holds once it has applied everything committed.
 pub async fn head(pool: &Pool) -> Result<i64, StoreError> {
@@ -120,4 +128,40 @@ impl CatchUp {
             }
         }
     }
+}
+
+/// Deletes the changes written more than `keep` ago, up to the first transaction that could still
+/// be running, and records the watermark below which rows may now be missing. Several nodes may
+/// trim at once: each deletes what is old, the watermark only rises. SQLite keeps no log.
+pub(super) async fn trim(conn: &mut Conn<'_>, keep: Duration) -> Result<u64, StoreError> {
+    let Conn::Postgres(pg) = conn else { return Ok(0) };
+    let keep_secs = i64::try_from(keep.as_secs()).unwrap_or(i64::MAX);
+    // The cut: just past the newest transaction among the old rows, never past the watermark
+    // (a transaction below it has finished: nothing below the cut can still appear). No old
+    // rows, no cut (LEAST would skip the NULL and cut at the watermark).
+    let cut: Option<i64> = sqlx::query_scalar(
+        "SELECT CASE WHEN MAX(tx) IS NOT NULL THEN
+                    LEAST(MAX(tx)::text::bigint + 1, pg_snapshot_xmin(pg_current_snapshot())::text::bigint) END
+         FROM changes WHERE written_at < now() - make_interval(secs => $1)",
+    )
+    .bind(keep_secs as f64)
+    .fetch_one(&mut **pg)
+    .await?;
+    let Some(cut) = cut else { return Ok(0) };
+    // The watermark first, in the same transaction as the delete (the writer's): a catch-up
+    // that read rows before this commits sees the new watermark when it checks afterwards.
+    sqlx::query("UPDATE store_identity SET trimmed_below = GREATEST(trimmed_below, $1)")
+        .bind(cut)
+        .execute(&mut **pg)
+        .await?;
+    let deleted = sqlx::query("DELETE FROM changes WHERE tx < $1::text::xid8").bind(cut).execute(&mut **pg).await?;
+    Ok(deleted.rows_affected())
+}
+
+/// Whether changes after `position` may have been trimmed away: an index there cannot catch up
+/// from the log and must be rebuilt. Always false on SQLite (its feed is the services table).
+pub async fn trimmed_past(pool: &Pool, position: i64) -> Result<bool, StoreError> {
+    let Pool::Postgres(pg) = pool else { return Ok(false) };
+    let trimmed_below: i64 = sqlx::query_scalar("SELECT trimmed_below FROM store_identity").fetch_one(pg).await?;
+    Ok(position < trimmed_below)
 }

@@ -1,7 +1,8 @@
 //! Keeping history bounded: raw probes of finished UTC days are rolled up into `probe_daily`
 //! (probes, successes, latency percentiles), and raw probes older than the retention window are
 //! deleted once their day is rolled up. Uptime figures read the rollups plus today's raw probes.
-//! Zero-result search counts older than `demand::KEEP_DAYS` go too.
+//! Zero-result search counts older than `demand::KEEP_DAYS` go too, and on PostgreSQL the change
+//! log's old rows (`change_feed::trim`).
 
 use super::StoreError;
 use super::backend::Conn;
@@ -25,6 +26,8 @@ pub struct Retention {
 pub struct MaintainReport {
     pub rollups_written: u64,
     pub probes_pruned: u64,
+    /// Change log rows trimmed (PostgreSQL; `change_feed::CHANGE_LOG_KEEP`).
+    pub changes_trimmed: u64,
 }
 
 pub(super) async fn apply(conn: &mut Conn<'_>, retention: &Retention) -> Result<MaintainReport, StoreError> {
@@ -79,6 +82,7 @@ pub(super) async fn apply(conn: &mut Conn<'_>, retention: &Retention) -> Result<
         .await
         .map(|done| done.rows_affected()))?;
     super::demand::prune(conn, retention.now).await?;
+    report.changes_trimmed = super::change_feed::trim(conn, super::change_feed::CHANGE_LOG_KEEP).await?;
     Ok(report)
 }
 

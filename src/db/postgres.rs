@@ -14,6 +14,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "catalog", include_str!("../../migrations/postgres/0001_catalog.sql")),
     (2, "nodes", include_str!("../../migrations/postgres/0002_nodes.sql")),
+    (3, "change_log_trim", include_str!("../../migrations/postgres/0003_change_log_trim.sql")),
 ];
 
 /// The embedded PostgreSQL migrations.

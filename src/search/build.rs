@@ -129,7 +129,18 @@ pub async fn open(data_dir: &Path, store: &Store, clock: Arc<dyn Clock>) -> Resu
             let dir = dir.clone();
             tokio::task::spawn_blocking(move || try_open(&dir)).await.map_err(|_| SearchError::Closed)?
         };
+        let trimmed = match &opened {
+            Ok(opened) => change_feed::trimmed_past(pool, opened.payload.seq).await?,
+            Err(_) => false,
+        };
         let opened = match opened {
+            Ok(opened) if trimmed && !rebuilt => {
+                tracing::warn!(dir = %dir.display(), position = opened.payload.seq, "the change log was trimmed past the search index's position; rebuilding");
+                drop(opened);
+                rebuild(data_dir, pool, clock.as_ref(), &|_, _| {}).await?;
+                rebuilt = true;
+                continue;
+            }
             Ok(opened) if opened.payload.store != identity && !rebuilt => {
                 tracing::warn!(dir = %dir.display(), built_from = %opened.payload.store, "the search index was built from another store; rebuilding");
                 drop(opened);

@@ -127,6 +127,12 @@ impl Indexer {
                 return Err(error);
             }
         }
+        // Rows this catch-up should have read may have been trimmed meanwhile (only when this
+        // index was already more than a week behind): its position would skip them.
+        if change_feed::trimmed_past(&self.pool, self.applied).await? {
+            self.rollback().await;
+            return Err(SearchError::Trimmed);
+        }
         if feed.position() > self.applied {
             if changed {
                 self.commit(feed.position()).await?;

@@ -77,6 +77,11 @@ pub enum SearchError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("the search index is closed")]
     Closed,
+    #[error(
+        "the change log was trimmed past this node's search index (it fell more than a week behind); \
+         restart the node to rebuild its index"
+    )]
+    Trimmed,
 }
 
 /// What every search and the indexer share.

@@ -5,6 +5,7 @@ mod bazaar;
 mod bounds;
 mod browser;
 mod catalog;
+mod change_log;
 mod cli;
 mod conformance;
 mod connections;
