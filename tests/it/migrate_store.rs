@@ -77,6 +77,15 @@ async fn a_sqlite_catalog_moves_to_postgres_whole_and_verified() {
     assert_eq!(history::daily(store.read(), first).await.expect("daily"), daily_before);
     assert_eq!(agora::db::sources::all(store.read()).await.expect("sources"), sources_before);
     assert_eq!(agora::db::sources::of_service(store.read(), listed).await.expect("mentions"), mentions_before);
+    // The planner has statistics at once (the copy ends with VACUUM (ANALYZE)), not only after
+    // autovacuum wakes up.
+    let agora::db::Pool::Postgres(pg) = store.read() else { unreachable!("a PostgreSQL store") };
+    let analyzed: bool =
+        sqlx::query_scalar("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'services'")
+            .fetch_one(pg)
+            .await
+            .expect("statistics");
+    assert!(analyzed, "services analyzed after the copy");
     store.close().await;
 
     // Served from PostgreSQL (a new data directory: its index is built from the copy), the
