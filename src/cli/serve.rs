@@ -1,6 +1,6 @@
 //! `agora serve`: the HTTP server and the background crawler until SIGINT/SIGTERM.
 
-use super::wait_for_store::{self, Opened};
+use super::wait_for_store::{self, Gate, Opened};
 use crate::app::AppConfig;
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::{GlobalOptions, ServeArgs};
@@ -92,18 +92,32 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     // (and may signal it at once: the handlers are in place). A node waiting for its database
     // says it before waiting, since it answers (503) meanwhile.
     let announce = || println!("agora listening on http://{address}");
-    let app = match crate::build_app(config()).await {
+    let mut listener = Some(listener);
+    let (app, gated_server) = match crate::build_app(config()).await {
         Ok(app) => {
             announce();
-            app
+            (app, None)
         }
         Err(error) if wait_for_store::worth_waiting(global, &error) => {
+            // Serve at once (503 until the catalog opens), on the server that will serve it.
+            let gate = Gate::new(&error);
+            let Some(socket) = listener.take() else { return 1 };
+            let server =
+                tokio::spawn(server::serve(socket, gate.router(), connections.clone(), stop.clone().cancelled_owned()));
             announce();
             let open = || crate::build_app(config());
-            match wait_for_store::open_while_serving(&listener, connections.clone(), global, error, open, &stop).await {
-                Opened::App(app) => *app,
-                Opened::Stopped => return 0,
+            match gate.retry(global, open, &stop).await {
+                Opened::App(app) => {
+                    gate.open_to(router(app.state.clone()));
+                    (*app, Some(server))
+                }
+                Opened::Stopped => {
+                    let _ = server.await;
+                    return 0;
+                }
                 Opened::Failed(error) => {
+                    stop.cancel();
+                    let _ = server.await;
                     eprintln!("agora: cannot open {}: {error}", global.store_name());
                     return 2;
                 }
@@ -114,20 +128,25 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
             return 2;
         }
     };
-    tokio::spawn({
-        let (stop, cancel) = (stop.clone(), app.cancel.clone());
-        async move {
-            stop.cancelled().await;
-            cancel.cancel();
-        }
-    });
+    // A signal stops the app; the app stopping (for any reason) stops the server.
+    for (from, to) in [(stop.clone(), app.cancel.clone()), (app.cancel.clone(), stop.clone())] {
+        tokio::spawn(async move {
+            from.cancelled().await;
+            to.cancel();
+        });
+    }
     let crawl = tokio::spawn(scheduler::run(app.dispatcher.clone(), app.retention));
     tokio::spawn(reimport_sources(app.state.catalog.clone(), app.cancel.clone()));
     if let Some(sellers) = demo {
         tokio::spawn(register_demo(app.state.catalog.clone(), sellers, address.clone()));
     }
-    let served =
-        server::serve(listener, router(app.state.clone()), connections, app.cancel.clone().cancelled_owned()).await;
+    let served = match (gated_server, listener) {
+        (Some(server), _) => server.await.unwrap_or(Ok(())),
+        (None, Some(listener)) => {
+            server::serve(listener, router(app.state.clone()), connections, app.cancel.clone().cancelled_owned()).await
+        }
+        (None, None) => Ok(()),
+    };
     app.cancel.cancel();
     let _ = crawl.await;
     app.shutdown().await;

@@ -2,20 +2,21 @@
 //! after the nodes, a failover under way): the node listens anyway and answers every request,
 //! `/healthz` included, 503 `database_unavailable` with the cause and a `Retry-After`, so a load
 //! balancer's readiness check keeps traffic away, while it retries opening the catalog with a
-//! capped backoff. Once open, the same socket is handed to the catalog's router. A mistake that
+//! capped backoff. Once open, the same server passes every request to the catalog's router. A mistake that
 //! waiting cannot mend (a bad URL, a refused password, a missing database, a failed migration)
 //! still ends `serve` with the cause, and the embedded SQLite store never waits.
 
 use crate::app::{App, AppError};
 use crate::config::GlobalOptions;
 use crate::http::problem::Problem;
-use crate::http::server::{self, ConnectionLimits};
 use crate::search::SearchError;
 use axum::Router;
-use std::sync::{Arc, Mutex, PoisonError};
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
 
 /// The first retry comes this soon after a failed open; each failure doubles the wait up to
 /// [`LONGEST_WAIT`], so a database back after a minute is found within seconds, and one down for
@@ -44,61 +45,70 @@ pub fn worth_waiting(global: &GlobalOptions, error: &AppError) -> bool {
     global.database_url.is_some() && store_error.is_unavailable()
 }
 
-/// Serves the waiting answer on `listener` and retries `open` until it opens the catalog, fails
-/// for good, or `stop` is cancelled. `first` is the error of the attempt already made.
-pub async fn open_while_serving<F, Fut>(
-    listener: &TcpListener,
-    connections: ConnectionLimits,
-    global: &GlobalOptions,
-    first: AppError,
-    open: F,
-    stop: &CancellationToken,
-) -> Opened
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<App, AppError>>,
-{
-    let cause = Arc::new(Mutex::new(first.to_string()));
-    tracing::warn!(error = %first, "the database cannot be reached; answering 503 until it can");
-    let done = CancellationToken::new();
-    let waiting = server::serve(listener, waiting_router(cause.clone()), connections, done.clone().cancelled_owned());
-    let retry = async {
+/// The router a node that waits for its store serves from the start: the waiting answer until
+/// [`Gate::open_to`] gives it the catalog's router, then that router. One server on one socket
+/// throughout, so no connection is dropped at the switch.
+#[derive(Clone)]
+pub struct Gate {
+    catalog: Arc<OnceLock<Router>>,
+    cause: Arc<Mutex<String>>,
+}
+
+impl Gate {
+    /// A gate answering 503 with `first` (the failed attempt to open) as the cause.
+    pub fn new(first: &AppError) -> Gate {
+        tracing::warn!(error = %first, "the database cannot be reached; answering 503 until it can");
+        Gate { catalog: Arc::default(), cause: Arc::new(Mutex::new(first.to_string())) }
+    }
+
+    /// The router to serve: each request goes to the catalog's router once there is one.
+    pub fn router(&self) -> Router {
+        let gate = self.clone();
+        Router::new().fallback_service(tower::service_fn(move |request: Request| {
+            let gate = gate.clone();
+            async move {
+                match gate.catalog.get() {
+                    Some(catalog) => catalog.clone().oneshot(request).await,
+                    None => Ok(gate.waiting_answer().into_response()),
+                }
+            }
+        }))
+    }
+
+    /// From now on, requests go to `catalog`.
+    pub fn open_to(&self, catalog: Router) {
+        let _ = self.catalog.set(catalog);
+        tracing::info!("the database is reachable; serving the catalog");
+    }
+
+    /// Retries `open` until it opens the catalog, fails for good, or `stop` is cancelled.
+    pub async fn retry<F, Fut>(&self, global: &GlobalOptions, open: F, stop: &CancellationToken) -> Opened
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<App, AppError>>,
+    {
         let mut wait = FIRST_WAIT;
-        let opened = loop {
+        loop {
             tokio::select! {
-                () = stop.cancelled() => break Opened::Stopped,
+                () = stop.cancelled() => return Opened::Stopped,
                 () = tokio::time::sleep(wait) => {}
             }
             match open().await {
-                Ok(app) => break Opened::App(Box::new(app)),
+                Ok(app) => return Opened::App(Box::new(app)),
                 Err(error) if worth_waiting(global, &error) => {
                     tracing::warn!(%error, retry_in = ?wait, "the database still cannot be reached");
-                    *cause.lock().unwrap_or_else(PoisonError::into_inner) = error.to_string();
+                    *self.cause.lock().unwrap_or_else(PoisonError::into_inner) = error.to_string();
                     wait = (wait * 2).min(LONGEST_WAIT);
                 }
-                Err(error) => break Opened::Failed(error),
+                Err(error) => return Opened::Failed(error),
             }
-        };
-        done.cancel();
-        opened
-    };
-    let (served, opened) = tokio::join!(waiting, retry);
-    if let Err(error) = served {
-        tracing::warn!(%error, "the waiting server stopped with an error");
-    }
-    if matches!(opened, Opened::App(_)) {
-        tracing::info!("the database is reachable; serving the catalog");
-    }
-    opened
-}
-
-/// Every path answers the same 503: nothing can be read or written yet.
-fn waiting_router(cause: Arc<Mutex<String>>) -> Router {
-    Router::new().fallback(move || {
-        let cause = cause.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        async move {
-            let detail = format!("This node cannot reach the catalog's database yet and keeps trying ({cause}).");
-            Problem { retry_after: Some(RETRY_AFTER_SECS), ..Problem::unavailable("database_unavailable", detail) }
         }
-    })
+    }
+
+    /// Every path answers the same 503 meanwhile: nothing can be read or written yet.
+    fn waiting_answer(&self) -> Problem {
+        let cause = self.cause.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let detail = format!("This node cannot reach the catalog's database yet and keeps trying ({cause}).");
+        Problem { retry_after: Some(RETRY_AFTER_SECS), ..Problem::unavailable("database_unavailable", detail) }
+    }
 }

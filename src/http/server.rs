@@ -69,11 +69,8 @@ impl Default for ConnectionLimits {
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
 /// (up to a grace period). The router sees each client's address as `ConnectInfo<SocketAddr>`.
-/// An owned listener is closed as soon as shutdown begins; a borrowed one goes on listening
-/// (connections arriving meanwhile wait in its backlog): `serve` hands its socket from the
-/// router that answers while the database is unreachable to the catalog's (`cli::wait_for_store`).
 pub async fn serve(
-    listener: impl std::borrow::Borrow<TcpListener>,
+    listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
@@ -91,7 +88,7 @@ pub async fn serve(
     loop {
         let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
-            accepted = listener.borrow().accept() => match accepted {
+            accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
                     // Out of descriptors or memory: wait a moment rather than spin; connections
