@@ -12,7 +12,6 @@ use crate::http::problem::Problem;
 use crate::search::SearchError;
 use axum::Router;
 use axum::extract::Request;
-use axum::response::IntoResponse;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -63,15 +62,17 @@ impl Gate {
 
     /// The router to serve: each request goes to the catalog's router once there is one.
     pub fn router(&self) -> Router {
-        let gate = self.clone();
+        // Meanwhile: the 503 as problem JSON, or as the site's error page for a browser.
+        let waiting = {
+            let gate = self.clone();
+            Router::new()
+                .fallback(move || std::future::ready(gate.waiting_answer()))
+                .layer(axum::middleware::from_fn(crate::http::web::errors::pages_for_browsers))
+        };
+        let catalog = Arc::clone(&self.catalog);
         Router::new().fallback_service(tower::service_fn(move |request: Request| {
-            let gate = gate.clone();
-            async move {
-                match gate.catalog.get() {
-                    Some(catalog) => catalog.clone().oneshot(request).await,
-                    None => Ok(gate.waiting_answer().into_response()),
-                }
-            }
+            let router = catalog.get().unwrap_or(&waiting).clone();
+            router.oneshot(request)
         }))
     }
 

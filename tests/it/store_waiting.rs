@@ -26,6 +26,20 @@ async fn serve_answers_not_ready_until_the_database_comes_up_then_serves() {
     }
     let (status, body) = node.register(&seller.seller.url("/late")).await;
     assert_eq!(status, 503, "a registration is refused while waiting, not lost silently: {body}");
+    // A person with a browser gets the site's error page, saying the same.
+    let page = reqwest::Client::new()
+        .get(format!("{}/", node.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(page.status().as_u16(), 503);
+    assert!(page.headers()["content-type"].to_str().expect("ascii").starts_with("text/html"));
+    let html = page.text().await.expect("page");
+    assert!(
+        html.contains("<h1>Unavailable</h1>") && html.contains("cannot reach the catalog&#39;s database"),
+        "{html}"
+    );
 
     cluster.control("resume");
     assert!(
