@@ -1,7 +1,8 @@
 //! Crawl leases: which node probes a due service. On PostgreSQL several nodes crawl one catalog;
 //! a node claims due services with `FOR UPDATE SKIP LOCKED` (two nodes never claim the same row,
 //! neither waits for the other) by writing its name and an expiry, renews the claim as the probe
-//! starts, and recording the probe clears it (`db::record`). A node that dies leaves claims that
+//! starts, and recording the probe clears it (`db::record`). A host's due services go to one node
+//! at a time, so its politeness holds across nodes. A node that dies leaves claims that
 //! expire, and the services are due again for everyone. On SQLite one process crawls: claiming is
 //! reading what is due.
 
@@ -56,9 +57,14 @@ pub fn node_name(data_dir: &std::path::Path) -> String {
     format!("{host}:{id}")
 }
 
+/// The advisory lock key that serializes claims across nodes (any constant of Agora's own).
+const CLAIM_LOCK: i64 = 0x4147_4f52_4100_0001;
+
 /// Claims up to `limit` services due at `now` (most overdue first) that nobody holds; `pending`
 /// is how many this process has queued already (still due in the table on SQLite, so read past
-/// them there; leased to this node on PostgreSQL, so not claimable again).
+/// them there; leased to this node on PostgreSQL, so not claimable again). On PostgreSQL a host
+/// whose services another node holds is left to that node, so politeness per host (one request
+/// at a time, `--host-delay-ms` apart) holds across nodes, not only within one.
 pub async fn claim_due(
     pool: &Pool,
     lease: &Lease,
@@ -73,10 +79,16 @@ pub async fn claim_due(
     if limit == 0 {
         return Ok(Vec::new());
     }
+    // One claim at a time across the nodes (claims are batches, seconds apart): each sees the
+    // others' committed claims, so no two nodes ever hold services of one host at once.
+    let mut tx = pg.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(CLAIM_LOCK).execute(&mut *tx).await?;
     let mut rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
         "UPDATE services s SET lease_owner = $1, lease_until = $2 + $3
-         FROM (SELECT id FROM services
+         FROM (SELECT id FROM services c
                WHERE next_due_at <= $2 AND (lease_until IS NULL OR lease_until <= $2)
+                 AND NOT EXISTS (SELECT 1 FROM services o
+                                 WHERE o.host = c.host AND o.lease_owner <> $1 AND o.lease_until > $2)
                ORDER BY next_due_at, id LIMIT $4
                FOR UPDATE SKIP LOCKED) due
          WHERE s.id = due.id
@@ -86,8 +98,9 @@ pub async fn claim_due(
     .bind(now)
     .bind(lease.duration_ms)
     .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-    .fetch_all(pg)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     // RETURNING keeps no order: most overdue first, as on SQLite.
     rows.sort_unstable();
     Ok(rows

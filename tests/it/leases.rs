@@ -63,3 +63,46 @@ async fn a_claim_lost_to_another_node_is_not_probed_and_a_recorded_probe_clears_
     assert!(owners.iter().all(|(_, owner)| owner.is_none()), "{owners:?}");
     app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_whose_services_another_node_holds_is_left_to_that_node() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = open_app(&options(dir.path(), &[]), &ManualClock::new(T0)).await;
+    let service = |path: &str, host: &str| NewService {
+        url: format!("https://{host}{path}"),
+        method: "GET".into(),
+        host: host.into(),
+    };
+    let new = vec![
+        service("/1", "shared.example"),
+        service("/2", "shared.example"),
+        service("/3", "shared.example"),
+        service("/1", "other.example"),
+    ];
+    app.store.writer().register(new, T0).await.expect("registered");
+    let pool = app.store.read();
+    let (a, b) = (Lease::new("node-a:1".into(), 60_000, 1), Lease::new("node-b:1".into(), 60_000, 1));
+    let urls = |claimed: &[agora::db::services::DueService]| -> Vec<String> {
+        claimed.iter().map(|s| s.url.clone()).collect()
+    };
+
+    let first = leases::claim_due(pool, &a, T0, 0, 1).await.expect("claim");
+    assert_eq!(urls(&first), ["https://shared.example/1"]);
+    let others = leases::claim_due(pool, &b, T0, 0, 10).await.expect("claim");
+    if postgres_store().is_none() {
+        // One crawler: claiming is reading what is due.
+        assert_eq!(others.len(), 4);
+        app.shutdown().await;
+        return;
+    }
+    assert_eq!(urls(&others), ["https://other.example/1"], "the shared host stays with node A");
+    let rest = leases::claim_due(pool, &a, T0, 1, 10).await.expect("claim");
+    assert_eq!(urls(&rest), ["https://shared.example/2", "https://shared.example/3"], "A takes its host's others");
+    // Once A gives its claims back (or they expire), the host is anyone's.
+    leases::release_all(pool, &a).await.expect("release");
+    let taken = leases::claim_due(pool, &b, T0, 1, 10).await.expect("claim");
+    assert_eq!(taken.len(), 3, "{:?}", urls(&taken));
+    let expired = leases::claim_due(pool, &a, T0 + 60_001, 0, 10).await.expect("claim");
+    assert_eq!(expired.len(), 4, "B's claims expired: everything is due and free");
+    app.shutdown().await;
+}
