@@ -2,9 +2,10 @@
 //! after the nodes, a failover under way): the node listens anyway and answers every request,
 //! `/healthz` included, 503 `database_unavailable` with the cause and a `Retry-After`, so a load
 //! balancer's readiness check keeps traffic away, while it retries opening the catalog with a
-//! capped backoff. Once open, the same server passes every request to the catalog's router. A mistake that
-//! waiting cannot mend (a bad URL, a refused password, a missing database, a failed migration)
-//! still ends `serve` with the cause, and the embedded SQLite store never waits.
+//! capped backoff. Once open, the same server passes every request to the catalog's router. A
+//! mistake that waiting cannot mend (a bad URL, a refused password, a missing database, a
+//! certificate that does not verify, a failed migration) still ends `serve` with the cause, and
+//! the embedded SQLite store never waits.
 
 use crate::app::{App, AppError};
 use crate::config::GlobalOptions;
