@@ -92,24 +92,25 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     // (and may signal it at once: the handlers are in place). A node waiting for its database
     // says it before waiting, since it answers (503) meanwhile.
     let announce = || println!("agora listening on http://{address}");
-    let mut listener = Some(listener);
-    let (app, gated_server) = match crate::build_app(config()).await {
+    // The server runs until `stop`: a signal, or the app stopping (linked below).
+    let serve_with =
+        |router| tokio::spawn(server::serve(listener, router, connections, stop.clone().cancelled_owned()));
+    let (app, server) = match crate::build_app(config()).await {
         Ok(app) => {
             announce();
-            (app, None)
+            let server = serve_with(router(app.state.clone()));
+            (app, server)
         }
         Err(error) if wait_for_store::worth_waiting(global, &error) => {
             // Serve at once (503 until the catalog opens), on the server that will serve it.
             let gate = Gate::new(&error);
-            let Some(socket) = listener.take() else { return 1 };
-            let server =
-                tokio::spawn(server::serve(socket, gate.router(), connections.clone(), stop.clone().cancelled_owned()));
+            let server = serve_with(gate.router());
             announce();
             let open = || crate::build_app(config());
             match gate.retry(global, open, &stop).await {
                 Opened::App(app) => {
                     gate.open_to(router(app.state.clone()));
-                    (*app, Some(server))
+                    (*app, server)
                 }
                 Opened::Stopped => {
                     let _ = server.await;
@@ -140,13 +141,7 @@ pub async fn run(global: &GlobalOptions, args: &ServeArgs) -> u8 {
     if let Some(sellers) = demo {
         tokio::spawn(register_demo(app.state.catalog.clone(), sellers, address.clone()));
     }
-    let served = match (gated_server, listener) {
-        (Some(server), _) => server.await.unwrap_or(Ok(())),
-        (None, Some(listener)) => {
-            server::serve(listener, router(app.state.clone()), connections, app.cancel.clone().cancelled_owned()).await
-        }
-        (None, None) => Ok(()),
-    };
+    let served = server.await.unwrap_or_else(|panicked| Err(std::io::Error::other(panicked)));
     app.cancel.cancel();
     let _ = crawl.await;
     app.shutdown().await;
